@@ -1,0 +1,47 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "mqbridge",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "mqbridge", targets: ["mqbridge"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+    ],
+    targets: [
+        // Pure translation logic: message models, topics, templates, rules. No I/O, no C.
+        .target(name: "BridgeCore"),
+        // Mapping files: YAML node tree -> validated configuration with file:line:col diagnostics.
+        .target(
+            name: "BridgeConfig",
+            dependencies: ["BridgeCore", .product(name: "Yams", package: "Yams")]
+        ),
+
+        // Thin wrappers over the C libraries; C types stay inside these modules.
+        .systemLibrary(name: "CZeroMQ", pkgConfig: "libzmq", providers: [.apt(["libzmq3-dev"])]),
+        .target(name: "ZeroMQ", dependencies: ["CZeroMQ"]),
+        .systemLibrary(name: "CMosquitto", pkgConfig: "libmosquitto", providers: [.apt(["libmosquitto-dev"])]),
+        .target(name: "Mosquitto", dependencies: ["CMosquitto"]),
+
+        // Starts real pieces (Mosquitto, bridge processes) on loopback for the tests and the demo.
+        .target(name: "LoopbackHarness"),
+
+        .executableTarget(
+            name: "mqbridge",
+            dependencies: [
+                "BridgeCore",
+                "BridgeConfig",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        .testTarget(name: "BridgeCoreTests", dependencies: ["BridgeCore"]),
+        .testTarget(name: "BridgeConfigTests", dependencies: ["BridgeConfig", "BridgeCore"]),
+        .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ"]),
+        .testTarget(name: "MosquittoTests", dependencies: ["Mosquitto", "LoopbackHarness"]),
+        .testTarget(name: "CLITests", dependencies: ["mqbridge", "LoopbackHarness"]),
+    ]
+)
