@@ -1,0 +1,71 @@
+import BridgeCore
+
+/// A validated mapping file.
+public struct BridgeConfiguration: Sendable {
+    public var mqtt: MQTTSettings
+    public var queue: QueueSettings?
+    public var api: APISettings?
+    public var status: StatusSettings
+    /// The compiled rules and message limits.
+    public var mappings: MappingTable
+}
+
+/// The broker the bridge connects to (`mqtt:`).
+public struct MQTTSettings: Sendable, Equatable {
+    public enum ProtocolVersion: String, Sendable, Equatable {
+        case v5 = "5"
+        case v311 = "3.1.1"
+    }
+
+    /// Where the password comes from; the value itself is never printed.
+    public enum Password: Sendable, Equatable {
+        case literal(String)
+        case environment(String)
+    }
+
+    public var url: BrokerURL
+    public var clientId: String
+    public var protocolVersion: ProtocolVersion
+    /// Subscribe through `$share/<group>/` when set.
+    public var sharedGroup: String?
+    public var username: String?
+    public var password: Password?
+    /// Seconds between keep-alive pings.
+    public var keepAlive: Int
+}
+
+/// `mqtt://host[:port]` (default 1883) or `mqtts://host[:port]` (default 8883).
+public struct BrokerURL: Sendable, Equatable, CustomStringConvertible {
+    public var host: String
+    public var port: Int
+    public var tls: Bool
+
+    public var description: String { "\(tls ? "mqtts" : "mqtt")://\(host):\(port)" }
+}
+
+/// Queue-side endpoints (`queue:`).
+public struct QueueSettings: Sendable, Equatable {
+    /// ZeroMQ endpoint that backend consumers connect to.
+    public var publish: String?
+    /// ZeroMQ endpoint that backend producers connect to.
+    public var accept: String?
+    /// Durable consumer groups.
+    public var groups: [String]
+}
+
+/// HTTP API (`api:`).
+public struct APISettings: Sendable, Equatable {
+    public var host: String
+    public var port: Int
+}
+
+/// Client status notification (`status:`).
+public struct StatusSettings: Sendable, Equatable {
+    public enum Source: String, Sendable, Equatable, CaseIterable {
+        case none
+        case mosquittoLog = "mosquitto-log"
+        case emqxEvents = "emqx-events"
+    }
+
+    public var source: Source
+}

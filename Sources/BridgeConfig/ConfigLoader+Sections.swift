@@ -1,0 +1,134 @@
+import BridgeCore
+import Yams
+
+extension ConfigLoader {
+    static func readMQTT(_ node: Node, _ reader: NodeReader) -> MQTTSettings? {
+        let known = ["url", "clientId", "protocol", "sharedGroup", "username", "password", "passwordEnv", "keepAlive"]
+        guard let fields = reader.mapping(node, "section 'mqtt'", known: known) else { return nil }
+        var url: BrokerURL?
+        if let urlNode = fields["url"] {
+            if let text = reader.string(urlNode, "mqtt.url") {
+                switch Address.brokerURL(text) {
+                case .success(let parsed): url = parsed
+                case .failure(let error): reader.report(urlNode, error.message)
+                }
+            }
+        } else {
+            reader.report(node, "missing required key 'url' in section 'mqtt' (e.g. mqtt://127.0.0.1:1883)")
+        }
+        var clientId: String?
+        if let idNode = fields["clientId"] {
+            clientId = reader.nonEmptyString(idNode, "mqtt.clientId")
+        } else {
+            reader.report(node, "missing required key 'clientId' in section 'mqtt' (the bridge's own MQTT client ID)")
+        }
+        var version = MQTTSettings.ProtocolVersion.v5
+        if let versionNode = fields["protocol"], let text = reader.string(versionNode, "mqtt.protocol") {
+            switch text {
+            case "5", "5.0": version = .v5
+            case "3.1.1", "311": version = .v311
+            default: reader.report(versionNode, "mqtt.protocol must be 5 or \"3.1.1\", found '\(text)'")
+            }
+        }
+        let sharedGroup = fields["sharedGroup"].flatMap { groupNode -> String? in
+            guard let group = reader.nonEmptyString(groupNode, "mqtt.sharedGroup") else { return nil }
+            if group.contains(where: { $0 == "/" || $0 == "+" || $0 == "#" }) {
+                reader.report(groupNode, "mqtt.sharedGroup '\(group)' cannot contain '/', '+' or '#'")
+                return nil
+            }
+            return group
+        }
+        let username = fields["username"].flatMap { reader.nonEmptyString($0, "mqtt.username") }
+        var password: MQTTSettings.Password?
+        if let literal = fields["password"], let envNode = fields["passwordEnv"] {
+            _ = literal
+            reader.report(envNode, "set either mqtt.password or mqtt.passwordEnv, not both")
+        } else if let literal = fields["password"] {
+            password = reader.string(literal, "mqtt.password").map { .literal($0) }
+        } else if let envNode = fields["passwordEnv"] {
+            password = reader.nonEmptyString(envNode, "mqtt.passwordEnv").map { .environment($0) }
+        }
+        if password != nil, username == nil, let key = fields.keyNode("password") ?? fields.keyNode("passwordEnv") {
+            reader.report(key, "a password needs mqtt.username as well")
+        }
+        let keepAlive = fields["keepAlive"].flatMap { reader.integer($0, "mqtt.keepAlive", in: 5...65_535) } ?? 60
+        guard let url, let clientId else { return nil }
+        return MQTTSettings(
+            url: url, clientId: clientId, protocolVersion: version, sharedGroup: sharedGroup,
+            username: username, password: password, keepAlive: keepAlive)
+    }
+
+    static func readQueue(_ node: Node, _ reader: NodeReader) -> QueueSettings? {
+        guard let fields = reader.mapping(node, "section 'queue'", known: ["publish", "accept", "groups"]) else {
+            return nil
+        }
+        func endpoint(_ key: String) -> String? {
+            guard let endpointNode = fields[key], let text = reader.string(endpointNode, "queue.\(key)") else { return nil }
+            if let problem = Address.zmqEndpoint(text) {
+                reader.report(endpointNode, "queue.\(key): \(problem.message)")
+                return nil
+            }
+            return text
+        }
+        let publish = endpoint("publish")
+        let accept = endpoint("accept")
+        if let publish, publish == accept, let acceptNode = fields["accept"] {
+            reader.report(acceptNode, "queue.accept must differ from queue.publish")
+        }
+        var groups: [String] = []
+        if let groupsNode = fields["groups"], let elements = reader.sequence(groupsNode, "queue.groups") {
+            for element in elements {
+                guard let group = reader.nonEmptyString(element, "a consumer group name") else { continue }
+                if groups.contains(group) {
+                    reader.report(element, "consumer group '\(group)' is listed twice")
+                } else {
+                    groups.append(group)
+                }
+            }
+        }
+        return QueueSettings(publish: publish, accept: accept, groups: groups)
+    }
+
+    static func readAPI(_ node: Node, _ reader: NodeReader) -> APISettings? {
+        guard let fields = reader.mapping(node, "section 'api'", known: ["listen"]) else { return nil }
+        guard let listenNode = fields["listen"] else {
+            reader.report(node, "missing required key 'listen' in section 'api' (e.g. 127.0.0.1:8080)")
+            return nil
+        }
+        guard let text = reader.string(listenNode, "api.listen") else { return nil }
+        switch Address.hostPort(Substring(text), defaultPort: nil) {
+        case .success(let (host, port)): return APISettings(host: host, port: port)
+        case .failure(let error):
+            reader.report(listenNode, "api.listen '\(text)': \(error.message) (expected host:port, e.g. 127.0.0.1:8080)")
+            return nil
+        }
+    }
+
+    static func readStatus(_ node: Node, _ reader: NodeReader) -> StatusSettings {
+        guard let fields = reader.mapping(node, "section 'status'", known: ["source"]),
+            let sourceNode = fields["source"], let text = reader.string(sourceNode, "status.source")
+        else { return StatusSettings(source: .none) }
+        guard let source = StatusSettings.Source(rawValue: text) else {
+            let known = StatusSettings.Source.allCases.map(\.rawValue).joined(separator: ", ")
+            reader.report(sourceNode, "status.source '\(text)' is not one of: \(known)")
+            return StatusSettings(source: .none)
+        }
+        return StatusSettings(source: source)
+    }
+
+    static func readLimits(_ node: Node, _ reader: NodeReader) -> MessageLimits {
+        var limits = MessageLimits()
+        guard let fields = reader.mapping(node, "section 'limits'", known: ["maxBodyBytes", "maxUserPropertyBytes"]) else {
+            return limits
+        }
+        if let body = fields["maxBodyBytes"].flatMap({ reader.integer($0, "limits.maxBodyBytes", in: 1...268_435_456) }) {
+            limits.maxBodyBytes = body
+        }
+        if let properties = fields["maxUserPropertyBytes"].flatMap({
+            reader.integer($0, "limits.maxUserPropertyBytes", in: 2...1_048_576)
+        }) {
+            limits.maxUserPropertyBytes = properties
+        }
+        return limits
+    }
+}

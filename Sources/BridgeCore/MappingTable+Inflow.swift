@@ -1,0 +1,133 @@
+/// An MQTT publish produced from a queue-side message, with the rule that took it.
+public struct RoutedMQTTMessage: Sendable, Equatable {
+    public var ruleId: String
+    public var message: MQTTMessage
+    /// The target client when the message is point-to-point (`<parent>/p2p/<clientId>`).
+    public var p2pClientId: String?
+
+    public init(ruleId: String, message: MQTTMessage, p2pClientId: String? = nil) {
+        self.ruleId = ruleId
+        self.message = message
+        self.p2pClientId = p2pClientId
+    }
+}
+
+extension MappingTable {
+    /// The sub-topic prefix of point-to-point messages.
+    public static let p2pPrefix = "/p2p/"
+
+    /// Translates a queue-side message into the MQTT publish of the inflow rule that takes it.
+    ///
+    /// Every problem is an error for the producer, never a silent drop or a coerced value: no rule for the
+    /// queue topic or tag, a body over the limit, a bad sub-topic, real topic, QoS, retain flag,
+    /// user-property JSON or expiry interval.
+    public func inflow(_ message: QueueMessage) throws(TranslationError) -> RoutedMQTTMessage {
+        guard let candidates = inflowByQueueTopic[message.topic] else {
+            throw TranslationError(.noInflowRule, "no inflow rule takes queue topic '\(message.topic)'")
+        }
+        guard let rule = candidates.lazy.map({ self.inflowRules[$0] }).first(where: { $0.tags.accepts(message.tag) })
+        else {
+            let tag = message.tag.map { "tag '\($0)'" } ?? "an untagged message"
+            throw TranslationError(.tagNotAccepted, "no inflow rule for queue topic '\(message.topic)' accepts \(tag)")
+        }
+        if message.body.count > limits.maxBodyBytes {
+            throw TranslationError(
+                .bodyTooLarge,
+                "body of \(message.body.count) bytes exceeds limits.maxBodyBytes (\(limits.maxBodyBytes))"
+            )
+        }
+        let properties = message.properties
+        var subTopic = properties[PropertyName.mqttSecondTopic] ?? ""
+        if let problem = Self.subTopicProblem(subTopic) {
+            throw TranslationError(.invalidSubTopic, "\(PropertyName.mqttSecondTopic) '\(subTopic)' \(problem)")
+        }
+        var p2pClientId: String?
+        if subTopic.hasPrefix(Self.p2pPrefix) {
+            let target = subTopic.dropFirst(Self.p2pPrefix.count)
+            if target.isEmpty {
+                throw TranslationError(.invalidSubTopic, "\(PropertyName.mqttSecondTopic) '\(subTopic)' names no P2P client ID")
+            }
+            p2pClientId = String(target)
+        }
+
+        var userProperties: [UserProperty] = []
+        if let json = properties[PropertyName.mqtt5UserProperty] {
+            if json.utf8.count > limits.maxUserPropertyBytes {
+                throw TranslationError(
+                    .userPropertiesTooLarge,
+                    "\(PropertyName.mqtt5UserProperty) is \(json.utf8.count) bytes; at most \(limits.maxUserPropertyBytes) are allowed"
+                )
+            }
+            userProperties = try UserPropertyCoding.decode(json)
+        }
+        if let realTopic = properties[PropertyName.mqttRealTopic] {
+            if let problem = Self.subTopicProblem(realTopic) {
+                throw TranslationError(.invalidRealTopic, "\(PropertyName.mqttRealTopic) '\(realTopic)' \(problem)")
+            }
+            if p2pClientId == nil {
+                subTopic = realTopic
+            } else {
+                userProperties.append(UserProperty(key: PropertyName.mqttRealTopic, value: realTopic))
+            }
+        }
+        if p2pClientId != nil, let cleanSession = properties[PropertyName.cleanSessionFlag] {
+            userProperties.append(UserProperty(key: PropertyName.cleanSessionFlag, value: cleanSession))
+        }
+
+        let qos: QoS
+        if let text = properties[PropertyName.qosLevel] {
+            guard let parsed = QoS(text: text) else {
+                throw TranslationError(.invalidQoS, "\(PropertyName.qosLevel) '\(text)' must be 0, 1 or 2")
+            }
+            qos = parsed
+        } else {
+            qos = rule.qos ?? .atLeastOnce
+        }
+        let retain: Bool
+        switch properties[PropertyName.mqttRetain] {
+        case nil, "false": retain = false
+        case "true": retain = true
+        case let other?:
+            throw TranslationError(.invalidRetain, "\(PropertyName.mqttRetain) '\(other)' must be 'true' or 'false'")
+        }
+        var expiry: UInt32?
+        if let text = properties[PropertyName.mqtt5MsgExpireInterval] {
+            guard let seconds = UInt32(text) else {
+                throw TranslationError(
+                    .invalidExpiryInterval,
+                    "\(PropertyName.mqtt5MsgExpireInterval) '\(text)' must be a whole number of seconds (0...4294967295)"
+                )
+            }
+            expiry = seconds
+        }
+
+        let topicName = rule.mqttParent + subTopic
+        if let problem = Topic.problem(inName: topicName) {
+            throw TranslationError(.invalidTopic, "MQTT topic '\(topicName)': \(problem)")
+        }
+        let publish = MQTTMessage(
+            topic: topicName,
+            payload: message.body,
+            qos: qos,
+            retain: retain,
+            userProperties: userProperties,
+            contentType: properties[PropertyName.mqtt5ContentType],
+            messageExpiryInterval: expiry
+        )
+        return RoutedMQTTMessage(ruleId: rule.id, message: publish, p2pClientId: p2pClientId)
+    }
+
+    /// Why a sub-topic cannot be appended to a parent topic, or nil. The empty sub-topic is the parent itself.
+    static func subTopicProblem(_ subTopic: String) -> String? {
+        if subTopic.isEmpty { return nil }
+        if !subTopic.hasPrefix("/") { return "must start with '/'" }
+        for byte in subTopic.utf8 {
+            switch byte {
+            case 0: return "contains a NUL character"
+            case UInt8(ascii: "+"), UInt8(ascii: "#"): return "cannot contain '+' or '#'"
+            default: continue
+            }
+        }
+        return nil
+    }
+}

@@ -1,0 +1,48 @@
+/// The compiled rules of a mapping file, indexed for per-message lookups. Immutable and `Sendable`:
+/// a reload builds a new table and swaps it in whole.
+public struct MappingTable: Sendable {
+    public let outflowRules: [OutflowRule]
+    public let inflowRules: [InflowRule]
+    public let statusRules: [StatusRule]
+    public let limits: MessageLimits
+
+    let outflowIndex: TopicFilterIndex
+    let inflowByQueueTopic: [String: [Int]]
+    let statusByGroupId: [String: [Int]]
+
+    /// Builds the indexes. The rules are expected to be valid (the config loader checks them).
+    public init(
+        outflow: [OutflowRule] = [],
+        inflow: [InflowRule] = [],
+        status: [StatusRule] = [],
+        limits: MessageLimits = MessageLimits()
+    ) {
+        self.outflowRules = outflow
+        self.inflowRules = inflow
+        self.statusRules = status
+        self.limits = limits
+        var index = TopicFilterIndex()
+        for (position, rule) in outflow.enumerated() {
+            index.insert(rule.filter, value: position)
+        }
+        self.outflowIndex = index
+        self.inflowByQueueTopic = Dictionary(grouping: inflow.indices, by: { inflow[$0].queueTopic })
+        self.statusByGroupId = Dictionary(grouping: status.indices, by: { status[$0].groupId })
+    }
+
+    /// The outflow rules whose filter matches `topic`, in file order.
+    public func outflowRules(matching topic: Topic) -> [OutflowRule] {
+        outflowIndex.matches(topic).map { outflowRules[$0] }
+    }
+
+    /// Every distinct outflow filter, for the MQTT subscriptions.
+    public var outflowFilters: [String] {
+        var seen = Set<String>()
+        return outflowRules.map(\.filter.text).filter { seen.insert($0).inserted }
+    }
+
+    /// Every distinct inflow parent topic.
+    public var inflowParents: Set<String> {
+        Set(inflowRules.map(\.mqttParent))
+    }
+}

@@ -1,0 +1,66 @@
+/// The one-line JSON forms printed by `translate` and `consume`.
+public enum MessageJSON {
+    /// `{"topic","tag"?,"keys","properties","body"|"bodyBase64"}` plus `msgId` and `bornTimestamp` when set.
+    public static func render(_ message: QueueMessage) -> String {
+        var writer = JSONWriter()
+        writer.beginObject()
+        writer.field("topic", message.topic)
+        if let tag = message.tag { writer.field("tag", tag) }
+        writer.key("keys")
+        writer.beginArray()
+        for key in message.keys { writer.string(key) }
+        writer.endArray()
+        writer.key("properties")
+        writer.beginObject()
+        for name in message.properties.keys.sorted() {
+            writer.field(name, message.properties[name]!)
+        }
+        writer.endObject()
+        writeBytes(message.body, textKey: "body", binaryKey: "bodyBase64", into: &writer)
+        if let msgId = message.msgId { writer.field("msgId", msgId) }
+        if let born = message.bornTimestamp {
+            writer.key("bornTimestamp")
+            writer.number(born)
+        }
+        writer.endObject()
+        return writer.text
+    }
+
+    /// `{"topic","qos","retain","userProperties":[{"key","value"}],"payload"|"payloadBase64"}`, plus
+    /// `contentType` and `messageExpiryInterval` when the message has them.
+    public static func render(_ message: MQTTMessage) -> String {
+        var writer = JSONWriter()
+        writer.beginObject()
+        writer.field("topic", message.topic)
+        writer.key("qos")
+        writer.number(Int64(message.qos.rawValue))
+        writer.key("retain")
+        writer.bool(message.retain)
+        writer.key("userProperties")
+        writer.beginArray()
+        for property in message.userProperties {
+            writer.beginObject()
+            writer.field("key", property.key)
+            writer.field("value", property.value)
+            writer.endObject()
+        }
+        writer.endArray()
+        writeBytes(message.payload, textKey: "payload", binaryKey: "payloadBase64", into: &writer)
+        if let contentType = message.contentType { writer.field("contentType", contentType) }
+        if let expiry = message.messageExpiryInterval {
+            writer.key("messageExpiryInterval")
+            writer.number(Int64(expiry))
+        }
+        writer.endObject()
+        return writer.text
+    }
+
+    /// Text when the bytes are valid UTF-8, base64 under the other key when they are not.
+    private static func writeBytes(_ bytes: [UInt8], textKey: String, binaryKey: String, into writer: inout JSONWriter) {
+        if let text = String(validating: bytes, as: UTF8.self) {
+            writer.field(textKey, text)
+        } else {
+            writer.field(binaryKey, Base64.encode(bytes))
+        }
+    }
+}

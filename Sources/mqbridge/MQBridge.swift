@@ -1,0 +1,10 @@
+import ArgumentParser
+
+@main
+struct MQBridge: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mqbridge",
+        abstract: "Maps MQTT messages to queue-side messages and back, and turns client connects into status events.",
+        subcommands: [CheckCommand.self, TranslateCommand.self, DemoCommand.self]
+    )
+}
