@@ -20,6 +20,9 @@ let package = Package(
             dependencies: ["BridgeCore", .product(name: "Yams", package: "Yams")]
         ),
 
+        // The hub wire protocol (docs/wire-protocol.md): frames <-> typed messages. Pure.
+        .target(name: "WireProtocol", dependencies: ["BridgeCore"]),
+
         // Thin wrappers over the C libraries; C types stay inside these modules.
         .systemLibrary(name: "CZeroMQ", pkgConfig: "libzmq", providers: [.apt(["libzmq3-dev"])]),
         .target(name: "ZeroMQ", dependencies: ["CZeroMQ"]),
@@ -40,6 +43,7 @@ let package = Package(
 
         .testTarget(name: "BridgeCoreTests", dependencies: ["BridgeCore"]),
         .testTarget(name: "BridgeConfigTests", dependencies: ["BridgeConfig", "BridgeCore"]),
+        .testTarget(name: "WireProtocolTests", dependencies: ["WireProtocol", "BridgeCore"]),
         .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ"]),
         .testTarget(name: "MosquittoTests", dependencies: ["Mosquitto", "LoopbackHarness"]),
         .testTarget(name: "CLITests", dependencies: ["mqbridge", "LoopbackHarness"]),

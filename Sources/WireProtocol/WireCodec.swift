@@ -1,0 +1,171 @@
+import BridgeCore
+
+/// Encodes and decodes protocol messages to and from ZeroMQ frames.
+public enum WireCodec {
+    /// Frame 0 of every message: protocol mqbridge, version 1.
+    public static let protocolTag: [UInt8] = Array("MQB1".utf8)
+
+    /// Which form a `DATA` takes on a link: queue-side messages or MQTT messages.
+    public enum DataForm: Sendable {
+        case queue
+        case mqtt
+    }
+
+    /// The frames of `message`.
+    public static func encode(_ message: WireMessage) -> [[UInt8]] {
+        var writer = JSONWriter()
+        writer.beginObject()
+        var body: [UInt8]?
+        switch message {
+        case .hello(let hello): writeHello(hello, &writer)
+        case .welcome(let welcome): writeWelcome(welcome, &writer)
+        case .queueData(let seq, let queueMessage):
+            writeQueueData(seq: seq, queueMessage, &writer)
+            body = queueMessage.body
+        case .mqttData(let seq, let mqttMessage, let clientId):
+            writeMQTTData(seq: seq, mqttMessage, clientId: clientId, &writer)
+            body = mqttMessage.payload
+        case .ack(let seq, let msgId):
+            writeSeq(seq, &writer)
+            if let msgId { writer.field("msgId", msgId) }
+        case .error(let report):
+            if let seq = report.seq { writeSeq(seq, &writer) }
+            writer.field("code", report.code)
+            writer.field("message", report.message)
+        case .credit(let window):
+            writer.key("window")
+            writer.number(Int64(window))
+        case .ping, .pong, .bye:
+            break
+        }
+        writer.endObject()
+        var frames: [[UInt8]] = [protocolTag, Array(message.kind.rawValue.utf8), Array(writer.text.utf8)]
+        if let body { frames.append(body) }
+        return frames
+    }
+
+    /// Decodes frames; `form` says how to read a `DATA` on this link. Errors carry the code to answer with.
+    public static func decode(_ frames: [[UInt8]], form: DataForm) throws(WireErrorReport) -> WireMessage {
+        guard frames.count >= 3 else {
+            throw WireErrorReport(code: WireErrorCode.malformedFrame, message: "a message has 3 or 4 frames, got \(frames.count)")
+        }
+        guard frames[0] == protocolTag else {
+            throw WireErrorReport(
+                code: WireErrorCode.unsupportedVersion,
+                message: "frame 0 must be 'MQB1', got '\(String(decoding: frames[0].prefix(16), as: UTF8.self))'")
+        }
+        guard let kind = WireMessage.Kind(rawValue: String(decoding: frames[1], as: UTF8.self)) else {
+            throw WireErrorReport(
+                code: WireErrorCode.unknownKind, message: "unknown kind '\(String(decoding: frames[1].prefix(32), as: UTF8.self))'")
+        }
+        let expectedFrames = kind == .data ? 4 : 3
+        guard frames.count == expectedFrames else {
+            throw WireErrorReport(
+                code: WireErrorCode.malformedFrame, message: "\(kind.rawValue) has \(expectedFrames) frames, got \(frames.count)")
+        }
+        let value: JSONValue
+        do {
+            value = try JSONValue.parse(bytes: frames[2])
+        } catch {
+            throw WireErrorReport(code: WireErrorCode.malformedFrame, message: "metadata is not valid JSON (\(error))")
+        }
+        guard case .object = value else {
+            throw WireErrorReport(code: WireErrorCode.malformedFrame, message: "metadata is not a JSON object")
+        }
+        let meta = Metadata(value: value, kind: kind)
+        switch kind {
+        case .hello: return .hello(try meta.hello())
+        case .welcome: return .welcome(try meta.welcome())
+        case .data:
+            switch form {
+            case .queue: return try meta.queueData(body: frames[3])
+            case .mqtt: return try meta.mqttData(body: frames[3])
+            }
+        case .ack: return .ack(seq: try meta.seq(), msgId: try meta.optionalString("msgId"))
+        case .error:
+            return .error(
+                WireErrorReport(
+                    seq: try meta.optionalSeq(), code: try meta.requiredString("code"),
+                    message: try meta.optionalString("message") ?? ""))
+        case .credit: return .credit(window: try meta.window(required: true))
+        case .ping: return .ping
+        case .pong: return .pong
+        case .bye: return .bye
+        }
+    }
+
+    // MARK: - Writing
+
+    private static func writeSeq(_ seq: UInt64, _ writer: inout JSONWriter) {
+        writer.key("seq")
+        writer.number(Int64(seq))
+    }
+
+    private static func writeHello(_ hello: Hello, _ writer: inout JSONWriter) {
+        writer.field("role", hello.role.rawValue)
+        writer.field("name", hello.name)
+        if let topic = hello.topic { writer.field("topic", topic) }
+        if let tags = hello.tags { writer.field("tags", tags) }
+        if let group = hello.group { writer.field("group", group) }
+        writer.key("window")
+        writer.number(Int64(hello.window))
+    }
+
+    private static func writeWelcome(_ welcome: Welcome, _ writer: inout JSONWriter) {
+        writer.field("session", welcome.session)
+        writer.key("heartbeatMs")
+        writer.number(Int64(welcome.heartbeatMs))
+        for (name, list) in [("subscriptions", welcome.subscriptions), ("parents", welcome.parents)] {
+            guard let list else { continue }
+            writer.key(name)
+            writer.beginArray()
+            for item in list { writer.string(item) }
+            writer.endArray()
+        }
+    }
+
+    private static func writeQueueData(seq: UInt64, _ message: QueueMessage, _ writer: inout JSONWriter) {
+        writeSeq(seq, &writer)
+        writer.field("topic", message.topic)
+        if let tag = message.tag { writer.field("tag", tag) }
+        writer.key("keys")
+        writer.beginArray()
+        for key in message.keys { writer.string(key) }
+        writer.endArray()
+        writer.key("properties")
+        writer.beginObject()
+        for (name, value) in message.properties { writer.field(name, value) }
+        writer.endObject()
+        if let msgId = message.msgId { writer.field("msgId", msgId) }
+        if let born = message.bornTimestamp {
+            writer.key("bornTimestamp")
+            writer.number(born)
+        }
+    }
+
+    private static func writeMQTTData(seq: UInt64, _ message: MQTTMessage, clientId: String?, _ writer: inout JSONWriter) {
+        writeSeq(seq, &writer)
+        writer.field("topic", message.topic)
+        writer.key("qos")
+        writer.number(Int64(message.qos.rawValue))
+        writer.key("retain")
+        writer.bool(message.retain)
+        if !message.userProperties.isEmpty {
+            writer.key("userProperties")
+            writer.beginArray()
+            for property in message.userProperties {
+                writer.beginObject()
+                writer.field("key", property.key)
+                writer.field("value", property.value)
+                writer.endObject()
+            }
+            writer.endArray()
+        }
+        if let contentType = message.contentType { writer.field("contentType", contentType) }
+        if let expiry = message.messageExpiryInterval {
+            writer.key("expiry")
+            writer.number(Int64(expiry))
+        }
+        if let clientId { writer.field("clientId", clientId) }
+    }
+}

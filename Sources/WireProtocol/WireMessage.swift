@@ -1,0 +1,111 @@
+import BridgeCore
+
+/// One protocol message between the hub and a peer (docs/wire-protocol.md), decoded.
+public enum WireMessage: Sendable, Equatable {
+    case hello(Hello)
+    case welcome(Welcome)
+    /// A queue-side message (producer -> hub, hub -> consumer).
+    case queueData(seq: UInt64, QueueMessage)
+    /// An MQTT message (worker -> hub for outflow, hub -> worker for inflow).
+    case mqttData(seq: UInt64, MQTTMessage, clientId: String?)
+    case ack(seq: UInt64, msgId: String?)
+    case error(WireErrorReport)
+    case credit(window: Int)
+    case ping
+    case pong
+    case bye
+
+    /// The frame-1 word of each kind.
+    public enum Kind: String, Sendable, CaseIterable {
+        case hello = "HELLO", welcome = "WELCOME", data = "DATA", ack = "ACK", error = "ERROR"
+        case credit = "CREDIT", ping = "PING", pong = "PONG", bye = "BYE"
+    }
+
+    public var kind: Kind {
+        switch self {
+        case .hello: .hello
+        case .welcome: .welcome
+        case .queueData, .mqttData: .data
+        case .ack: .ack
+        case .error: .error
+        case .credit: .credit
+        case .ping: .ping
+        case .pong: .pong
+        case .bye: .bye
+        }
+    }
+}
+
+/// The first message of every connection.
+public struct Hello: Sendable, Equatable {
+    public enum Role: String, Sendable, CaseIterable {
+        case consumer
+        case producer
+        case mqttWorker = "mqtt-worker"
+    }
+
+    public static let defaultWindow = 100
+    public static let maxWindow = 100_000
+
+    public var role: Role
+    public var name: String
+    /// Consumers: the queue topic.
+    public var topic: String?
+    /// Consumers: the tag expression, `*` when absent.
+    public var tags: String?
+    /// Consumers: the consumer group.
+    public var group: String?
+    public var window: Int
+
+    public init(role: Role, name: String, topic: String? = nil, tags: String? = nil, group: String? = nil, window: Int = Hello.defaultWindow) {
+        self.role = role
+        self.name = name
+        self.topic = topic
+        self.tags = tags
+        self.group = group
+        self.window = window
+    }
+}
+
+/// The hub's answer to `HELLO`.
+public struct Welcome: Sendable, Equatable {
+    public var session: String
+    public var heartbeatMs: Int
+    /// MQTT worker: the topic filters to subscribe to.
+    public var subscriptions: [String]?
+    /// MQTT worker: the parent topics it may publish under.
+    public var parents: [String]?
+
+    public init(session: String, heartbeatMs: Int, subscriptions: [String]? = nil, parents: [String]? = nil) {
+        self.session = session
+        self.heartbeatMs = heartbeatMs
+        self.subscriptions = subscriptions
+        self.parents = parents
+    }
+}
+
+/// An `ERROR`: settles a `DATA` when `seq` is set, otherwise a problem with the connection.
+public struct WireErrorReport: Error, Sendable, Equatable, CustomStringConvertible {
+    public var seq: UInt64?
+    public var code: String
+    public var message: String
+
+    public init(seq: UInt64? = nil, code: String, message: String) {
+        self.seq = seq
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { "\(code): \(message)" }
+}
+
+/// Connection-level error codes.
+public enum WireErrorCode {
+    public static let unsupportedVersion = "unsupported_version"
+    public static let unknownKind = "unknown_kind"
+    public static let malformedFrame = "malformed_frame"
+    public static let malformedMessage = "malformed_message"
+    public static let badHello = "bad_hello"
+    public static let noHello = "no_hello"
+    public static let mqttPublishFailed = "mqtt_publish_failed"
+}

@@ -1,0 +1,123 @@
+import BridgeCore
+import Testing
+
+@testable import WireProtocol
+
+@Suite struct WireCodecTests {
+    static let samples: [(WireMessage, WireCodec.DataForm)] = [
+        (.hello(Hello(role: .consumer, name: "c1", topic: "SENSOR_DATA", tags: "a||b", group: "backend", window: 50)), .queue),
+        (.hello(Hello(role: .mqttWorker, name: "w")), .mqtt),
+        (.welcome(Welcome(session: "s1", heartbeatMs: 500, subscriptions: ["sensors/#"], parents: ["devices"])), .mqtt),
+        (.welcome(Welcome(session: "s2", heartbeatMs: 1000)), .queue),
+        (
+            .queueData(
+                seq: 17,
+                QueueMessage(
+                    topic: "T", tag: "temp", keys: ["k1", "k2"], properties: ["qoslevel": "1", "ü": "\"x\"\n"],
+                    body: [0, 1, 255], msgId: "m-1", bornTimestamp: 1_795_297_490_123)),
+            .queue
+        ),
+        (.queueData(seq: 0, QueueMessage(topic: "T")), .queue),
+        (
+            .mqttData(
+                seq: 9_007_199_254_740_992,
+                MQTTMessage(
+                    topic: "a/b", payload: Array("hi".utf8), qos: .exactlyOnce, retain: true,
+                    userProperties: [UserProperty(key: "k", value: "v"), UserProperty(key: "k", value: "w")],
+                    contentType: "text/plain", messageExpiryInterval: 4_294_967_295),
+                clientId: "GID_a@@@b"),
+            .mqtt
+        ),
+        (.mqttData(seq: 1, MQTTMessage(topic: "x"), clientId: nil), .mqtt),
+        (.ack(seq: 3, msgId: "m"), .queue),
+        (.ack(seq: 4, msgId: nil), .mqtt),
+        (.error(WireErrorReport(seq: 5, code: "invalid_qos", message: "qoslevel '5' must be 0, 1 or 2")), .queue),
+        (.error(WireErrorReport(code: "malformed_frame", message: "bad")), .queue),
+        (.credit(window: 500), .queue),
+        (.ping, .queue), (.pong, .queue), (.bye, .queue),
+    ]
+
+    @Test(arguments: 0..<samples.count)
+    func roundTrips(index: Int) throws {
+        let (message, form) = Self.samples[index]
+        let frames = WireCodec.encode(message)
+        #expect(frames[0] == Array("MQB1".utf8))
+        #expect(String(decoding: frames[1], as: UTF8.self) == message.kind.rawValue)
+        #expect(frames.count == (message.kind == .data ? 4 : 3))
+        #expect(try WireCodec.decode(frames, form: form) == message)
+    }
+
+    @Test func framesAreTheDocumentedText() {
+        let frames = WireCodec.encode(.queueData(seq: 17, QueueMessage(topic: "T", tag: "t", keys: ["k"], body: Array("b".utf8))))
+        #expect(String(decoding: frames[2], as: UTF8.self) == #"{"seq":17,"topic":"T","tag":"t","keys":["k"],"properties":{}}"#)
+        #expect(frames[3] == Array("b".utf8))
+    }
+
+    func code(_ frames: [[UInt8]], form: WireCodec.DataForm = .queue) -> String? {
+        do {
+            _ = try WireCodec.decode(frames, form: form)
+            return nil
+        } catch {
+            return error.code
+        }
+    }
+
+    func text(_ parts: String...) -> [[UInt8]] { parts.map { Array($0.utf8) } }
+
+    @Test func malformedInputGetsTheDocumentedCode() {
+        #expect(code(text("MQB1", "PING")) == "malformed_frame")
+        #expect(code(text("MQB2", "PING", "{}")) == "unsupported_version")
+        #expect(code(text("MQB1", "SHOUT", "{}")) == "unknown_kind")
+        #expect(code(text("MQB1", "PING", "[]")) == "malformed_frame")
+        #expect(code(text("MQB1", "PING", "{")) == "malformed_frame")
+        #expect(code(text("MQB1", "PING", "{}", "extra")) == "malformed_frame")
+        #expect(code(text("MQB1", "DATA", "{\"seq\":1,\"topic\":\"T\"}")) == "malformed_frame", "DATA needs its body frame")
+        #expect(code(text("MQB1", "DATA", "{\"topic\":\"T\"}", "")) == "malformed_message")
+        #expect(code(text("MQB1", "DATA", "{\"seq\":-1,\"topic\":\"T\"}", "")) == "malformed_message")
+        #expect(code(text("MQB1", "DATA", "{\"seq\":1.5,\"topic\":\"T\"}", "")) == "malformed_message")
+        #expect(code(text("MQB1", "DATA", "{\"seq\":1}", "")) == "malformed_message")
+        #expect(code(text("MQB1", "DATA", "{\"seq\":1,\"topic\":\"T\",\"properties\":{\"a\":1}}", "")) == "malformed_message")
+        #expect(code(text("MQB1", "DATA", "{\"seq\":1,\"topic\":\"t\",\"qos\":3}", ""), form: .mqtt) == "malformed_message")
+        #expect(code(text("MQB1", "HELLO", "{\"role\":\"admin\"}")) == "bad_hello")
+        #expect(code(text("MQB1", "HELLO", "{\"role\":\"consumer\"}")) == "bad_hello")
+        #expect(code(text("MQB1", "HELLO", "{\"role\":\"producer\",\"window\":0}")) == "bad_hello")
+        #expect(code(text("MQB1", "CREDIT", "{}")) == "malformed_message")
+        #expect(code([]) == "malformed_frame")
+    }
+
+    @Test func unknownMembersAreIgnored() throws {
+        let decoded = try WireCodec.decode(text("MQB1", "ACK", "{\"seq\":2,\"future\":[1,2]}"), form: .queue)
+        #expect(decoded == .ack(seq: 2, msgId: nil))
+    }
+
+    /// Random bytes and random mutations of valid messages never crash the decoder; they decode, or are
+    /// refused with one of the documented codes.
+    @Test func randomInputIsDecodedOrRefusedWithADocumentedCode() {
+        let documented: Set<String> = ["unsupported_version", "unknown_kind", "malformed_frame", "malformed_message", "bad_hello"]
+        var random = SystemRandomNumberGenerator()
+        var refused = 0
+        for round in 0..<3_000 {
+            var frames: [[UInt8]]
+            if round % 2 == 0 {
+                frames = WireCodec.encode(Self.samples[round % Self.samples.count].0)
+                let frame = Int.random(in: 0..<frames.count, using: &random)
+                if !frames[frame].isEmpty {
+                    let position = Int.random(in: 0..<frames[frame].count, using: &random)
+                    frames[frame][position] = UInt8.random(in: 0...255, using: &random)
+                }
+                if Bool.random(using: &random) { frames[frame] = Array(frames[frame].prefix(Int.random(in: 0...frames[frame].count))) }
+            } else {
+                frames = (0..<Int.random(in: 0...5, using: &random)).map { _ in
+                    (0..<Int.random(in: 0...40, using: &random)).map { _ in UInt8.random(in: 0...255, using: &random) }
+                }
+            }
+            do {
+                _ = try WireCodec.decode(frames, form: Bool.random(using: &random) ? .queue : .mqtt)
+            } catch {
+                #expect(documented.contains(error.code), "\(error)")
+                refused += 1
+            }
+        }
+        #expect(refused > 1_000, "most random input is refused")
+    }
+}
