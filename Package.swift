@@ -23,6 +23,9 @@ let package = Package(
         // The hub wire protocol (docs/wire-protocol.md): frames <-> typed messages. Pure.
         .target(name: "WireProtocol", dependencies: ["BridgeCore"]),
 
+        // The hub's routing decisions as a pure state machine: events in, actions out.
+        .target(name: "BridgeHub", dependencies: ["BridgeCore", "WireProtocol"]),
+
         // Thin wrappers over the C libraries; C types stay inside these modules.
         .systemLibrary(name: "CZeroMQ", pkgConfig: "libzmq", providers: [.apt(["libzmq3-dev"])]),
         .target(name: "ZeroMQ", dependencies: ["CZeroMQ"]),
@@ -44,6 +47,7 @@ let package = Package(
         .testTarget(name: "BridgeCoreTests", dependencies: ["BridgeCore"]),
         .testTarget(name: "BridgeConfigTests", dependencies: ["BridgeConfig", "BridgeCore"]),
         .testTarget(name: "WireProtocolTests", dependencies: ["WireProtocol", "BridgeCore"]),
+        .testTarget(name: "BridgeHubTests", dependencies: ["BridgeHub", "WireProtocol", "BridgeCore"]),
         .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ"]),
         .testTarget(name: "MosquittoTests", dependencies: ["Mosquitto", "LoopbackHarness"]),
         .testTarget(name: "CLITests", dependencies: ["mqbridge", "LoopbackHarness"]),

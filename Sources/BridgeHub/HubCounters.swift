@@ -1,0 +1,27 @@
+/// Running totals kept by the router, read for metrics and the progress line.
+public struct HubCounters: Sendable, Equatable {
+    /// MQTT messages received from workers.
+    public var outflowReceived = 0
+    /// Queue-side messages produced, per outflow or status rule.
+    public var outflowRouted: [String: Int] = [:]
+    /// Deliveries acknowledged by consumers.
+    public var deliveriesAcked = 0
+    /// Queue-side messages that found no consumer to go to.
+    public var unrouted = 0
+    /// MQTT messages that matched no rule.
+    public var unmatched = 0
+    /// Deliveries lost because their consumer went away and no group member could take them.
+    public var deliveriesDropped = 0
+    /// Deliveries handed to another group member after theirs went away.
+    public var redelivered = 0
+    /// Producer messages accepted and published, per inflow rule.
+    public var inflowPublished: [String: Int] = [:]
+    /// Refused messages, by reason code, both ways.
+    public var rejected: [String: Int] = [:]
+    /// Malformed or unexpected frames, by error code.
+    public var protocolErrors: [String: Int] = [:]
+    /// Peers dropped for silence.
+    public var peersTimedOut = 0
+
+    public init() {}
+}

@@ -1,0 +1,61 @@
+import BridgeCore
+import WireProtocol
+
+extension HubRouter {
+    /// Forgets a peer. A consumer's unsettled deliveries go to another member of its group, or are
+    /// dropped (and counted) when there is none; a worker's unsettled inflow publishes go back to the
+    /// front of the backlog for the next worker.
+    mutating func removePeer(_ peer: PeerID, reason: String, quiet: Bool = false) -> [HubAction] {
+        var actions: [HubAction] = []
+        switch peer.link {
+        case .producers:
+            guard producers.removeValue(forKey: peer) != nil else { return [] }
+        case .workers:
+            guard let worker = workers.removeValue(forKey: peer) else { return [] }
+            let unsettled = worker.inflight.sorted { $0.key < $1.key }.map(\.value)
+            inflowBacklog.pushFront(contentsOf: unsettled)
+            actions += pumpInflow()
+            if !quiet { actions.append(.log(.warning, kind: "worker_left", "MQTT worker '\(worker.name)' \(reason); \(unsettled.count) publishes requeued")) }
+        case .consumers:
+            guard let consumer = consumers.removeValue(forKey: peer) else { return [] }
+            let orphans = consumer.unacked.sorted { $0.key < $1.key }.map(\.value) + consumer.queue.drainCopy()
+            var redelivered = 0
+            if let key = consumer.group {
+                groups[key]!.members.removeAll { $0 == peer }
+                groups[key]!.keyOwner = groups[key]!.keyOwner.filter { $0.value != peer }
+                if groups[key]!.members.isEmpty {
+                    groups.removeValue(forKey: key)
+                    groupsByTopic[key.topic]?.removeAll { $0 == key }
+                } else {
+                    for delivery in orphans {
+                        guard let member = chooseMember(of: key, for: delivery.message) else { continue }
+                        consumers[member]!.queue.push(delivery)
+                        redelivered += 1
+                    }
+                    for member in groups[key]!.members { actions += pump(member) }
+                }
+            } else {
+                consumersByTopic[consumer.topic]?.removeAll { $0 == peer }
+            }
+            counters.redelivered += redelivered
+            let dropped = orphans.count - redelivered
+            if dropped > 0 {
+                counters.deliveriesDropped += dropped
+                // The dropped deliveries are settled so that the MQTT side is not held up forever.
+                for delivery in orphans.suffix(dropped) { actions += settle(delivery.origin) }
+            }
+            if !quiet {
+                actions.append(.log(.info, kind: "consumer_left", "consumer '\(consumer.name)' \(reason); \(redelivered) messages redelivered, \(dropped) dropped"))
+            }
+        }
+        return actions
+    }
+}
+
+extension FIFO {
+    /// The elements in order, leaving the queue as it was (it is a value, so this copy is discarded).
+    func drainCopy() -> [Element] {
+        var copy = self
+        return copy.drain()
+    }
+}

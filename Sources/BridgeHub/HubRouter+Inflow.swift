@@ -1,0 +1,61 @@
+import BridgeCore
+import WireProtocol
+
+extension HubRouter {
+    /// A producer's message: refused at once when the rules reject it, otherwise published through an
+    /// MQTT worker and acknowledged when the worker reports the broker has it.
+    mutating func handleInflow(seq: UInt64, _ message: QueueMessage, from producer: PeerID, now: Int64) -> [HubAction] {
+        let routed: RoutedMQTTMessage
+        do {
+            routed = try mappings.inflow(message)
+        } catch {
+            counters.rejected[error.reason.rawValue, default: 0] += 1
+            return [.send(producer, .error(WireErrorReport(seq: seq, code: error.reason.rawValue, message: error.message)))]
+        }
+        inflowBacklog.push(
+            InflowPending(producer: producer, producerSeq: seq, msgId: nextMessageId(), ruleId: routed.ruleId, publish: routed.message))
+        return pumpInflow()
+    }
+
+    /// Hands backlog to workers with room in their window; pauses or resumes producers around the limit.
+    mutating func pumpInflow() -> [HubAction] {
+        var actions: [HubAction] = []
+        while !inflowBacklog.isEmpty {
+            let candidates = workers.filter { $0.value.inflight.count < $0.value.window }
+            guard let target = candidates.min(by: { $0.value.inflight.count < $1.value.inflight.count })?.key else { break }
+            let pending = inflowBacklog.pop()!
+            let seq = workers[target]!.nextSeq
+            workers[target]!.nextSeq += 1
+            workers[target]!.inflight[seq] = pending
+            actions.append(.send(target, .mqttData(seq: seq, pending.publish, clientId: nil)))
+        }
+        if !producersPaused, inflowBacklog.count >= settings.inflowBacklogLimit {
+            producersPaused = true
+            actions.append(.pauseProducers)
+            actions.append(.log(.warning, kind: "inflow_backlog", "inflow backlog at \(inflowBacklog.count) messages (no MQTT worker with room); not reading producers"))
+        } else if producersPaused, inflowBacklog.count < settings.inflowBacklogLimit / 2 {
+            producersPaused = false
+            actions.append(.resumeProducers)
+        }
+        return actions
+    }
+
+    /// The worker settled an inflow publish: acknowledge (or refuse) the producer's message.
+    mutating func settleInflow(seq: UInt64, from worker: PeerID, error: WireErrorReport?) -> [HubAction] {
+        guard let pending = workers[worker]?.inflight.removeValue(forKey: seq) else {
+            counters.protocolErrors["unknown_ack", default: 0] += 1
+            return [.log(.debug, kind: "unknown_ack", "\(worker) settled unknown seq \(seq)")]
+        }
+        var actions: [HubAction] = []
+        if producers[pending.producer] != nil {
+            if let error {
+                counters.rejected[error.code, default: 0] += 1
+                actions.append(.send(pending.producer, .error(WireErrorReport(seq: pending.producerSeq, code: error.code, message: error.message))))
+            } else {
+                counters.inflowPublished[pending.ruleId, default: 0] += 1
+                actions.append(.send(pending.producer, .ack(seq: pending.producerSeq, msgId: pending.msgId)))
+            }
+        }
+        return actions + pumpInflow()
+    }
+}

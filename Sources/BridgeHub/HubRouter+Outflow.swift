@@ -1,0 +1,121 @@
+import BridgeCore
+import WireProtocol
+
+extension HubRouter {
+    /// An MQTT message from a worker: translate it and hand one delivery per matching rule to consumers.
+    /// The worker is acknowledged once every delivery is settled.
+    mutating func handleOutflow(seq: UInt64, _ message: MQTTMessage, clientId: String?, from worker: PeerID, now: Int64)
+        -> [HubAction]
+    {
+        counters.outflowReceived += 1
+        let routed: [RoutedQueueMessage]
+        do {
+            routed = try mappings.outflow(message, publisherClientId: clientId)
+        } catch {
+            counters.rejected[error.reason.rawValue, default: 0] += 1
+            return [
+                .send(worker, .error(WireErrorReport(seq: seq, code: error.reason.rawValue, message: error.message))),
+                .log(.warning, kind: error.reason.rawValue, "outflow message on '\(message.topic)' refused: \(error.message)"),
+            ]
+        }
+        if routed.isEmpty {
+            counters.unmatched += 1
+            return [.send(worker, .ack(seq: seq, msgId: nil))]
+        }
+        let origin = OutflowKey(worker: worker, seq: seq)
+        var actions: [HubAction] = []
+        var deliveries = 0
+        for result in routed {
+            counters.outflowRouted[result.ruleId, default: 0] += 1
+            deliveries += dispatch(result.message, origin: origin, now: now, into: &actions)
+        }
+        if deliveries == 0 {
+            actions.append(.send(worker, .ack(seq: seq, msgId: nil)))
+        } else {
+            outflowPending[origin, default: 0] += deliveries
+        }
+        return actions
+    }
+
+    /// Stamps a queue-side message and queues it for every consumer without a group whose subscription
+    /// takes it and for one member of each group. Returns how many deliveries were queued.
+    mutating func dispatch(_ message: QueueMessage, origin: OutflowKey?, now: Int64, into actions: inout [HubAction]) -> Int {
+        var stamped = message
+        stamped.msgId = nextMessageId()
+        stamped.bornTimestamp = now
+        var targets: [PeerID] = []
+        for peer in consumersByTopic[message.topic] ?? [] where consumers[peer]!.tags.accepts(message.tag) {
+            targets.append(peer)
+        }
+        for key in groupsByTopic[message.topic] ?? [] {
+            if let member = chooseMember(of: key, for: stamped) {
+                targets.append(member)
+            }
+        }
+        if targets.isEmpty {
+            counters.unrouted += 1
+            actions.append(.log(.warning, kind: "unrouted", "no consumer takes queue topic \(message.topic) tag \(message.tag ?? "-"); message counted as unrouted"))
+            return 0
+        }
+        for peer in targets {
+            consumers[peer]!.queue.push(Delivery(origin: origin, message: stamped))
+            actions += pump(peer)
+        }
+        return targets.count
+    }
+
+    /// The member of a group that takes a message: the owner of its first key while connected, otherwise
+    /// the least loaded member whose tags accept it (which then owns the key).
+    mutating func chooseMember(of key: GroupKey, for message: QueueMessage) -> PeerID? {
+        guard let group = groups[key] else { return nil }
+        let eligible = group.members.filter { consumers[$0]!.tags.accepts(message.tag) }
+        guard !eligible.isEmpty else { return nil }
+        let shardKey = message.keys.first
+        if let shardKey, let owner = group.keyOwner[shardKey], eligible.contains(owner) {
+            return owner
+        }
+        let chosen = eligible.min { consumers[$0]!.load < consumers[$1]!.load }!
+        if let shardKey {
+            if group.keyOwner.count >= settings.maxStickyKeys {
+                groups[key]!.keyOwner.removeAll(keepingCapacity: true)
+            }
+            groups[key]!.keyOwner[shardKey] = chosen
+        }
+        return chosen
+    }
+
+    /// Sends queued deliveries to a consumer while its window has room.
+    mutating func pump(_ peer: PeerID) -> [HubAction] {
+        guard var consumer = consumers[peer] else { return [] }
+        var actions: [HubAction] = []
+        while consumer.unacked.count < consumer.window, let delivery = consumer.queue.pop() {
+            let seq = consumer.nextSeq
+            consumer.nextSeq += 1
+            consumer.unacked[seq] = delivery
+            actions.append(.send(peer, .queueData(seq: seq, delivery.message)))
+        }
+        consumers[peer] = consumer
+        return actions
+    }
+
+    mutating func handleConsumerAck(seq: UInt64, from peer: PeerID) -> [HubAction] {
+        guard let delivery = consumers[peer]?.unacked.removeValue(forKey: seq) else {
+            counters.protocolErrors["unknown_ack", default: 0] += 1
+            return [.log(.debug, kind: "unknown_ack", "\(peer) acknowledged unknown seq \(seq)")]
+        }
+        counters.deliveriesAcked += 1
+        return settle(delivery.origin) + pump(peer)
+    }
+
+    /// One delivery of an outflow message is settled; acknowledges the worker after the last one.
+    mutating func settle(_ origin: OutflowKey?) -> [HubAction] {
+        guard let origin, let remaining = outflowPending[origin] else { return [] }
+        if remaining > 1 {
+            outflowPending[origin] = remaining - 1
+            return []
+        }
+        outflowPending.removeValue(forKey: origin)
+        guard workers[origin.worker] != nil else { return [] }
+        return [.send(origin.worker, .ack(seq: origin.seq, msgId: nil))]
+    }
+}

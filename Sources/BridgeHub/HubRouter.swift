@@ -1,0 +1,259 @@
+import BridgeCore
+import WireProtocol
+
+/// The hub's decisions, with no I/O: which consumer gets which message, when a worker or producer is
+/// acknowledged, who is gone. Events go in (a decoded message from a peer, a tick of the clock) and
+/// actions come out for the I/O shell to carry out. Time is passed in, never read.
+public struct HubRouter: Sendable {
+    public private(set) var mappings: MappingTable
+    public let settings: HubSettings
+    public internal(set) var counters = HubCounters()
+
+    let session: String
+    let idPrefix: String
+    var idCounter: UInt64 = 0
+
+    // MQTT workers and the outflow messages they wait on.
+    struct Worker: Sendable {
+        var name: String
+        var window: Int
+        var lastSeen: Int64
+        var nextSeq: UInt64 = 1
+        /// Inflow publishes sent to this worker and not yet settled, by the hub's seq.
+        var inflight: [UInt64: InflowPending] = [:]
+    }
+
+    struct OutflowKey: Sendable, Hashable {
+        var worker: PeerID
+        var seq: UInt64
+    }
+
+    var workers: [PeerID: Worker] = [:]
+    /// Deliveries still unsettled for each outflow message; at zero the worker is acknowledged.
+    var outflowPending: [OutflowKey: Int] = [:]
+
+    // Consumers.
+    struct Delivery: Sendable {
+        var origin: OutflowKey?
+        var message: QueueMessage
+    }
+
+    struct GroupKey: Sendable, Hashable {
+        var topic: String
+        var group: String
+    }
+
+    struct Consumer: Sendable {
+        var name: String
+        var topic: String
+        var tags: TagExpression
+        var group: GroupKey?
+        var window: Int
+        var lastSeen: Int64
+        var nextSeq: UInt64 = 1
+        var unacked: [UInt64: Delivery] = [:]
+        var queue = FIFO<Delivery>()
+
+        var load: Int { unacked.count + queue.count }
+    }
+
+    struct Group: Sendable {
+        var members: [PeerID] = []
+        /// Sticky per-key routing: a key stays with its member while that member is connected.
+        var keyOwner: [String: PeerID] = [:]
+    }
+
+    var consumers: [PeerID: Consumer] = [:]
+    var consumersByTopic: [String: [PeerID]] = [:]
+    var groups: [GroupKey: Group] = [:]
+    var groupsByTopic: [String: [GroupKey]] = [:]
+
+    // Producers and inflow.
+    struct InflowPending: Sendable {
+        var producer: PeerID
+        var producerSeq: UInt64
+        var msgId: String
+        var ruleId: String
+        var publish: MQTTMessage
+    }
+
+    var producers: [PeerID: Int64] = [:]
+    var inflowBacklog = FIFO<InflowPending>()
+    var producersPaused = false
+
+    /// - Parameters:
+    ///   - session: names this hub run in `WELCOME`.
+    ///   - idPrefix: 16 hex characters that start every `msgId` of this run (random per start).
+    public init(mappings: MappingTable, settings: HubSettings = HubSettings(), session: String, idPrefix: String) {
+        self.mappings = mappings
+        self.settings = settings
+        self.session = session
+        self.idPrefix = idPrefix
+    }
+
+    /// A new message ID: the run's prefix and a counter, 32 hex characters.
+    mutating func nextMessageId() -> String {
+        idCounter += 1
+        let counter = String(idCounter, radix: 16)
+        return idPrefix + String(repeating: "0", count: max(0, 16 - counter.count)) + counter
+    }
+
+    /// Replaces the rules; messages already routed are not affected.
+    public mutating func replaceMappings(_ mappings: MappingTable) {
+        self.mappings = mappings
+    }
+
+    /// How many peers of each kind are connected.
+    public var peerCounts: (workers: Int, consumers: Int, producers: Int) {
+        (workers.count, consumers.count, producers.count)
+    }
+
+    // MARK: - Events
+
+    /// A decoded message from a peer.
+    public mutating func receive(_ message: WireMessage, from peer: PeerID, now: Int64) -> [HubAction] {
+        if case .hello(let hello) = message {
+            return handleHello(hello, from: peer, now: now)
+        }
+        guard touch(peer, now: now) else {
+            if message == .bye || message == .pong { return [] }
+            return refuse(peer, WireErrorReport(code: WireErrorCode.noHello, message: "send HELLO first"))
+        }
+        switch message {
+        case .ping: return [.send(peer, .pong)]
+        case .pong: return []
+        case .bye: return removePeer(peer, reason: "said BYE")
+        case .credit(let window): return setWindow(window, for: peer)
+        case .mqttData(let seq, let mqttMessage, let clientId) where peer.link == .workers:
+            return handleOutflow(seq: seq, mqttMessage, clientId: clientId, from: peer, now: now)
+        case .queueData(let seq, let queueMessage) where peer.link == .producers:
+            return handleInflow(seq: seq, queueMessage, from: peer, now: now)
+        case .ack(let seq, _) where peer.link == .consumers:
+            return handleConsumerAck(seq: seq, from: peer)
+        case .ack(let seq, _) where peer.link == .workers:
+            return settleInflow(seq: seq, from: peer, error: nil)
+        case .error(let report) where peer.link == .workers && report.seq != nil:
+            return settleInflow(seq: report.seq!, from: peer, error: report)
+        case .error(let report):
+            counters.protocolErrors["peer_" + report.code, default: 0] += 1
+            return [.log(.warning, kind: "peer_error", "\(peer) reported \(report)")]
+        default:
+            return refuse(peer, WireErrorReport(code: WireErrorCode.malformedMessage, message: "\(message.kind.rawValue) is not expected on the \(peer.link.rawValue) link"))
+        }
+    }
+
+    /// A message from `peer` that could not be decoded: answer with the error, count it, carry on.
+    public mutating func undecodable(_ error: WireErrorReport, from peer: PeerID, now: Int64) -> [HubAction] {
+        _ = touch(peer, now: now)
+        return refuse(peer, error)
+    }
+
+    /// The clock moved: drop peers silent for three heartbeats.
+    public mutating func tick(now: Int64) -> [HubAction] {
+        let limit = now - 3 * settings.heartbeatMs
+        var silent: [PeerID] = []
+        silent += workers.filter { $0.value.lastSeen < limit }.map(\.key)
+        silent += consumers.filter { $0.value.lastSeen < limit }.map(\.key)
+        silent += producers.filter { $0.value < limit }.map(\.key)
+        var actions: [HubAction] = []
+        for peer in silent {
+            counters.peersTimedOut += 1
+            actions += removePeer(peer, reason: "was silent for \(3 * settings.heartbeatMs) ms")
+        }
+        return actions
+    }
+
+    /// A client status event: routed like outflow, with no worker waiting for the acknowledgement.
+    public mutating func publishStatus(_ event: StatusEvent, now: Int64) -> [HubAction] {
+        var actions: [HubAction] = []
+        for routed in mappings.status(event) {
+            counters.outflowRouted[routed.ruleId, default: 0] += 1
+            _ = dispatch(routed.message, origin: nil, now: now, into: &actions)
+        }
+        return actions
+    }
+
+    // MARK: - Peers
+
+    /// Records life from a known peer; false when the peer has not said HELLO.
+    mutating func touch(_ peer: PeerID, now: Int64) -> Bool {
+        switch peer.link {
+        case .workers:
+            guard workers[peer] != nil else { return false }
+            workers[peer]!.lastSeen = now
+        case .consumers:
+            guard consumers[peer] != nil else { return false }
+            consumers[peer]!.lastSeen = now
+        case .producers:
+            guard producers[peer] != nil else { return false }
+            producers[peer] = now
+        }
+        return true
+    }
+
+    mutating func refuse(_ peer: PeerID, _ error: WireErrorReport) -> [HubAction] {
+        counters.protocolErrors[error.code, default: 0] += 1
+        return [
+            .send(peer, .error(error)),
+            .log(.warning, kind: error.code, "refused a message from \(peer): \(error.message)"),
+        ]
+    }
+
+    mutating func setWindow(_ window: Int, for peer: PeerID) -> [HubAction] {
+        switch peer.link {
+        case .workers:
+            workers[peer]?.window = window
+            return pumpInflow()
+        case .consumers:
+            consumers[peer]?.window = window
+            return pump(peer)
+        case .producers:
+            return []
+        }
+    }
+
+    mutating func handleHello(_ hello: Hello, from peer: PeerID, now: Int64) -> [HubAction] {
+        let expected: Hello.Role = switch peer.link {
+        case .workers: .mqttWorker
+        case .consumers: .consumer
+        case .producers: .producer
+        }
+        guard hello.role == expected else {
+            return refuse(peer, WireErrorReport(code: WireErrorCode.badHello, message: "the \(peer.link.rawValue) endpoint takes role '\(expected.rawValue)', not '\(hello.role.rawValue)'"))
+        }
+        var actions = removePeer(peer, reason: "said HELLO again", quiet: true)
+        var welcome = Welcome(session: session, heartbeatMs: Int(settings.heartbeatMs))
+        switch peer.link {
+        case .workers:
+            workers[peer] = Worker(name: hello.name, window: hello.window, lastSeen: now)
+            welcome.subscriptions = mappings.outflowFilters
+            welcome.parents = mappings.inflowParents.sorted()
+            actions.append(.send(peer, .welcome(welcome)))
+            actions.append(.log(.info, kind: "worker_joined", "MQTT worker '\(hello.name)' joined (window \(hello.window))"))
+            actions += pumpInflow()
+        case .producers:
+            producers[peer] = now
+            actions.append(.send(peer, .welcome(welcome)))
+        case .consumers:
+            let tags: TagExpression
+            do {
+                tags = try TagExpression(hello.tags ?? "*")
+            } catch {
+                return actions + refuse(peer, WireErrorReport(code: WireErrorCode.badHello, message: error.message))
+            }
+            let topic = hello.topic ?? ""
+            let group = hello.group.flatMap { $0.isEmpty ? nil : GroupKey(topic: topic, group: $0) }
+            consumers[peer] = Consumer(name: hello.name, topic: topic, tags: tags, group: group, window: hello.window, lastSeen: now)
+            if let group {
+                groups[group, default: Group()].members.append(peer)
+                if groups[group]!.members.count == 1 { groupsByTopic[topic, default: []].append(group) }
+            } else {
+                consumersByTopic[topic, default: []].append(peer)
+            }
+            actions.append(.send(peer, .welcome(welcome)))
+            let groupText = group.map { " in group '\($0.group)'" } ?? ""
+            actions.append(.log(.info, kind: "consumer_joined", "consumer '\(hello.name)' subscribed to \(topic) tags \(tags)\(groupText)"))
+        }
+        return actions
+    }
+}

@@ -1,0 +1,16 @@
+/// Tunables of the router.
+public struct HubSettings: Sendable, Equatable {
+    /// How often peers must show life; silent for three intervals means gone.
+    public var heartbeatMs: Int64
+    /// Inflow messages the hub holds while no MQTT worker can take them; past this it stops reading
+    /// from producers.
+    public var inflowBacklogLimit: Int
+    /// Most keys remembered per group for sticky per-key routing.
+    public var maxStickyKeys: Int
+
+    public init(heartbeatMs: Int64 = 1_000, inflowBacklogLimit: Int = 10_000, maxStickyKeys: Int = 1_000_000) {
+        self.heartbeatMs = heartbeatMs
+        self.inflowBacklogLimit = inflowBacklogLimit
+        self.maxStickyKeys = maxStickyKeys
+    }
+}

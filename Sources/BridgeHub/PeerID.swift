@@ -1,0 +1,60 @@
+/// The links the hub serves; each is one ROUTER socket.
+public enum Link: String, Sendable, Hashable, CaseIterable {
+    case workers
+    case consumers
+    case producers
+}
+
+/// A peer as the hub sees it: its link and its ZeroMQ routing id.
+public struct PeerID: Sendable, Hashable, CustomStringConvertible {
+    public let link: Link
+    public let routingId: [UInt8]
+
+    public init(link: Link, routingId: [UInt8]) {
+        self.link = link
+        self.routingId = routingId
+    }
+
+    public var description: String {
+        "\(link.rawValue)/" + routingId.map { String($0, radix: 16) }.joined()
+    }
+}
+
+/// A first-in first-out queue with amortized O(1) push and pop.
+struct FIFO<Element> {
+    private var storage: [Element?] = []
+    private var head = 0
+
+    var isEmpty: Bool { head == storage.count }
+    var count: Int { storage.count - head }
+
+    mutating func push(_ element: Element) { storage.append(element) }
+
+    mutating func pushFront(contentsOf elements: [Element]) {
+        guard !elements.isEmpty else { return }
+        storage = elements.map { Optional($0) } + storage[head...]
+        head = 0
+    }
+
+    mutating func pop() -> Element? {
+        guard head < storage.count else { return nil }
+        let element = storage[head]
+        storage[head] = nil
+        head += 1
+        if head > 1_024 && head * 2 > storage.count {
+            storage.removeFirst(head)
+            head = 0
+        }
+        return element
+    }
+
+    /// Removes and returns every element, in order.
+    mutating func drain() -> [Element] {
+        let elements = storage[head...].compactMap { $0 }
+        storage.removeAll(keepingCapacity: true)
+        head = 0
+        return elements
+    }
+}
+
+extension FIFO: Sendable where Element: Sendable {}
