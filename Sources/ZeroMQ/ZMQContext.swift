@@ -24,9 +24,8 @@ internal import Darwin
 /// To stop threads that are blocked in `receive`/`send`/`poll`, call ``shutdown()``:
 /// their calls fail with an error whose ``ZMQError/isTerminated`` is true; each thread then
 /// closes its own sockets (or lets them deinit), after which the context can terminate.
-// The handle is only read after init and libzmq documents contexts as thread-safe, so
-// sharing this object across threads is safe.
 public final class ZMQContext: @unchecked Sendable {
+    // @unchecked is safe: libzmq documents contexts as thread-safe and `handle` never changes.
     let handle: UnsafeMutableRawPointer
 
     /// Creates a context with `ioThreads` background I/O threads.

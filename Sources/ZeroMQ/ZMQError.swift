@@ -64,19 +64,3 @@ func zmqCall(_ operation: String, _ body: () -> Int32) throws(ZMQError) -> Int32
         if code != EINTR { throw ZMQError(code: code, operation: operation) }
     }
 }
-
-/// Like `zmqCall`, but reports `EAGAIN` as `nil` instead of throwing, for `dontWait` calls
-/// where "nothing ready" is an ordinary outcome and must not cost an error allocation.
-@inline(__always)
-func zmqCallUnlessWouldBlock(
-    _ operation: String, wouldBlockIsNil: Bool, _ body: () -> Int32
-) throws(ZMQError) -> Int32? {
-    while true {
-        let rc = body()
-        if rc != -1 { return rc }
-        let code = zmq_errno()
-        if code == EINTR { continue }
-        if code == EAGAIN && wouldBlockIsNil { return nil }
-        throw ZMQError(code: code, operation: operation)
-    }
-}
