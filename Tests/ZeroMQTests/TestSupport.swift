@@ -1,0 +1,67 @@
+import Dispatch
+import Foundation
+import Synchronization
+import Testing
+import ZeroMQ
+
+private let endpointCounter = Atomic<Int>(0)
+
+/// An `inproc://` name no other test uses, since tests run in parallel.
+func uniqueInproc(_ label: String = #function) -> String {
+    let number = endpointCounter.add(1, ordering: .relaxed).newValue
+    return "inproc://\(label.filter { $0.isLetter || $0.isNumber })-\(number)"
+}
+
+/// Binds `socket` to a fresh endpoint of `transport` ("inproc" or "tcp") and returns the
+/// resolved address to connect to.
+func bindAnywhere(_ socket: ZMQSocket, transport: String, label: String = #function) throws -> String {
+    if transport == "tcp" {
+        try socket.bind("tcp://127.0.0.1:*")
+        return try socket.lastEndpoint
+    }
+    let endpoint = uniqueInproc(label)
+    try socket.bind(endpoint)
+    return endpoint
+}
+
+/// A socket whose blocking calls give up after `timeout`, so a broken test fails
+/// with EAGAIN instead of hanging the run.
+func makeSocket(_ context: ZMQContext, _ type: ZMQSocketType, timeout: Int = 5000) throws -> ZMQSocket {
+    let socket = try ZMQSocket(context: context, type: type)
+    try socket.setReceiveTimeout(milliseconds: timeout)
+    try socket.setSendTimeout(milliseconds: timeout)
+    return socket
+}
+
+func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
+
+/// A dedicated OS thread (not a Swift concurrency task, since the body blocks in libzmq)
+/// whose result is awaited with a deadline, so a hang fails the test instead of the run.
+final class TestThread<Value: Sendable>: Sendable {
+    private let result = Mutex<Result<Value, any Error>?>(nil)
+    private let finished = DispatchSemaphore(value: 0)
+
+    init(_ body: @escaping @Sendable () throws -> Value) {
+        let thread = Thread { [self] in
+            let outcome = Result { try body() }
+            result.withLock { $0 = outcome }
+            finished.signal()
+        }
+        thread.start()
+    }
+
+    /// The body's result, or nil if it has not finished within `seconds`.
+    func join(timeout seconds: Double = 10) -> Result<Value, any Error>? {
+        guard finished.wait(timeout: .now() + seconds) == .success else { return nil }
+        return result.withLock { $0 }
+    }
+}
+
+/// A one-shot signal between threads, waited on with a deadline.
+final class Latch: Sendable {
+    private let semaphore = DispatchSemaphore(value: 0)
+    func open() { semaphore.signal() }
+    func wait(timeout seconds: Double = 10) -> Bool {
+        semaphore.wait(timeout: .now() + seconds) == .success
+    }
+}
