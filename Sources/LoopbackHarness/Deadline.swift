@@ -24,9 +24,10 @@ public struct Deadline: Sendable, Hashable {
 
 /// Polls `condition` until it returns `true` or `timeout` passes, sleeping the calling thread
 /// `pollInterval` between checks. Returns whether the condition became true. The condition is
-/// always checked once more at the deadline.
+/// always checked once more at the deadline. For synchronous code (demo commands, the harness
+/// itself); async code should use ``waitUntil(timeout:pollInterval:condition:)``.
 @discardableResult
-public func waitUntil(timeout: Duration, pollInterval: Duration = .milliseconds(20),
+public func waitUntilBlocking(timeout: Duration, pollInterval: Duration = .milliseconds(20),
                       condition: () throws -> Bool) rethrows -> Bool {
     let deadline = Deadline(timeout: timeout)
     while true {
@@ -36,8 +37,9 @@ public func waitUntil(timeout: Duration, pollInterval: Duration = .milliseconds(
     }
 }
 
-/// Async variant of ``waitUntil(timeout:pollInterval:condition:)``: suspends (does not block a
-/// thread) between checks. Returns `false` early if the task is cancelled.
+/// Polls `condition` until it returns `true` or `timeout` passes, suspending (not blocking a
+/// thread) `pollInterval` between checks. Returns whether the condition became true; the
+/// condition is checked once more at the deadline or on task cancellation.
 @discardableResult
 public func waitUntil(timeout: Duration, pollInterval: Duration = .milliseconds(20),
                       condition: () async throws -> Bool) async rethrows -> Bool {

@@ -10,15 +10,14 @@ import Darwin
 
 /// A child process started for a test or demo, with its stdout and stderr captured.
 ///
-/// Output is read from pipes by two background threads, so the child never blocks on a full
-/// pipe. The process is stopped by its pid only (never by name); `deinit` stops it if it still runs.
+/// The child is started with `posix_spawn` with an empty signal mask and default signal
+/// handlers (threads of a test runner often block SIGTERM, and a child would inherit that), with
+/// stdin on `/dev/null` and no other inherited file descriptors. Output is read from pipes by two
+/// background threads, so the child never blocks on a full pipe; a third thread reaps it. The
+/// process is stopped by its pid only (never by name); `deinit` stops it if it still runs.
 public final class ManagedProcess: @unchecked Sendable {
-    // Safe: `process` is configured once in init; the mutable capture/exit state lives behind `lock`.
-    private let process = Process()
-    private let lock = NSCondition()
-    private var stdoutData = Data()
-    private var stderrData = Data()
-    private var readersFinished = 0
+    // Safe: all fields are immutable; the mutable capture/exit state is inside `state`, behind its lock.
+    private let state = CaptureState()
 
     /// The executable that was started.
     public let executable: String
@@ -34,25 +33,29 @@ public final class ManagedProcess: @unchecked Sendable {
         let path = try ManagedProcess.resolve(executable)
         self.executable = path
         self.arguments = arguments
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
-        if let currentDirectory { process.currentDirectoryURL = URL(fileURLWithPath: currentDirectory) }
-        let stdoutPipe = Pipe(), stderrPipe = Pipe()
-        process.standardOutput = stdoutPipe
-        process.standardError = stderrPipe
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        pid = process.processIdentifier
-        startReader(stdoutPipe.fileHandleForReading, isStdout: true)
-        startReader(stderrPipe.fileHandleForReading, isStdout: false)
+        let fullEnvironment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        let spawned = try Spawner.spawn(path: path, arguments: arguments,
+                                        environment: fullEnvironment.map { "\($0.key)=\($0.value)" },
+                                        currentDirectory: currentDirectory)
+        pid = spawned.pid
+        let state = self.state
+        let name = "ManagedProcess \(spawned.pid)"
+        Self.startThread("\(name) stdout") { state.drain(spawned.stdout, isStdout: true) }
+        Self.startThread("\(name) stderr") { state.drain(spawned.stderr, isStdout: false) }
+        Self.startThread("\(name) reaper") { state.reap(spawned.pid) }
     }
 
     deinit {
         if isRunning { terminate(timeout: .seconds(5)) }
     }
 
-    /// Finds `name` in `PATH` (or returns it if it contains a slash and is executable).
+    private static func startThread(_ name: String, _ body: @escaping @Sendable () -> Void) {
+        let thread = Thread(block: body)
+        thread.name = name
+        thread.start()
+    }
+
+    /// Finds `name` in `PATH` plus `extraDirectories` (or returns it if it contains a slash and is executable).
     public static func resolve(_ name: String, extraDirectories: [String] = []) throws -> String {
         if name.contains("/") {
             guard FileManager.default.isExecutableFile(atPath: name) else { throw LaunchError.notFound(name) }
@@ -70,61 +73,40 @@ public final class ManagedProcess: @unchecked Sendable {
     public enum LaunchError: Error, CustomStringConvertible {
         /// No executable with that name or path.
         case notFound(String)
+        /// A system call failed while starting the process.
+        case systemCall(String, Int32)
         public var description: String {
-            switch self { case .notFound(let name): "executable not found: \(name)" }
-        }
-    }
-
-    private func startReader(_ handle: FileHandle, isStdout: Bool) {
-        let thread = Thread { [weak self] in
-            while true {
-                let chunk = handle.availableData
-                guard let self else { break }
-                self.lock.lock()
-                if chunk.isEmpty {
-                    self.readersFinished += 1
-                } else if isStdout {
-                    self.stdoutData.append(chunk)
-                } else {
-                    self.stderrData.append(chunk)
-                }
-                self.lock.broadcast()
-                self.lock.unlock()
-                if chunk.isEmpty { break }
+            switch self {
+            case .notFound(let name): "executable not found: \(name)"
+            case .systemCall(let call, let code): "\(call) failed: \(String(cString: strerror(code))) (\(code))"
             }
-            try? handle.close()
         }
-        thread.name = "ManagedProcess \(pid) \(isStdout ? "stdout" : "stderr")"
-        thread.start()
     }
 
     // MARK: State
 
-    /// `true` while the child has not exited (and has not been reaped).
-    public var isRunning: Bool { process.isRunning }
+    /// `true` until the child has exited and been reaped.
+    public var isRunning: Bool { state.waitStatus == nil }
 
     /// The exit code once exited: the status for a normal exit, `128 + signal` if a signal ended it.
     public var exitCode: Int32? {
-        guard !process.isRunning else { return nil }
-        switch process.terminationReason {
-        case .exit: return process.terminationStatus
-        case .uncaughtSignal: return 128 + process.terminationStatus
-        @unknown default: return process.terminationStatus
-        }
+        guard let status = state.waitStatus else { return nil }
+        let signal = status & 0x7F
+        return signal == 0 ? (status >> 8) & 0xFF : 128 + signal
     }
 
     /// The signal that ended the child, if one did.
     public var terminationSignal: Int32? {
-        guard !process.isRunning, process.terminationReason == .uncaughtSignal else { return nil }
-        return process.terminationStatus
+        guard let status = state.waitStatus, status & 0x7F != 0 else { return nil }
+        return status & 0x7F
     }
 
     // MARK: Output
 
     /// Everything written to stdout so far.
-    public var stdoutText: String { lock.lock(); defer { lock.unlock() }; return String(decoding: stdoutData, as: UTF8.self) }
+    public var stdoutText: String { state.text(stdout: true) }
     /// Everything written to stderr so far.
-    public var stderrText: String { lock.lock(); defer { lock.unlock() }; return String(decoding: stderrData, as: UTF8.self) }
+    public var stderrText: String { state.text(stdout: false) }
     /// Complete stdout lines so far (a trailing partial line is left out).
     public var stdoutLines: [String] { ManagedProcess.completeLines(stdoutText) }
     /// Complete stderr lines so far.
@@ -140,15 +122,11 @@ public final class ManagedProcess: @unchecked Sendable {
     /// process has exited and both streams are drained without it.
     @discardableResult
     public func waitForOutput(containing text: String, timeout: Duration) -> Bool {
-        let deadline = Deadline(timeout: timeout)
-        lock.lock()
-        defer { lock.unlock() }
-        while true {
-            if String(decoding: stdoutData, as: UTF8.self).contains(text)
-                || String(decoding: stderrData, as: UTF8.self).contains(text) { return true }
-            if readersFinished == 2 || deadline.hasPassed { return false }
-            _ = lock.wait(until: Date().addingTimeInterval(min(0.05, seconds(deadline.remaining))))
-        }
+        state.wait(timeout: timeout) { captured in
+            if String(decoding: captured.stdout, as: UTF8.self).contains(text)
+                || String(decoding: captured.stderr, as: UTF8.self).contains(text) { return true }
+            return captured.readersFinished == 2 ? false : nil
+        } ?? false
     }
 
     // MARK: Stopping
@@ -156,13 +134,13 @@ public final class ManagedProcess: @unchecked Sendable {
     /// Waits up to `timeout` for the child to exit; returns ``exitCode`` or `nil` if still running.
     @discardableResult
     public func waitForExit(timeout: Duration) -> Int32? {
-        waitUntil(timeout: timeout, pollInterval: .milliseconds(10)) { !process.isRunning }
+        _ = state.wait(timeout: timeout) { $0.waitStatus != nil ? true : nil }
         return exitCode
     }
 
     /// Sends `signal` to the child's pid (e.g. `SIGKILL` for crash tests). Does nothing once it exited.
     public func kill(signal: Int32) {
-        guard process.isRunning else { return }
+        guard isRunning else { return }  // never signal a pid that may have been reused
         #if canImport(Glibc)
         _ = Glibc.kill(pid, signal)
         #elseif canImport(Musl)
@@ -180,5 +158,68 @@ public final class ManagedProcess: @unchecked Sendable {
         if let code = waitForExit(timeout: timeout) { return code }
         kill(signal: SIGKILL)
         return waitForExit(timeout: .seconds(5))
+    }
+}
+
+/// What the background threads of one ``ManagedProcess`` share.
+final class CaptureState: @unchecked Sendable {
+    // Safe: every field is only accessed while `condition` is locked.
+    private let condition = NSCondition()
+    struct Captured {
+        var stdout = Data()
+        var stderr = Data()
+        var readersFinished = 0
+        var waitStatus: Int32?
+    }
+    private var captured = Captured()
+
+    var waitStatus: Int32? { condition.lock(); defer { condition.unlock() }; return captured.waitStatus }
+
+    func text(stdout: Bool) -> String {
+        condition.lock()
+        defer { condition.unlock() }
+        return String(decoding: stdout ? captured.stdout : captured.stderr, as: UTF8.self)
+    }
+
+    /// Blocks until `check` returns non-nil or the timeout passes (then nil). Re-checked on every change.
+    func wait<T>(timeout: Duration, _ check: (Captured) -> T?) -> T? {
+        let deadline = Deadline(timeout: timeout)
+        condition.lock()
+        defer { condition.unlock() }
+        while true {
+            if let result = check(captured) { return result }
+            if deadline.hasPassed { return nil }
+            _ = condition.wait(until: Date().addingTimeInterval(min(0.05, seconds(deadline.remaining))))
+        }
+    }
+
+    private func update(_ body: (inout Captured) -> Void) {
+        condition.lock()
+        body(&captured)
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Reads `fd` until EOF, then closes it.
+    func drain(_ fd: Int32, isStdout: Bool) {
+        var buffer = [UInt8](repeating: 0, count: 16384)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if count < 0 && errno == EINTR { continue }
+            if count <= 0 { break }
+            let chunk = Data(buffer[0..<count])
+            update { isStdout ? $0.stdout.append(chunk) : $0.stderr.append(chunk) }
+        }
+        close(fd)
+        update { $0.readersFinished += 1 }
+    }
+
+    /// Waits for the child to exit and records its raw wait status.
+    func reap(_ pid: Int32) {
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 {
+            if errno != EINTR { status = 0x7F00; break }  // not our child any more: treat as exit 127
+        }
+        update { $0.waitStatus = status }
     }
 }

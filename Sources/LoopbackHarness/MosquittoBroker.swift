@@ -159,7 +159,7 @@ public final class MosquittoBroker: @unchecked Sendable {
             if let old = process { previousOutput += old.stdoutText + old.stderrText }
             process = started
         }
-        let up = waitUntil(timeout: options.startTimeout, pollInterval: .milliseconds(20)) {
+        let up = waitUntilBlocking(timeout: options.startTimeout, pollInterval: .milliseconds(20)) {
             !started.isRunning || FreePort.isAcceptingConnections(port: port)
         }
         guard up, started.isRunning else {

@@ -52,7 +52,11 @@ extension MQTTClient {
     // MARK: Operations (any thread)
 
     /// Publishes a message and returns its message id (mid), which ``onPublishCompleted`` reports later.
-    /// If not connected the message is queued by libmosquitto and sent after (re)connecting.
+    ///
+    /// While disconnected, a QoS 1/2 message is still queued by libmosquitto and sent after the next
+    /// (re)connect; libmosquitto reports `MOSQ_ERR_NO_CONN` for it, which this method treats as
+    /// success and returns the mid. A QoS 0 publish while disconnected throws
+    /// ``MosquittoError/Code-swift.struct/noConnection`` and is dropped.
     /// `properties` are sent on MQTT 5 connections and dropped on MQTT 3.1.1.
     @discardableResult
     public func publish(topic: String, payload: [UInt8], qos: MQTTQoS = .atMostOnce, retain: Bool = false,
@@ -69,6 +73,9 @@ extension MQTTClient {
                 mosquitto_publish_v5(rawHandle, &mid, cTopic, Int32(clamping: bytes.count), bytes.baseAddress,
                                      Int32(qos.rawValue), retain, list?.head)
             }
+        }
+        if rc == MOSQ_ERR_NO_CONN.rawValue && qos != .atMostOnce && mid != 0 {
+            return Int(mid)  // queued in libmosquitto's outgoing list; sent on reconnect
         }
         try MosquittoError.check(rc, "mosquitto_publish_v5(\(topic))")
         return Int(mid)

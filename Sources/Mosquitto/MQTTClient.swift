@@ -213,7 +213,7 @@ public final class MQTTClient: @unchecked Sendable {
         try MosquittoError.check(mosquitto_disconnect(handle), "mosquitto_disconnect")
     }
 
-    /// `true` between a successful CONNACK and the next disconnect.
+    /// `true` from a successful CONNACK (after ``onConnect`` ran) until the next disconnect (after ``onDisconnect`` ran).
     public var isConnected: Bool { events.state.withLock { $0.isConnected } }
 
     // MARK: Loop thread

@@ -76,27 +76,24 @@ final class MQTTClientEvents: Sendable {
         state.withLock { $0.callbackThread = nil }
     }
 
+    /// Runs the user's handler first, then records the CONNACK and wakes waiters, so that
+    /// ``MQTTClient/connectAndWait(host:port:keepAlive:timeout:)`` returns only after `onConnect` ran.
     func connackReceived(_ result: MQTTConnectResult) {
-        let me = pthread_self()
-        let handler = state.withLockAndBroadcast { state in
-            state.callbackThread = me
+        handler(\.onConnect)?(result)
+        state.withLockAndBroadcast { state in
             state.connackCount += 1
             state.lastConnack = result
             state.isConnected = result.isSuccess
-            return state.onConnect
         }
-        handler?(result)
     }
 
+    /// Runs the user's handler first, then records the disconnect and wakes waiters.
     func disconnected(_ reasonCode: Int) {
-        let me = pthread_self()
-        let handler = state.withLockAndBroadcast { state in
-            state.callbackThread = me
+        handler(\.onDisconnect)?(reasonCode)
+        state.withLockAndBroadcast { state in
             state.disconnectCount += 1
             state.lastDisconnectReason = reasonCode
             state.isConnected = false
-            return state.onDisconnect
         }
-        handler?(reasonCode)
     }
 }
