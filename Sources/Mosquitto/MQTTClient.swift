@@ -33,9 +33,9 @@ public final class MQTTClient: @unchecked Sendable {
     // mutable state lives in `events.state` and `loop`, both behind locks.
     private let handle: OpaquePointer
     let events: MQTTClientEvents
-    private let loop = ConditionLock(LoopState())
+    let loop = ConditionLock(LoopState())
 
-    private struct LoopState {
+    struct LoopState {
         var running = false
         var sessionExpiryInterval: UInt32?
     }
@@ -94,63 +94,6 @@ public final class MQTTClient: @unchecked Sendable {
         }
         if running { _ = mosquitto_loop_stop(handle, false) }
         mosquitto_destroy(handle)
-    }
-
-    // MARK: Configuration (before connecting)
-
-    /// Sets the user name and password sent in CONNECT.
-    public func setCredentials(username: String, password: String?) throws(MosquittoError) {
-        guard !username.utf8.contains(0), !(password?.utf8.contains(0) ?? false) else {
-            throw .embeddedNUL("mosquitto_username_pw_set", what: "credential")
-        }
-        let rc = username.withCString { user in
-            if let password {
-                return password.withCString { mosquitto_username_pw_set(handle, user, $0) }
-            }
-            return mosquitto_username_pw_set(handle, user, nil)
-        }
-        try MosquittoError.check(rc, "mosquitto_username_pw_set")
-    }
-
-    /// Enables TLS (`mosquitto_tls_set`); `insecure: true` skips the server host name check.
-    public func setTLS(caFile: String, certFile: String? = nil, keyFile: String? = nil, insecure: Bool = false) throws(MosquittoError) {
-        let rc = caFile.withCString { ca in
-            withOptionalCString(certFile) { cert in
-                withOptionalCString(keyFile) { key in mosquitto_tls_set(handle, ca, nil, cert, key, nil) }
-            }
-        }
-        try MosquittoError.check(rc, "mosquitto_tls_set")
-        try MosquittoError.check(mosquitto_tls_insecure_set(handle, insecure), "mosquitto_tls_insecure_set")
-    }
-
-    /// Sets the automatic reconnect delay in seconds (default: 1 s, no backoff).
-    public func setReconnectDelay(min: UInt32, max: UInt32, exponential: Bool) throws(MosquittoError) {
-        try MosquittoError.check(mosquitto_reconnect_delay_set(handle, min, max, exponential), "mosquitto_reconnect_delay_set")
-    }
-
-    /// Sets how many outgoing QoS 1/2 messages may be in flight (1...65535, default 20).
-    /// Further publishes are queued inside libmosquitto until acks arrive.
-    public func setMaxInflight(_ count: Int) throws(MosquittoError) {
-        try setIntOption(MOSQ_OPT_SEND_MAXIMUM, count, "mosquitto_int_option(SEND_MAXIMUM)")
-    }
-
-    /// Sets the MQTT 5 receive maximum: how many incoming QoS 1/2 messages the broker may have
-    /// in flight to us (1...65535, default 20). Ignored by MQTT 3.1.1.
-    public func setReceiveMaximum(_ count: Int) throws(MosquittoError) {
-        try setIntOption(MOSQ_OPT_RECEIVE_MAXIMUM, count, "mosquitto_int_option(RECEIVE_MAXIMUM)")
-    }
-
-    /// Sets the MQTT 5 session expiry interval (seconds) sent in CONNECT; needed for a session
-    /// that outlives the connection. Ignored by MQTT 3.1.1 (there `cleanStart: false` suffices).
-    public func setSessionExpiry(_ seconds: UInt32) {
-        loop.withLock { $0.sessionExpiryInterval = seconds }
-    }
-
-    private func setIntOption(_ option: mosq_opt_t, _ value: Int, _ operation: String) throws(MosquittoError) {
-        guard (1...65535).contains(value) else {
-            throw MosquittoError(code: .invalid, operation: operation, message: "value \(value) outside 1...65535")
-        }
-        try MosquittoError.check(mosquitto_int_option(handle, option, Int32(value)), operation)
     }
 
     // MARK: Connection
@@ -246,7 +189,7 @@ public final class MQTTClient: @unchecked Sendable {
     /// Whether ``startLoop()`` has been called without a matching ``stopLoop(force:)``.
     public var isLoopRunning: Bool { loop.withLock { $0.running } }
 
-    /// Direct access for the operations in MQTTClient+Operations.swift.
+    /// The libmosquitto handle, for the extensions in the other MQTTClient+*.swift files.
     var rawHandle: OpaquePointer { handle }
 }
 
@@ -254,10 +197,4 @@ public final class MQTTClient: @unchecked Sendable {
 private struct OwnedHandle: @unchecked Sendable {
     // Safe: after the owning client's deinit only the destroying thread uses the pointer.
     let pointer: OpaquePointer
-}
-
-/// Calls `body` with a C string for `value`, or with `nil`.
-func withOptionalCString<R>(_ value: String?, _ body: (UnsafePointer<CChar>?) -> R) -> R {
-    if let value { return value.withCString { body($0) } }
-    return body(nil)
 }

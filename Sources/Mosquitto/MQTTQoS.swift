@@ -7,6 +7,7 @@ public enum MQTTQoS: Int, Sendable, Hashable, CaseIterable, Comparable {
     /// QoS 2: exactly once (PUBLISH / PUBREC / PUBREL / PUBCOMP).
     case exactlyOnce = 2
 
+    /// Orders by level: QoS 0 < QoS 1 < QoS 2.
     public static func < (lhs: MQTTQoS, rhs: MQTTQoS) -> Bool { lhs.rawValue < rhs.rawValue }
 }
 

@@ -176,3 +176,43 @@ struct MQTTOfflinePublishTests {
         #expect(!client.isConnected)
     }
 }
+
+@Suite("Client lifetime")
+struct MQTTClientLifetimeTests {
+    /// Holds the only strong reference to a client so a handler can drop it.
+    final class Holder: @unchecked Sendable {
+        // Safe: `client` is only accessed while `lock` is held.
+        private let lock = NSLock()
+        private var client: MQTTClient?
+        private(set) var stopLoopError: MosquittoError?
+        init(_ client: MQTTClient) { self.client = client }
+
+        func releaseFromHandler() {
+            let client = lock.withLock { self.client }
+            do { try client?.stopLoop() } catch { lock.withLock { stopLoopError = error } }
+            lock.withLock { self.client = nil }
+        }
+
+        var stopLoopRefusal: MosquittoError? { lock.withLock { stopLoopError } }
+    }
+
+    @Test("the last reference dropped inside a handler frees the client safely; stopLoop there is refused")
+    func releaseOnLoopThread() async throws {
+        let broker = try MosquittoBroker()
+        let client = try MQTTClient(clientID: "short-lived")
+        let holder = Holder(client)
+        let events = EventRecorder()
+        events.attach(to: client)
+        client.onMessage = { _ in holder.releaseFromHandler() }
+        try client.connectAndWait(host: broker.host, port: broker.port, timeout: eventTimeout)
+        try await subscribeAndWait(client, events, filter: "bye")
+        weak let weakClient = client
+        _ = consume client
+
+        let (publisher, sent) = try connectedClient(broker, id: "trigger")
+        try await publishAndWait(publisher, sent, topic: "bye", payload: [1])
+        #expect(await waitUntil(timeout: eventTimeout) { weakClient == nil })
+        #expect(await waitUntil(timeout: eventTimeout) { broker.logText.contains("Client short-lived disconnected.") })
+        #expect(holder.stopLoopRefusal?.code == .invalid)
+    }
+}
