@@ -1,0 +1,98 @@
+import CMosquitto
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The C trampolines: libmosquitto calls these on its loop thread with the client's
+/// ``MQTTClientEvents`` as user data; they copy everything out of C memory and call the Swift handlers.
+extension MQTTClient {
+    func installCallbacks(on handle: OpaquePointer) {
+        mosquitto_connect_v5_callback_set(handle) { _, userData, rc, flags, _ in
+            guard let events = MQTTClient.events(from: userData) else { return }
+            events.connackReceived(MQTTConnectResult(
+                reasonCode: Int(rc), sessionPresent: flags & 0x01 != 0, protocolVersion: events.protocolVersion))
+        }
+        mosquitto_disconnect_v5_callback_set(handle) { _, userData, rc, _ in
+            MQTTClient.events(from: userData)?.disconnected(Int(rc))
+        }
+        mosquitto_publish_v5_callback_set(handle) { _, userData, mid, reasonCode, _ in
+            guard let events = MQTTClient.events(from: userData) else { return }
+            events.handler(\.onPublishCompleted)?(Int(mid), Int(reasonCode))
+        }
+        mosquitto_message_v5_callback_set(handle) { _, userData, message, properties in
+            guard let events = MQTTClient.events(from: userData), let message,
+                  let handler = events.handler(\.onMessage) else { return }
+            handler(MQTTIncomingMessage(copying: message.pointee, properties: properties))
+        }
+        mosquitto_subscribe_v5_callback_set(handle) { _, userData, mid, count, granted, _ in
+            guard let events = MQTTClient.events(from: userData) else { return }
+            let grantedQoS = granted.map { Array(UnsafeBufferPointer(start: $0, count: Int(max(count, 0)))) } ?? []
+            events.handler(\.onSubscribe)?(Int(mid), grantedQoS.map(Int.init))
+        }
+        mosquitto_unsubscribe_v5_callback_set(handle) { _, userData, mid, _ in
+            MQTTClient.events(from: userData)?.handler(\.onUnsubscribe)?(Int(mid))
+        }
+        mosquitto_log_callback_set(handle) { _, userData, level, text in
+            guard let events = MQTTClient.events(from: userData), let text,
+                  let handler = events.handler(\.onLog) else { return }
+            handler(MQTTLogLevel(mosquittoLevel: level), String(cString: text))
+        }
+    }
+
+    static func events(from userData: UnsafeMutableRawPointer?) -> MQTTClientEvents? {
+        guard let userData else { return nil }
+        return Unmanaged<MQTTClientEvents>.fromOpaque(userData).takeUnretainedValue()
+    }
+}
+
+extension MQTTIncomingMessage {
+    /// Copies a libmosquitto message; nothing of `message` is retained.
+    init(copying message: mosquitto_message, properties: OpaquePointer?) {
+        let topic = message.topic.map { String(cString: $0) } ?? ""
+        let payload: [UInt8] = if let bytes = message.payload, message.payloadlen > 0 {
+            Array(UnsafeRawBufferPointer(start: bytes, count: Int(message.payloadlen)))
+        } else {
+            []
+        }
+        self.init(topic: topic, payload: payload, qos: MQTTQoS(rawValue: Int(message.qos)) ?? .atMostOnce,
+                  retain: message.retain, mid: Int(message.mid),
+                  properties: MQTTPublishProperties(reading: properties))
+    }
+}
+
+/// Runs `body` on a new detached pthread (used to free a client whose last reference died on its own loop thread).
+func spawnDetachedThread(_ body: @escaping @Sendable () -> Void) {
+    final class Box: Sendable {
+        let body: @Sendable () -> Void
+        init(_ body: @escaping @Sendable () -> Void) { self.body = body }
+    }
+    let context = Unmanaged.passRetained(Box(body)).toOpaque()
+    #if canImport(Darwin)
+    var thread: pthread_t?
+    #else
+    var thread = pthread_t()
+    #endif
+    let rc = pthread_create(&thread, nil, { raw in
+        #if canImport(Darwin)
+        let box = Unmanaged<Box>.fromOpaque(raw).takeRetainedValue()
+        #else
+        let box = Unmanaged<Box>.fromOpaque(raw!).takeRetainedValue()
+        #endif
+        box.body()
+        return nil
+    }, context)
+    if rc == 0 {
+        #if canImport(Darwin)
+        if let thread { pthread_detach(thread) }
+        #else
+        pthread_detach(thread)
+        #endif
+    } else {
+        Unmanaged<Box>.fromOpaque(context).release()
+    }
+}

@@ -1,0 +1,99 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Called when a CONNACK arrives.
+public typealias MQTTConnectHandler = @Sendable (MQTTConnectResult) -> Void
+/// Called when the connection ends. `0` means the client asked for it (``MQTTClient/disconnect()``);
+/// any other value is an unexpected loss (a `MOSQ_ERR_*` code or an MQTT 5 DISCONNECT reason code).
+public typealias MQTTDisconnectHandler = @Sendable (_ reasonCode: Int) -> Void
+/// Called for every received message.
+public typealias MQTTMessageHandler = @Sendable (MQTTIncomingMessage) -> Void
+/// Called when one of our publishes is complete: PUBACK (QoS 1), PUBCOMP (QoS 2), or written (QoS 0).
+/// A reason code `>= 0x80` means the broker rejected it; `0x10` is "no matching subscribers" (still delivered to the broker).
+public typealias MQTTPublishCompletedHandler = @Sendable (_ mid: Int, _ reasonCode: Int) -> Void
+/// Called when a SUBACK arrives; one granted QoS (or failure reason code `>= 0x80`) per filter.
+public typealias MQTTSubscribeHandler = @Sendable (_ mid: Int, _ grantedQoS: [Int]) -> Void
+/// Called when an UNSUBACK arrives.
+public typealias MQTTUnsubscribeHandler = @Sendable (_ mid: Int) -> Void
+/// Called for libmosquitto's own client log lines.
+public typealias MQTTLogHandler = @Sendable (MQTTLogLevel, String) -> Void
+
+/// The handlers plus the bookkeeping needed to wait for a CONNACK. Owned by one client and
+/// handed to libmosquitto as the callbacks' user data.
+final class MQTTClientEvents: Sendable {
+    struct State {
+        var onConnect: MQTTConnectHandler?
+        var onDisconnect: MQTTDisconnectHandler?
+        var onMessage: MQTTMessageHandler?
+        var onPublishCompleted: MQTTPublishCompletedHandler?
+        var onSubscribe: MQTTSubscribeHandler?
+        var onUnsubscribe: MQTTUnsubscribeHandler?
+        var onLog: MQTTLogHandler?
+
+        /// Number of CONNACKs seen and the last one.
+        var connackCount = 0
+        var lastConnack: MQTTConnectResult?
+        /// Number of disconnect events seen and the last reason code.
+        var disconnectCount = 0
+        var lastDisconnectReason = 0
+        /// Whether the last connection event was a successful CONNACK.
+        var isConnected = false
+        /// The thread libmosquitto last ran a callback on (the loop thread).
+        var callbackThread: pthread_t?
+    }
+
+    let state = ConditionLock(State())
+    let protocolVersion: MQTTProtocolVersion
+
+    init(protocolVersion: MQTTProtocolVersion) {
+        self.protocolVersion = protocolVersion
+    }
+
+    /// Reads a handler under the lock and notes the calling thread, so the handler runs unlocked.
+    func handler<H>(_ keyPath: KeyPath<State, H?>) -> H? {
+        let me = pthread_self()
+        return state.withLock { state in
+            state.callbackThread = me
+            return state[keyPath: keyPath]
+        }
+    }
+
+    /// Whether the calling thread is the one libmosquitto runs callbacks on.
+    var isOnCallbackThread: Bool {
+        let me = pthread_self()
+        return state.withLock { state in
+            guard let thread = state.callbackThread else { return false }
+            return pthread_equal(thread, me) != 0
+        }
+    }
+
+    func forgetCallbackThread() {
+        state.withLock { $0.callbackThread = nil }
+    }
+
+    /// Runs the user's handler first, then records the CONNACK and wakes waiters, so that
+    /// ``MQTTClient/connectAndWait(host:port:keepAlive:timeout:)`` returns only after `onConnect` ran.
+    func connackReceived(_ result: MQTTConnectResult) {
+        handler(\.onConnect)?(result)
+        state.withLockAndBroadcast { state in
+            state.connackCount += 1
+            state.lastConnack = result
+            state.isConnected = result.isSuccess
+        }
+    }
+
+    /// Runs the user's handler first, then records the disconnect and wakes waiters.
+    func disconnected(_ reasonCode: Int) {
+        handler(\.onDisconnect)?(reasonCode)
+        state.withLockAndBroadcast { state in
+            state.disconnectCount += 1
+            state.lastDisconnectReason = reasonCode
+            state.isConnected = false
+        }
+    }
+}
