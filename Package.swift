@@ -10,6 +10,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
     ],
     targets: [
         // Pure translation logic: message models, topics, templates, rules. No I/O, no C.
@@ -32,6 +33,15 @@ let package = Package(
         .systemLibrary(name: "CMosquitto", pkgConfig: "libmosquitto", providers: [.apt(["libmosquitto-dev"])]),
         .target(name: "Mosquitto", dependencies: ["CMosquitto"]),
 
+        // The I/O shells: the hub service, the MQTT worker and queue-side clients, each on its own thread.
+        .target(
+            name: "BridgeRuntime",
+            dependencies: [
+                "BridgeCore", "BridgeConfig", "BridgeHub", "WireProtocol", "ZeroMQ", "Mosquitto",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
         // Starts real pieces (Mosquitto, bridge processes) on loopback for the tests and the demo.
         .target(name: "LoopbackHarness"),
 
@@ -40,7 +50,11 @@ let package = Package(
             dependencies: [
                 "BridgeCore",
                 "BridgeConfig",
+                "BridgeRuntime",
+                "LoopbackHarness",
+                "Mosquitto",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
 

@@ -5,6 +5,7 @@ public struct BridgeConfiguration: Sendable {
     public var mqtt: MQTTSettings
     public var queue: QueueSettings?
     public var api: APISettings?
+    public var hub: HubEndpointSettings
     public var status: StatusSettings
     /// The compiled rules and message limits.
     public var mappings: MappingTable
@@ -51,6 +52,20 @@ public struct QueueSettings: Sendable, Equatable {
     public var accept: String?
     /// Durable consumer groups.
     public var groups: [String]
+}
+
+/// Where the hub listens for workers and how often peers must show life (`hub:`).
+public struct HubEndpointSettings: Sendable, Equatable {
+    public static let defaultEndpoint = "tcp://127.0.0.1:5600"
+
+    /// ZeroMQ endpoint the hub binds for workers and a separate worker process connects to.
+    public var endpoint: String
+    public var heartbeatMs: Int
+
+    public init(endpoint: String = HubEndpointSettings.defaultEndpoint, heartbeatMs: Int = 1_000) {
+        self.endpoint = endpoint
+        self.heartbeatMs = heartbeatMs
+    }
 }
 
 /// HTTP API (`api:`).

@@ -104,6 +104,22 @@ extension ConfigLoader {
         }
     }
 
+    static func readHub(_ node: Node, _ reader: NodeReader) -> HubEndpointSettings {
+        var settings = HubEndpointSettings()
+        guard let fields = reader.mapping(node, "section 'hub'", known: ["endpoint", "heartbeatMs"]) else { return settings }
+        if let endpointNode = fields["endpoint"], let text = reader.string(endpointNode, "hub.endpoint") {
+            if let problem = Address.zmqEndpoint(text) {
+                reader.report(endpointNode, "hub.endpoint: \(problem.message)")
+            } else {
+                settings.endpoint = text
+            }
+        }
+        if let heartbeat = fields["heartbeatMs"].flatMap({ reader.integer($0, "hub.heartbeatMs", in: 50...60_000) }) {
+            settings.heartbeatMs = heartbeat
+        }
+        return settings
+    }
+
     static func readStatus(_ node: Node, _ reader: NodeReader) -> StatusSettings {
         guard let fields = reader.mapping(node, "section 'status'", known: ["source"]),
             let sourceNode = fields["source"], let text = reader.string(sourceNode, "status.source")

@@ -110,7 +110,7 @@ public struct HubRouter: Sendable {
 
     // MARK: - Events
 
-    /// A decoded message from a peer.
+    /// A decoded message from a peer. `now` is milliseconds since the epoch (it stamps `bornTimestamp`).
     public mutating func receive(_ message: WireMessage, from peer: PeerID, now: Int64) -> [HubAction] {
         if case .hello(let hello) = message {
             return handleHello(hello, from: peer, now: now)

@@ -6,6 +6,11 @@ enum Console {
         FileHandle.standardError.write(Data((text + "\n").utf8))
     }
 
+    /// Writes a line to standard output at once (unbuffered), so a reading pipe sees it immediately.
+    static func output(_ line: String) {
+        FileHandle.standardOutput.write(Data((line + "\n").utf8))
+    }
+
     static func readFile(_ path: String, what: String) throws -> [UInt8] {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ValidationErrorText("cannot read \(what) '\(path)'")

@@ -5,6 +5,9 @@ struct MQBridge: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mqbridge",
         abstract: "Maps MQTT messages to queue-side messages and back, and turns client connects into status events.",
-        subcommands: [CheckCommand.self, TranslateCommand.self, DemoCommand.self]
+        subcommands: [
+            CheckCommand.self, TranslateCommand.self, RunCommand.self, HubCommand.self, WorkerCommand.self,
+            ConsumeCommand.self, ProduceCommand.self, DemoCommand.self,
+        ]
     )
 }

@@ -1,0 +1,135 @@
+import BridgeCore
+import BridgeHub
+import Logging
+import WireProtocol
+import ZeroMQ
+
+/// The hub thread's event loop: poll the sockets and the mailbox, feed the router, carry out its actions.
+struct HubLoop {
+    let service: HubService
+    let sockets: [Link: ZMQSocket]
+    var router: HubRouter
+    var log: RateLimitedLogger
+    let poller = ZMQPoller()
+    var indexes: [(Link, Int)] = []
+    var mailboxIndex = 0
+    var stopping = false
+
+    /// Messages read from one socket before the loop looks at the others, so one busy link cannot starve them.
+    static let batch = 256
+
+    init(service: HubService, sockets: [Link: ZMQSocket]) {
+        self.service = service
+        self.sockets = sockets
+        self.router = HubRouter(
+            mappings: service.initialMappings, settings: service.settings,
+            session: MonotonicClock.randomHex16(), idPrefix: MonotonicClock.randomHex16())
+        self.log = RateLimitedLogger(logger: service.logger)
+    }
+
+    mutating func run() {
+        for link in Link.allCases {
+            guard let socket = sockets[link] else { continue }
+            indexes.append((link, try! poller.add(socket, events: .readable)))
+        }
+        mailboxIndex = poller.add(fileDescriptor: service.mailbox.fileDescriptor, events: .readable)
+        // The router works in wall-clock milliseconds: they stamp bornTimestamp and time heartbeats.
+        let tickInterval = max(10, service.settings.heartbeatMs / 2)
+        var nextTick = MonotonicClock.epochMs() + tickInterval
+        service.logger.info("hub listening", metadata: [
+            "workers": "\(service.endpoints.workers)", "consumers": "\(service.endpoints.consumers ?? "-")",
+            "producers": "\(service.endpoints.producers ?? "-")",
+        ])
+        while !stopping {
+            let now = MonotonicClock.epochMs()
+            do {
+                _ = try poller.poll(timeout: Int(max(0, nextTick - now)))
+            } catch {
+                if error.isTerminated { return }
+                service.logger.error("hub poll failed: \(error)")
+                return
+            }
+            for (link, index) in indexes where poller.isReadable(at: index) {
+                readBatch(from: link)
+            }
+            if poller.isReadable(at: mailboxIndex) {
+                for command in service.mailbox.drain() { handle(command) }
+            }
+            let after = MonotonicClock.epochMs()
+            if after >= nextTick {
+                execute(router.tick(now: after))
+                nextTick = after + tickInterval
+            }
+        }
+    }
+
+    mutating func readBatch(from link: Link) {
+        guard let socket = sockets[link] else { return }
+        let form: WireCodec.DataForm = link == .workers ? .mqtt : .queue
+        for _ in 0..<Self.batch {
+            let frames: [[UInt8]]
+            do {
+                guard let received = try socket.receiveMessage(dontWait: true) else { return }
+                frames = received
+            } catch {
+                service.logger.error("hub receive on \(link.rawValue) failed: \(error)")
+                return
+            }
+            guard frames.count >= 2 else { continue }
+            let peer = PeerID(link: link, routingId: frames[0])
+            let now = MonotonicClock.epochMs()
+            let actions: [HubAction]
+            do {
+                let message = try WireCodec.decode(Array(frames.dropFirst()), form: form)
+                actions = router.receive(message, from: peer, now: now)
+            } catch {
+                actions = router.undecodable(error, from: peer, now: now)
+            }
+            execute(actions)
+        }
+    }
+
+    mutating func handle(_ command: HubService.Command) {
+        switch command {
+        case .stop:
+            stopping = true
+        case .status(let event):
+            execute(router.publishStatus(event, now: MonotonicClock.epochMs()))
+        case .reload(let mappings):
+            router.replaceMappings(mappings)
+            service.logger.info("mapping rules replaced")
+        case .snapshot(let reply):
+            reply(router.counters)
+        }
+    }
+
+    mutating func execute(_ actions: [HubAction]) {
+        for action in actions {
+            switch action {
+            case .send(let peer, let message):
+                guard let socket = sockets[peer.link] else { continue }
+                do {
+                    try socket.send([peer.routingId] + WireCodec.encode(message), dontWait: true)
+                } catch {
+                    log.log(.debug, kind: "send_failed", "cannot send to \(peer): \(error)", now: MonotonicClock.nowMs())
+                }
+            case .pauseProducers, .resumeProducers:
+                guard let index = indexes.first(where: { $0.0 == .producers })?.1 else { continue }
+                poller.setEvents(action == .pauseProducers ? [] : .readable, at: index)
+            case .log(let level, let kind, let text):
+                log.log(level.swiftLog, kind: kind, text, now: MonotonicClock.nowMs())
+            }
+        }
+    }
+}
+
+extension HubLogLevel {
+    var swiftLog: Logger.Level {
+        switch self {
+        case .debug: .debug
+        case .info: .info
+        case .warning: .warning
+        case .error: .error
+        }
+    }
+}

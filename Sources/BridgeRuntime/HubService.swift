@@ -1,0 +1,151 @@
+import BridgeCore
+import BridgeHub
+import Foundation
+import Logging
+import WireProtocol
+import ZeroMQ
+
+/// The hub: binds the worker, consumer and producer endpoints and runs the routing state machine on a
+/// thread of its own, the only thread that touches its sockets.
+public final class HubService: @unchecked Sendable {
+    // Safe: the sockets and the router live on the hub thread only; other threads reach it through
+    // `mailbox` (a locked queue) and the two semaphores, and `startError` is written before `ready` is
+    // signalled and read after.
+
+    /// Where the hub listens.
+    public struct Endpoints: Sendable {
+        /// Endpoints for MQTT workers (ROUTER, bound).
+        public var workers: [String]
+        /// `queue.publish`: consumers connect here.
+        public var consumers: String?
+        /// `queue.accept`: producers connect here.
+        public var producers: String?
+
+        public init(workers: [String], consumers: String?, producers: String?) {
+            self.workers = workers
+            self.consumers = consumers
+            self.producers = producers
+        }
+    }
+
+    enum Command: Sendable {
+        case stop
+        case status(StatusEvent)
+        case reload(MappingTable)
+        case snapshot(@Sendable (HubCounters) -> Void)
+    }
+
+    let context: ZMQContext
+    let endpoints: Endpoints
+    let logger: Logger
+    let settings: HubSettings
+    let initialMappings: MappingTable
+    let mailbox: ZMQMailbox<Command>
+    private let ready = DispatchSemaphore(value: 0)
+    private let finished = DispatchSemaphore(value: 0)
+    private var startError: Error?
+    private var thread: Thread?
+
+    public init(context: ZMQContext, endpoints: Endpoints, mappings: MappingTable, settings: HubSettings, logger: Logger) throws {
+        self.context = context
+        self.endpoints = endpoints
+        self.initialMappings = mappings
+        self.settings = settings
+        self.logger = logger
+        self.mailbox = try ZMQMailbox()
+    }
+
+    /// Binds every endpoint and starts the hub thread; throws when an endpoint cannot be bound.
+    public func start() throws {
+        let thread = Thread { [self] in
+            runLoop()
+            finished.signal()
+        }
+        thread.name = "mqbridge-hub"
+        self.thread = thread
+        thread.start()
+        ready.wait()
+        if let startError {
+            finished.wait()
+            throw startError
+        }
+    }
+
+    /// Stops the hub and waits for its thread to finish.
+    public func stop() {
+        guard thread != nil else { return }
+        mailbox.post(.stop)
+        finished.wait()
+        thread = nil
+    }
+
+    /// Routes a client status event to the status rules' consumers.
+    public func publishStatus(_ event: StatusEvent) {
+        mailbox.post(.status(event))
+    }
+
+    /// Replaces the rules; routing of later messages uses the new ones.
+    public func reload(_ mappings: MappingTable) {
+        mailbox.post(.reload(mappings))
+    }
+
+    /// The router's counters, read on the hub thread.
+    public func counters() -> HubCounters {
+        let box = CountersBox()
+        let done = DispatchSemaphore(value: 0)
+        mailbox.post(.snapshot { counters in
+            box.value = counters
+            done.signal()
+        })
+        done.wait()
+        return box.value
+    }
+
+    private func bindRouter(_ endpoints: [String]) throws -> ZMQSocket {
+        let socket = try ZMQSocket(context: context, type: .router)
+        try socket.setLinger(milliseconds: 0)
+        try socket.setSendHighWaterMark(0)
+        try socket.setReceiveHighWaterMark(0)
+        try socket.setRouterMandatory(true)
+        for endpoint in endpoints {
+            do {
+                try socket.bind(endpoint)
+            } catch {
+                socket.close()
+                throw HubStartError(endpoint: endpoint, underlying: error)
+            }
+        }
+        return socket
+    }
+
+    private func runLoop() {
+        var sockets: [Link: ZMQSocket] = [:]
+        do {
+            sockets[.workers] = try bindRouter(endpoints.workers)
+            if let consumers = endpoints.consumers { sockets[.consumers] = try bindRouter([consumers]) }
+            if let producers = endpoints.producers { sockets[.producers] = try bindRouter([producers]) }
+        } catch {
+            startError = error
+            sockets.values.forEach { $0.close() }
+            ready.signal()
+            return
+        }
+        ready.signal()
+        var loop = HubLoop(service: self, sockets: sockets)
+        loop.run()
+        sockets.values.forEach { $0.close() }
+    }
+}
+
+/// A bind that failed, with the endpoint that caused it.
+public struct HubStartError: Error, CustomStringConvertible {
+    public let endpoint: String
+    public let underlying: Error
+
+    public var description: String { "cannot bind \(endpoint): \(underlying)" }
+}
+
+private final class CountersBox: @unchecked Sendable {
+    // Safe: written on the hub thread before the semaphore is signalled, read after the wait.
+    var value = HubCounters()
+}

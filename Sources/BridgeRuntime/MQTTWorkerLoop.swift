@@ -1,0 +1,205 @@
+import BridgeCore
+import Logging
+import Mosquitto
+import WireProtocol
+import ZeroMQ
+
+/// The MQTT worker thread's event loop.
+struct MQTTWorkerLoop {
+    let worker: MQTTWorker
+    var log: RateLimitedLogger
+    var link: PeerLink?
+    var client: MQTTClient?
+    var loopStarted = false
+    var brokerConnected = false
+    var nextConnectAttempt: Int64 = 0
+    var connectBackoffMs: Int64 = 500
+    var subscriptions: [String] = []
+    var parents: Set<String> = []
+    var resendAfterWelcome = false
+    var nextSeq: UInt64 = 1
+    /// Outflow messages sent to the hub and not yet settled, resent if the hub forgets them.
+    var unacked: [UInt64: MQTTMessage] = [:]
+    /// Inflow publishes waiting for the broker, by libmosquitto message id -> the hub's seq.
+    var inflightByMid: [Int: UInt64] = [:]
+
+    init(worker: MQTTWorker) {
+        self.worker = worker
+        self.log = RateLimitedLogger(logger: worker.logger)
+    }
+
+    var logger: Logger { worker.logger }
+
+    mutating func run() {
+        let poller = ZMQPoller()
+        do {
+            let hello = Hello(role: .mqttWorker, name: worker.options.name, window: worker.options.window)
+            let link = try PeerLink(context: worker.context, endpoint: worker.hubEndpoint, hello: hello, form: .mqtt)
+            self.link = link
+            client = try worker.makeClient()
+            _ = try poller.add(link.socket, events: .readable)
+        } catch {
+            logger.error("MQTT worker cannot start: \(error)")
+            return
+        }
+        _ = poller.add(fileDescriptor: worker.mailbox.fileDescriptor, events: .readable)
+        var running = true
+        while running {
+            let now = MonotonicClock.nowMs()
+            if !loopStarted && now >= nextConnectAttempt { connectToBroker(now: now) }
+            let heartbeat = link!.heartbeatMs
+            var timeout = heartbeat / 2
+            if !loopStarted { timeout = min(timeout, max(0, nextConnectAttempt - now)) }
+            do {
+                _ = try poller.poll(timeout: Int(timeout))
+                if poller.isReadable(at: 0) { try readHub() }
+                if poller.isReadable(at: 1) {
+                    for event in worker.mailbox.drain() {
+                        if case .stop = event { running = false } else { try handle(event) }
+                    }
+                }
+                if try link!.keepAlive(now: MonotonicClock.nowMs()) {
+                    resendAfterWelcome = true
+                    log.log(.warning, kind: "hub_silent", "no word from the hub at \(worker.hubEndpoint); saying HELLO again", now: now)
+                }
+            } catch let error as ZMQError where error.isTerminated {
+                running = false
+            } catch {
+                log.log(.error, kind: "worker_error", "MQTT worker: \(error)", now: now)
+            }
+        }
+        shutdown()
+    }
+
+    /// The first TCP connection is made here, retried with back-off; after it libmosquitto's own thread
+    /// reconnects whenever the connection drops.
+    mutating func connectToBroker(now: Int64) {
+        guard let client else { return }
+        let url = worker.settings.url
+        do {
+            try client.connect(host: url.host, port: url.port, keepAlive: worker.settings.keepAlive)
+            try client.startLoop()
+            loopStarted = true
+            logger.info("connecting to MQTT broker \(url) as \(worker.settings.clientId)")
+        } catch {
+            log.log(.warning, kind: "broker_connect", "cannot connect to MQTT broker \(url): \(error); retrying", now: now)
+            nextConnectAttempt = now + connectBackoffMs
+            connectBackoffMs = min(connectBackoffMs * 2, 30_000)
+        }
+    }
+
+    mutating func readHub() throws {
+        guard let link else { return }
+        let now = MonotonicClock.nowMs()
+        while let message = try link.receive(onBadFrame: { error in
+            log.log(.warning, kind: error.code, "bad message from the hub: \(error)", now: now)
+        }) {
+            switch message {
+            case .welcome(let welcome):
+                subscriptions = welcome.subscriptions ?? []
+                parents = Set(welcome.parents ?? [])
+                logger.info("hub welcomed MQTT worker", metadata: ["subscriptions": "\(subscriptions)", "parents": "\(parents.sorted())"])
+                if brokerConnected { subscribeAll() }
+                if resendAfterWelcome {
+                    resendAfterWelcome = false
+                    for seq in unacked.keys.sorted() {
+                        try link.send(.mqttData(seq: seq, unacked[seq]!, clientId: nil))
+                    }
+                }
+            case .ack(let seq, _):
+                settleOutflow(seq)
+            case .error(let report):
+                if let seq = report.seq { settleOutflow(seq) }
+                log.log(.warning, kind: "hub_refused_" + report.code, "hub refused an MQTT message: \(report)", now: now)
+            case .mqttData(let seq, let publish, _):
+                try publishInflow(seq: seq, publish, now: now)
+            default:
+                break
+            }
+        }
+    }
+
+    mutating func settleOutflow(_ seq: UInt64) {
+        if unacked.removeValue(forKey: seq) != nil {
+            worker.window.signal()
+        }
+    }
+
+    mutating func publishInflow(seq: UInt64, _ publish: MQTTMessage, now: Int64) throws {
+        guard let link, let client else { return }
+        let parent = publish.topic.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
+        guard parents.contains(parent) else {
+            try link.send(.error(WireErrorReport(seq: seq, code: "parent_not_allowed", message: "no inflow rule has parent topic '\(parent)'")))
+            return
+        }
+        do {
+            let mid = try client.publish(
+                topic: publish.topic, payload: publish.payload, qos: publish.qos.mosquitto, retain: publish.retain,
+                properties: publish.publishProperties)
+            inflightByMid[mid] = seq
+        } catch {
+            try link.send(.error(WireErrorReport(seq: seq, code: WireErrorCode.mqttPublishFailed, message: "\(error)")))
+        }
+    }
+
+    mutating func handle(_ event: MQTTWorker.Event) throws {
+        guard let link else { return }
+        let now = MonotonicClock.nowMs()
+        switch event {
+        case .message(let incoming):
+            let seq = nextSeq
+            nextSeq += 1
+            let message = MQTTMessage(incoming)
+            unacked[seq] = message
+            try link.send(.mqttData(seq: seq, message, clientId: nil))
+        case .published(let mid, let reasonCode):
+            guard let seq = inflightByMid.removeValue(forKey: mid) else { return }
+            if reasonCode < 0x80 {
+                try link.send(.ack(seq: seq, msgId: nil))
+            } else {
+                try link.send(.error(WireErrorReport(
+                    seq: seq, code: WireErrorCode.mqttPublishFailed,
+                    message: "the broker refused the publish (reason code \(reasonCode): \(MosquittoLibrary.reasonString(reasonCode)))")))
+            }
+        case .connected(let result):
+            if result.isSuccess {
+                brokerConnected = true
+                logger.info("connected to MQTT broker \(worker.settings.url)", metadata: ["sessionPresent": "\(result.sessionPresent)"])
+                subscribeAll()
+            } else {
+                log.log(.error, kind: "broker_refused", "MQTT broker refused the connection: \(result.reasonDescription)", now: now)
+            }
+        case .disconnected(let reasonCode):
+            brokerConnected = false
+            if reasonCode != 0 {
+                log.log(.warning, kind: "broker_lost", "lost the MQTT broker (code \(reasonCode)); reconnecting", now: now)
+            }
+        case .stop:
+            break
+        }
+    }
+
+    /// Subscribes to every filter the hub asked for, through `$share/<group>/` when configured, at QoS 2
+    /// so that `qoslevel` reports the QoS each message was published with.
+    mutating func subscribeAll() {
+        guard let client else { return }
+        for filter in subscriptions {
+            let topic = worker.settings.sharedGroup.map { "$share/\($0)/\(filter)" } ?? filter
+            do {
+                _ = try client.subscribe(filter: topic, qos: .exactlyOnce)
+            } catch {
+                log.log(.error, kind: "subscribe_failed", "cannot subscribe to \(topic): \(error)", now: MonotonicClock.nowMs())
+            }
+        }
+    }
+
+    mutating func shutdown() {
+        if let client, loopStarted {
+            try? client.disconnect()
+            try? client.stopLoop(force: false)
+        }
+        client = nil
+        link?.close()
+        logger.info("MQTT worker stopped")
+    }
+}

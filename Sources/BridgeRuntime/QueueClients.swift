@@ -1,0 +1,118 @@
+import BridgeCore
+import WireProtocol
+import ZeroMQ
+
+/// Why a queue-side client gave up.
+public enum QueueClientError: Error, CustomStringConvertible {
+    /// The hub refused (a HELLO, or a message: `seq` set).
+    case refused(WireErrorReport)
+    /// No answer in time.
+    case timeout(String)
+
+    public var description: String {
+        switch self {
+        case .refused(let report): "\(report.code): \(report.message)"
+        case .timeout(let what): what
+        }
+    }
+}
+
+/// A consumer on `queue.publish`: subscribes to a queue topic and acknowledges each message once the
+/// handler has returned. Runs on the calling thread.
+public final class QueueConsumerClient {
+    let link: PeerLink
+
+    public init(context: ZMQContext, endpoint: String, topic: String, tags: String = "*", group: String? = nil,
+                window: Int = Hello.defaultWindow, name: String = "consumer") throws {
+        let hello = Hello(role: .consumer, name: name, topic: topic, tags: tags, group: group, window: window)
+        link = try PeerLink(context: context, endpoint: endpoint, hello: hello, form: .queue)
+    }
+
+    /// Receives messages until `count` have arrived or `timeoutMs` has passed (either may be nil), calling
+    /// `handler` for each; returns how many arrived. `onProblem` hears about bad frames from the hub.
+    @discardableResult
+    public func run(count: Int?, timeoutMs: Int64?, handler: (QueueMessage) -> Void,
+                    onProblem: (String) -> Void = { _ in }) throws -> Int {
+        let start = MonotonicClock.nowMs()
+        let poller = ZMQPoller()
+        _ = try poller.add(link.socket, events: .readable)
+        var received = 0
+        while count.map({ received < $0 }) ?? true {
+            let now = MonotonicClock.nowMs()
+            if let timeoutMs, now - start >= timeoutMs { break }
+            var wait = link.heartbeatMs / 2
+            if let timeoutMs { wait = min(wait, start + timeoutMs - now) }
+            _ = try poller.poll(timeout: Int(max(0, wait)))
+            while let message = try link.receive(onBadFrame: { onProblem("bad message from the hub: \($0)") }) {
+                switch message {
+                case .queueData(let seq, let queueMessage):
+                    handler(queueMessage)
+                    received += 1
+                    try link.send(.ack(seq: seq, msgId: nil))
+                case .error(let report) where report.seq == nil && (report.code == WireErrorCode.badHello || report.code == WireErrorCode.noHello):
+                    throw QueueClientError.refused(report)
+                case .error(let report):
+                    onProblem("hub reported \(report)")
+                default:
+                    break
+                }
+                if let count, received >= count { break }
+            }
+            _ = try link.keepAlive(now: MonotonicClock.nowMs())
+        }
+        return received
+    }
+
+    public func close() { link.close() }
+}
+
+/// A producer on `queue.accept`: sends one message at a time and waits for the hub's answer.
+public final class QueueProducerClient {
+    let link: PeerLink
+    var nextSeq: UInt64 = 1
+
+    public init(context: ZMQContext, endpoint: String, name: String = "producer", window: Int = Hello.defaultWindow) throws {
+        link = try PeerLink(context: context, endpoint: endpoint, hello: Hello(role: .producer, name: name, window: window), form: .queue)
+    }
+
+    /// Sends `message` and returns its `msgId` once the bridge has published it; throws `.refused` with the
+    /// bridge's reason, or `.timeout`.
+    public func send(_ message: QueueMessage, timeoutMs: Int64) throws -> String {
+        let deadline = MonotonicClock.nowMs() + timeoutMs
+        let seq = nextSeq
+        nextSeq += 1
+        let poller = ZMQPoller()
+        _ = try poller.add(link.socket, events: .readable)
+        var sent = false
+        while true {
+            if !sent, link.welcome != nil {
+                try link.send(.queueData(seq: seq, message))
+                sent = true
+            }
+            let now = MonotonicClock.nowMs()
+            if now >= deadline {
+                throw QueueClientError.timeout(sent
+                    ? "no answer from the bridge within \(timeoutMs) ms"
+                    : "the bridge did not answer HELLO within \(timeoutMs) ms (is it running at \(link.socket.lastEndpointOrUnknown)?)")
+            }
+            _ = try poller.poll(timeout: Int(min(deadline - now, link.heartbeatMs / 2)))
+            while let reply = try link.receive(onBadFrame: { _ in }) {
+                switch reply {
+                case .ack(let ackSeq, let msgId) where ackSeq == seq:
+                    return msgId ?? ""
+                case .error(let report) where report.seq == seq || report.seq == nil:
+                    throw QueueClientError.refused(report)
+                default:
+                    break
+                }
+            }
+            _ = try link.keepAlive(now: MonotonicClock.nowMs())
+        }
+    }
+
+    public func close() { link.close() }
+}
+
+extension ZMQSocket {
+    var lastEndpointOrUnknown: String { (try? lastEndpoint) ?? "?" }
+}

@@ -1,0 +1,73 @@
+import ArgumentParser
+import BridgeConfig
+import Dispatch
+import Foundation
+import Logging
+
+/// Options shared by the long-running commands.
+struct RuntimeOptions: ParsableArguments {
+    @Option(name: .long, help: "The mapping file.")
+    var config: String
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
+    var logLevel: String = "info"
+
+    /// Sets up logging to standard error and loads the mapping file, printing its problems on failure.
+    func prepare() throws -> BridgeConfiguration {
+        guard let level = Logger.Level(rawValue: logLevel) else {
+            throw ValidationError("--log-level must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        do {
+            return try ConfigLoader.load(path: config)
+        } catch {
+            Console.error(error.description)
+            throw ExitCode(1)
+        }
+    }
+}
+
+/// Blocks until SIGINT or SIGTERM and returns the signal's name.
+func waitForTerminationSignal() -> String {
+    let received = DispatchSemaphore(value: 0)
+    let name = SignalName()
+    var sources: [DispatchSourceSignal] = []
+    for (number, label) in [(SIGINT, "SIGINT"), (SIGTERM, "SIGTERM")] {
+        signal(number, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+        source.setEventHandler {
+            name.value = label
+            received.signal()
+        }
+        source.resume()
+        sources.append(source)
+    }
+    received.wait()
+    sources.forEach { $0.cancel() }
+    return name.value
+}
+
+private final class SignalName: @unchecked Sendable {
+    // Safe: written by the signal handler before the semaphore is signalled, read after the wait.
+    var value = ""
+}
+
+extension MQTTSettings {
+    /// The password, read from the environment when the mapping file names a variable.
+    func resolvedPassword() throws -> String? {
+        switch password {
+        case nil: return nil
+        case .literal(let text): return text
+        case .environment(let variable):
+            guard let value = ProcessInfo.processInfo.environment[variable] else {
+                Console.error("mqtt.passwordEnv names \(variable), which is not set in the environment")
+                throw ExitCode(1)
+            }
+            return value
+        }
+    }
+}
