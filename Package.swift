@@ -65,5 +65,12 @@ let package = Package(
         .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ"]),
         .testTarget(name: "MosquittoTests", dependencies: ["Mosquitto", "LoopbackHarness"]),
         .testTarget(name: "CLITests", dependencies: ["mqbridge", "LoopbackHarness"]),
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: [
+                "mqbridge", "BridgeRuntime", "BridgeConfig", "BridgeCore", "LoopbackHarness", "Mosquitto", "ZeroMQ",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
     ]
 )

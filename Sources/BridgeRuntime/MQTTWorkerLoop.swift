@@ -180,13 +180,15 @@ struct MQTTWorkerLoop {
     }
 
     /// Subscribes to every filter the hub asked for, through `$share/<group>/` when configured, at QoS 2
-    /// so that `qoslevel` reports the QoS each message was published with.
+    /// so that `qoslevel` reports the QoS each message was published with, and (MQTT 5) with retain as
+    /// published so that `mqttRetain` reports the publisher's flag.
     mutating func subscribeAll() {
         guard let client else { return }
+        let keepRetain = worker.settings.protocolVersion == .v5
         for filter in subscriptions {
             let topic = worker.settings.sharedGroup.map { "$share/\($0)/\(filter)" } ?? filter
             do {
-                _ = try client.subscribe(filter: topic, qos: .exactlyOnce)
+                _ = try client.subscribe(filter: topic, qos: .exactlyOnce, retainAsPublished: keepRetain)
             } catch {
                 log.log(.error, kind: "subscribe_failed", "cannot subscribe to \(topic): \(error)", now: MonotonicClock.nowMs())
             }

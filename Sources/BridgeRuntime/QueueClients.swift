@@ -28,23 +28,27 @@ public final class QueueConsumerClient {
         link = try PeerLink(context: context, endpoint: endpoint, hello: hello, form: .queue)
     }
 
-    /// Receives messages until `count` have arrived or `timeoutMs` has passed (either may be nil), calling
-    /// `handler` for each; returns how many arrived. `onProblem` hears about bad frames from the hub.
+    /// Receives messages until `count` have arrived, `timeoutMs` has passed (either may be nil) or
+    /// `shouldContinue` says no (asked at least every 100 ms), calling `handler` for each; returns how many
+    /// arrived. `onProblem` hears about bad frames from the hub.
     @discardableResult
     public func run(count: Int?, timeoutMs: Int64?, handler: (QueueMessage) -> Void,
-                    onProblem: (String) -> Void = { _ in }) throws -> Int {
+                    onProblem: (String) -> Void = { _ in }, shouldContinue: () -> Bool = { true },
+                    onReady: () -> Void = {}) throws -> Int {
         let start = MonotonicClock.nowMs()
         let poller = ZMQPoller()
         _ = try poller.add(link.socket, events: .readable)
         var received = 0
-        while count.map({ received < $0 }) ?? true {
+        while count.map({ received < $0 }) ?? true, shouldContinue() {
             let now = MonotonicClock.nowMs()
             if let timeoutMs, now - start >= timeoutMs { break }
-            var wait = link.heartbeatMs / 2
+            var wait = min(100, link.heartbeatMs / 2)
             if let timeoutMs { wait = min(wait, start + timeoutMs - now) }
             _ = try poller.poll(timeout: Int(max(0, wait)))
             while let message = try link.receive(onBadFrame: { onProblem("bad message from the hub: \($0)") }) {
                 switch message {
+                case .welcome:
+                    onReady()
                 case .queueData(let seq, let queueMessage):
                     handler(queueMessage)
                     received += 1

@@ -85,13 +85,18 @@ extension MQTTClient {
     /// `noLocal` (MQTT 5 only; throws ``MosquittoError/Code-swift.struct/notSupported`` on 3.1.1) stops the broker
     /// from sending our own publishes back to us.
     @discardableResult
-    public func subscribe(filter: String, qos: MQTTQoS = .atMostOnce, noLocal: Bool = false) throws(MosquittoError) -> Int {
+    ///
+    /// `retainAsPublished` (MQTT 5) keeps the publisher's retain flag on messages delivered live; otherwise
+    /// the broker clears it for existing subscriptions.
+    public func subscribe(filter: String, qos: MQTTQoS = .atMostOnce, noLocal: Bool = false,
+                          retainAsPublished: Bool = false) throws(MosquittoError) -> Int {
         guard !filter.utf8.contains(0) else { throw .embeddedNUL("mosquitto_subscribe_v5", what: "topic filter") }
-        if noLocal && protocolVersion != .v5 {
+        if (noLocal || retainAsPublished) && protocolVersion != .v5 {
             throw MosquittoError(code: .notSupported, operation: "mosquitto_subscribe_v5",
-                                 message: "noLocal needs MQTT 5")
+                                 message: "noLocal and retainAsPublished need MQTT 5")
         }
-        let options: Int32 = noLocal ? Int32(MQTT_SUB_OPT_NO_LOCAL.rawValue) : 0
+        var options: Int32 = noLocal ? Int32(MQTT_SUB_OPT_NO_LOCAL.rawValue) : 0
+        if retainAsPublished { options |= Int32(MQTT_SUB_OPT_RETAIN_AS_PUBLISHED.rawValue) }
         var mid: Int32 = 0
         let rc = filter.withCString { mosquitto_subscribe_v5(rawHandle, &mid, $0, Int32(qos.rawValue), options, nil) }
         try MosquittoError.check(rc, "mosquitto_subscribe_v5(\(filter))")

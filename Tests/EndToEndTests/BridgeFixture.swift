@@ -1,0 +1,120 @@
+import BridgeConfig
+import BridgeRuntime
+import Foundation
+import LoopbackHarness
+import Logging
+import ZeroMQ
+
+/// A real Mosquitto on a free loopback port and a bridge in front of it, in one of three shapes. Everything
+/// it starts it stops, by process id.
+final class BridgeFixture: @unchecked Sendable {
+    // Safe: used by one test at a time; the fields are set in init and only read afterwards.
+
+    enum Mode: String, CaseIterable, Sendable {
+        /// Hub and MQTT worker as threads of the test process.
+        case inProcess
+        /// `mqbridge run`: hub and worker in one child process.
+        case runCommand
+        /// `mqbridge hub` and `mqbridge worker mqtt` as two child processes over tcp.
+        case separateProcesses
+    }
+
+    let mode: Mode
+    let broker: MosquittoBroker
+    let publishEndpoint: String
+    let acceptEndpoint: String
+    let hubEndpoint: String
+    let configPath: String
+    let context: ZMQContext
+    private var processes: [ManagedProcess] = []
+    private var hub: HubService?
+    private var worker: MQTTWorker?
+
+    /// `rules` is the YAML of the rule sections; the fixture writes the rest of the mapping file.
+    /// Mosquitto drops QoS 1/2 messages for a subscriber once more than `max_queued_messages` (default
+    /// 1000) wait for it; a bridge under back-pressure needs a deeper queue, as the README says.
+    static let brokerQueueConfig = ["max_queued_messages 1000000"]
+
+    init(mode: Mode, rules: String, brokerOptions: MosquittoBroker.Options = MosquittoBroker.Options(extraConfig: BridgeFixture.brokerQueueConfig)) throws {
+        self.mode = mode
+        broker = try MosquittoBroker(options: brokerOptions)
+        publishEndpoint = "tcp://127.0.0.1:\(try FreePort.allocate())"
+        acceptEndpoint = "tcp://127.0.0.1:\(try FreePort.allocate())"
+        hubEndpoint = "tcp://127.0.0.1:\(try FreePort.allocate())"
+        context = try ZMQContext()
+        let yaml = """
+            mqtt:
+              url: \(broker.url)
+              clientId: bridge-\(UUID().uuidString.prefix(8))
+            queue:
+              publish: \(publishEndpoint)
+              accept: \(acceptEndpoint)
+            hub:
+              endpoint: \(hubEndpoint)
+              heartbeatMs: 500
+
+            """ + rules
+        configPath = FileManager.default.temporaryDirectory.appendingPathComponent("mqbridge-\(UUID().uuidString).yaml").path
+        try yaml.write(toFile: configPath, atomically: true, encoding: .utf8)
+        do {
+            try start()
+        } catch {
+            stop()
+            throw error
+        }
+    }
+
+    private func start() throws {
+        let binary = Self.executable.path
+        switch mode {
+        case .inProcess:
+            let configuration = try ConfigLoader.load(path: configPath)
+            let hub = try HubService(
+                context: context,
+                endpoints: .init(workers: ["inproc://workers"], consumers: publishEndpoint, producers: acceptEndpoint),
+                mappings: configuration.mappings, settings: .init(heartbeatMs: 500), logger: Logger(label: "test.hub"))
+            try hub.start()
+            self.hub = hub
+            let worker = try MQTTWorker(
+                settings: configuration.mqtt, hubEndpoint: "inproc://workers", context: context,
+                logger: Logger(label: "test.mqtt"))
+            worker.start()
+            self.worker = worker
+        case .runCommand:
+            processes.append(try ManagedProcess(executable: binary, arguments: ["run", "--config", configPath]))
+        case .separateProcesses:
+            processes.append(try ManagedProcess(executable: binary, arguments: ["hub", "--config", configPath]))
+            processes.append(try ManagedProcess(executable: binary, arguments: ["worker", "mqtt", "--config", configPath]))
+        }
+    }
+
+    /// The bridge's log so far (child processes only), for failure messages.
+    var bridgeLog: String { processes.map { $0.stderrText }.joined(separator: "\n") }
+
+    func stop() {
+        worker?.stop()
+        hub?.stop()
+        worker = nil
+        hub = nil
+        for process in processes { _ = process.terminate(timeout: .seconds(5)) }
+        processes.removeAll()
+        broker.stop()
+        try? FileManager.default.removeItem(atPath: configPath)
+    }
+
+    deinit { stop() }
+
+    /// `mqbridge` sits beside the test bundle in the build products folder.
+    static let executable: URL = {
+        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for _ in 0..<4 {
+            let candidate = directory.appendingPathComponent("mqbridge")
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+            directory = directory.deletingLastPathComponent()
+        }
+        return repositoryRoot.appendingPathComponent(".build/debug/mqbridge")
+    }()
+
+    static let repositoryRoot = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+}
