@@ -12,6 +12,9 @@ extension HubRouter {
             guard producers.removeValue(forKey: peer) != nil else { return [] }
         case .workers:
             guard let worker = workers.removeValue(forKey: peer) else { return [] }
+            // Its outflow messages are forgotten: a new session of the same peer starts its seqs afresh and
+            // resends what it has not seen acknowledged.
+            outflowPending = outflowPending.filter { $0.key.worker != peer }
             let unsettled = worker.inflight.sorted { $0.key < $1.key }.map(\.value)
             inflowBacklog.pushFront(contentsOf: unsettled)
             actions += pumpInflow()
@@ -20,15 +23,20 @@ extension HubRouter {
             guard let consumer = consumers.removeValue(forKey: peer) else { return [] }
             let orphans = consumer.unacked.sorted { $0.key < $1.key }.map(\.value) + consumer.queue.drainCopy()
             var redelivered = 0
+            var dropped: [Delivery] = []
             if let key = consumer.group {
                 groups[key]!.members.removeAll { $0 == peer }
                 groups[key]!.keyOwner = groups[key]!.keyOwner.filter { $0.value != peer }
                 if groups[key]!.members.isEmpty {
                     groups.removeValue(forKey: key)
                     groupsByTopic[key.topic]?.removeAll { $0 == key }
+                    dropped = orphans
                 } else {
                     for delivery in orphans {
-                        guard let member = chooseMember(of: key, for: delivery.message) else { continue }
+                        guard let member = chooseMember(of: key, for: delivery.message) else {
+                            dropped.append(delivery)
+                            continue
+                        }
                         consumers[member]!.queue.push(delivery)
                         redelivered += 1
                     }
@@ -36,16 +44,14 @@ extension HubRouter {
                 }
             } else {
                 consumersByTopic[consumer.topic]?.removeAll { $0 == peer }
+                dropped = orphans
             }
             counters.redelivered += redelivered
-            let dropped = orphans.count - redelivered
-            if dropped > 0 {
-                counters.deliveriesDropped += dropped
-                // The dropped deliveries are settled so that the MQTT side is not held up forever.
-                for delivery in orphans.suffix(dropped) { actions += settle(delivery.origin) }
-            }
+            counters.deliveriesDropped += dropped.count
+            // Dropped deliveries are settled so that the MQTT side is not held up forever.
+            for delivery in dropped { actions += settle(delivery.origin) }
             if !quiet {
-                actions.append(.log(.info, kind: "consumer_left", "consumer '\(consumer.name)' \(reason); \(redelivered) messages redelivered, \(dropped) dropped"))
+                actions.append(.log(.info, kind: "consumer_left", "consumer '\(consumer.name)' \(reason); \(redelivered) messages redelivered, \(dropped.count) dropped"))
             }
         }
         return actions

@@ -33,8 +33,10 @@ extension HubRouter {
             producersPaused = true
             actions.append(.pauseProducers)
             actions.append(.log(.warning, kind: "inflow_backlog", "inflow backlog at \(inflowBacklog.count) messages (no MQTT worker with room); not reading producers"))
-        } else if producersPaused, inflowBacklog.count < settings.inflowBacklogLimit / 2 {
+        } else if producersPaused, inflowBacklog.count * 2 < settings.inflowBacklogLimit {
             producersPaused = false
+            // Their PINGs were not read while paused: count them as alive from now.
+            for producer in producers.keys { producers[producer] = now }
             actions.append(.resumeProducers)
         }
         return actions
@@ -47,14 +49,16 @@ extension HubRouter {
             return [.log(.debug, kind: "unknown_ack", "\(worker) settled unknown seq \(seq)")]
         }
         var actions: [HubAction] = []
+        if let error {
+            counters.rejected[error.code, default: 0] += 1
+        } else {
+            counters.inflowPublished[pending.ruleId, default: 0] += 1
+        }
         if producers[pending.producer] != nil {
-            if let error {
-                counters.rejected[error.code, default: 0] += 1
-                actions.append(.send(pending.producer, .error(WireErrorReport(seq: pending.producerSeq, code: error.code, message: error.message))))
-            } else {
-                counters.inflowPublished[pending.ruleId, default: 0] += 1
-                actions.append(.send(pending.producer, .ack(seq: pending.producerSeq, msgId: pending.msgId)))
-            }
+            let reply: WireMessage = error.map {
+                .error(WireErrorReport(seq: pending.producerSeq, code: $0.code, message: $0.message))
+            } ?? .ack(seq: pending.producerSeq, msgId: pending.msgId)
+            actions.append(.send(pending.producer, reply))
         }
         return actions + pumpInflow()
     }

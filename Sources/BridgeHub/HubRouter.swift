@@ -78,6 +78,8 @@ public struct HubRouter: Sendable {
     }
 
     var producers: [PeerID: Int64] = [:]
+    /// The latest time the router was given.
+    var now: Int64 = 0
     var inflowBacklog = FIFO<InflowPending>()
     var producersPaused = false
 
@@ -112,6 +114,7 @@ public struct HubRouter: Sendable {
 
     /// A decoded message from a peer. `now` is milliseconds since the epoch (it stamps `bornTimestamp`).
     public mutating func receive(_ message: WireMessage, from peer: PeerID, now: Int64) -> [HubAction] {
+        self.now = now
         if case .hello(let hello) = message {
             return handleHello(hello, from: peer, now: now)
         }
@@ -134,6 +137,11 @@ public struct HubRouter: Sendable {
             return settleInflow(seq: seq, from: peer, error: nil)
         case .error(let report) where peer.link == .workers && report.seq != nil:
             return settleInflow(seq: report.seq!, from: peer, error: report)
+        case .error(let report) where peer.link == .consumers && report.seq != nil:
+            // A consumer that refuses a delivery settles it: it is counted, not redelivered to it again.
+            counters.rejected["consumer_" + report.code, default: 0] += 1
+            return handleConsumerAck(seq: report.seq!, from: peer)
+                + [.log(.warning, kind: "consumer_refused", "\(peer) refused a delivery: \(report)")]
         case .error(let report):
             counters.protocolErrors["peer_" + report.code, default: 0] += 1
             return [.log(.warning, kind: "peer_error", "\(peer) reported \(report)")]
@@ -150,11 +158,19 @@ public struct HubRouter: Sendable {
 
     /// The clock moved: drop peers silent for three heartbeats.
     public mutating func tick(now: Int64) -> [HubAction] {
+        self.now = now
         let limit = now - 3 * settings.heartbeatMs
         var silent: [PeerID] = []
         silent += workers.filter { $0.value.lastSeen < limit }.map(\.key)
         silent += consumers.filter { $0.value.lastSeen < limit }.map(\.key)
-        silent += producers.filter { $0.value < limit }.map(\.key)
+        // While producers are paused nobody reads their PINGs, so their silence means nothing.
+        if !producersPaused {
+            silent += producers.filter { $0.value < limit }.map(\.key)
+        }
+        // A stable order, so that which member takes a departed member's messages does not vary.
+        silent.sort { lhs, rhs in
+            lhs.link != rhs.link ? lhs.link.rawValue < rhs.link.rawValue : lhs.routingId.lexicographicallyPrecedes(rhs.routingId)
+        }
         var actions: [HubAction] = []
         for peer in silent {
             counters.peersTimedOut += 1
@@ -221,6 +237,14 @@ public struct HubRouter: Sendable {
         guard hello.role == expected else {
             return refuse(peer, WireErrorReport(code: WireErrorCode.badHello, message: "the \(peer.link.rawValue) endpoint takes role '\(expected.rawValue)', not '\(hello.role.rawValue)'"))
         }
+        var tags = TagExpression.all
+        if peer.link == .consumers {
+            do {
+                tags = try TagExpression(hello.tags ?? "*")
+            } catch {
+                return refuse(peer, WireErrorReport(code: WireErrorCode.badHello, message: error.message))
+            }
+        }
         var actions = removePeer(peer, reason: "said HELLO again", quiet: true)
         var welcome = Welcome(session: session, heartbeatMs: Int(settings.heartbeatMs))
         switch peer.link {
@@ -235,12 +259,6 @@ public struct HubRouter: Sendable {
             producers[peer] = now
             actions.append(.send(peer, .welcome(welcome)))
         case .consumers:
-            let tags: TagExpression
-            do {
-                tags = try TagExpression(hello.tags ?? "*")
-            } catch {
-                return actions + refuse(peer, WireErrorReport(code: WireErrorCode.badHello, message: error.message))
-            }
             let topic = hello.topic ?? ""
             let group = hello.group.flatMap { $0.isEmpty ? nil : GroupKey(topic: topic, group: $0) }
             consumers[peer] = Consumer(name: hello.name, topic: topic, tags: tags, group: group, window: hello.window, lastSeen: now)

@@ -10,7 +10,7 @@ public struct HubSettings: Sendable, Equatable {
 
     public init(heartbeatMs: Int64 = 1_000, inflowBacklogLimit: Int = 10_000, maxStickyKeys: Int = 1_000_000) {
         self.heartbeatMs = heartbeatMs
-        self.inflowBacklogLimit = inflowBacklogLimit
+        self.inflowBacklogLimit = max(1, inflowBacklogLimit)
         self.maxStickyKeys = maxStickyKeys
     }
 }

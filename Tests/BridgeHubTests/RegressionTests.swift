@@ -4,15 +4,13 @@ import WireProtocol
 
 @testable import BridgeHub
 
-/// Behaviour of `HubRouter` that is wrong today. Every test here fails until the router is fixed.
-@Suite struct KnownBugTests {
+/// Behaviour of `HubRouter` that was once wrong; each test names what went wrong and guards the fix.
+@Suite struct RegressionTests {
     let worker = PeerID.worker(1)
 
-    /// HubRouter+Departure.swift, `removePeer`: when some of a departing member's deliveries find no other
-    /// member (their tag is taken by nobody left) the router settles `orphans.suffix(dropped)` — the last
-    /// orphans, not the ones it dropped. Here it settles the redelivered message 2 (ACK to the worker
-    /// while message 2 is still outstanding at the new member) and never settles the dropped message 1,
-    /// whose worker ACK never comes.
+    /// `removePeer`: when some of a departing member's deliveries find no other member (their tag is taken
+    /// by nobody left), exactly those dropped deliveries are settled, not others: the redelivered message 2
+    /// is acknowledged to the worker only after the new member acks it, and the dropped message 1 at once.
     @Test func droppedOrphansAreTheOnesSettled() throws {
         var router = try makeRouter()
         router.helloWorker(worker)
@@ -35,10 +33,9 @@ import WireProtocol
         #expect(router.ack(tempOnly, seq: 1).acks(to: worker) == [2])
     }
 
-    /// HubRouter.swift, `tick(now:)`: producers are timed out for silence while the router itself has told
-    /// the I/O shell to stop reading them (`.pauseProducers`), so their PINGs cannot arrive. After a pause
-    /// longer than three heartbeats every producer is dropped: the ACKs of its backlog messages are never
-    /// sent, and its next messages are refused with `no_hello`.
+    /// `tick(now:)`: producers are not timed out for silence while the router has told the I/O shell to
+    /// stop reading them (`.pauseProducers`), since their PINGs cannot arrive; otherwise the ACKs of their
+    /// backlog messages would never be sent and their next messages would be refused with `no_hello`.
     @Test func pausedProducersAreNotTimedOut() throws {
         var router = try makeRouter(HubSettings(heartbeatMs: 1_000, inflowBacklogLimit: 2))
         let producer = PeerID.producer(1)
@@ -56,9 +53,8 @@ import WireProtocol
         #expect(acks == [1, 2])
     }
 
-    /// HubRouter+Inflow.swift, `pumpInflow`: producers are resumed when
-    /// `inflowBacklog.count < settings.inflowBacklogLimit / 2`, in integer arithmetic. With a limit of 1 that
-    /// is `count < 0`, which never holds: once paused, producers are never resumed, even with an empty backlog.
+    /// `pumpInflow`: producers are resumed once the backlog is below half the limit; with a limit of 1 that
+    /// is when it is empty (integer halving once made it `count < 0`, which never held).
     @Test func backlogLimitOfOneResumesProducersOnceDrained() throws {
         var router = try makeRouter(HubSettings(inflowBacklogLimit: 1))
         let producer = PeerID.producer(1)
