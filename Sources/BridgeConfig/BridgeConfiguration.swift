@@ -41,6 +41,12 @@ public struct BrokerURL: Sendable, Equatable, CustomStringConvertible {
     public var port: Int
     public var tls: Bool
 
+    public init(host: String, port: Int, tls: Bool) {
+        self.host = host
+        self.port = port
+        self.tls = tls
+    }
+
     public var description: String { "\(tls ? "mqtts" : "mqtt")://\(host):\(port)" }
 }
 

@@ -18,7 +18,7 @@ extension HubRouter {
             let unsettled = worker.inflight.sorted { $0.key < $1.key }.map(\.value)
             inflowBacklog.pushFront(contentsOf: unsettled)
             actions += pumpInflow()
-            if !quiet { actions.append(.log(.warning, kind: "worker_left", "MQTT worker '\(worker.name)' \(reason); \(unsettled.count) publishes requeued")) }
+            if !quiet { actions.append(.log(reason == "said BYE" ? .info : .warning, kind: "worker_left", "MQTT worker '\(worker.name)' \(reason); \(unsettled.count) publishes requeued")) }
         case .consumers:
             guard let consumer = consumers.removeValue(forKey: peer) else { return [] }
             let orphans = consumer.unacked.sorted { $0.key < $1.key }.map(\.value) + consumer.queue.drainCopy()

@@ -1,71 +1,160 @@
 import ArgumentParser
 import BridgeConfig
 import BridgeCore
+import BridgeRuntime
+import Foundation
+import LoopbackHarness
+import Logging
+import Mosquitto
+import Synchronization
+import ZeroMQ
 
-/// Shows the mapping engine at work on sample device traffic, with no broker needed.
+/// Starts a private Mosquitto on loopback and the bridge in front of it, sends sample device traffic
+/// through both directions and prints what arrives: the whole product working, with one command.
 struct DemoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
-        abstract: "Check a mapping file and show what sample device traffic becomes, in both directions."
+        abstract: "Run the bridge against a private loopback Mosquitto and show sample traffic in both directions."
     )
 
-    @Option(name: .long, help: "The mapping file.")
+    @Option(name: .long, help: "The mapping file; its broker and queue endpoints are replaced by loopback ones.")
     var config = "mappings/example.yaml"
 
     func run() throws {
-        let configuration: BridgeConfiguration
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = .warning
+            return handler
+        }
+        var configuration: BridgeConfiguration
         do {
             configuration = try ConfigLoader.load(path: config)
         } catch {
             Console.error(error.description)
             throw ExitCode(1)
         }
-        print("== \(config): \(configuration.summary)")
-        let mappings = configuration.mappings
+        let broker = try MosquittoBroker(options: .init(extraConfig: ["max_queued_messages 100000"]))
+        defer { broker.stop() }
+        configuration.mqtt.url = BrokerURL(host: "127.0.0.1", port: broker.port, tls: false)
+        configuration.mqtt.username = nil
+        configuration.mqtt.password = nil
+        let publish = "tcp://127.0.0.1:\(try FreePort.allocate())"
+        let accept = "tcp://127.0.0.1:\(try FreePort.allocate())"
+        Console.output("== Mosquitto on \(broker.url) (pid \(broker.pid ?? 0))")
+        Console.output("== bridge on \(config): \(configuration.summary.split(separator: ";").first ?? "")")
+        Console.output("== consumers connect to \(publish), producers to \(accept)\n")
 
-        let samples: [MQTTMessage] = [
-            MQTTMessage(
-                topic: "sensors/room1/temp", payload: Array(#"{"celsius":21.5}"#.utf8), qos: .atLeastOnce,
-                userProperties: [UserProperty(key: "clientId", value: "GID_sensors@@@dev-001"), UserProperty(key: "unit", value: "C")]),
-            MQTTMessage(topic: "devices/p2p/GID_app@@@phone7", payload: Array("reply:ok".utf8), qos: .atLeastOnce),
-        ]
-        for sample in samples {
-            print("\n-- MQTT \(sample.topic) (QoS \(sample.qos.text)) becomes:")
-            do {
-                let results = try mappings.outflow(sample)
-                if results.isEmpty { print("   (no outflow rule matches)") }
-                for result in results { print("   [\(result.ruleId)] \(MessageJSON.render(result.message))") }
-            } catch {
-                print("   rejected: \(error)")
-            }
+        let context = try ZMQContext()
+        let hub = try HubService(
+            context: context, endpoints: .init(workers: ["inproc://demo-workers"], consumers: publish, producers: accept),
+            mappings: configuration.mappings, settings: .init(), logger: Logger(label: "mqbridge.hub"))
+        try hub.start()
+        defer { hub.stop() }
+        let worker = try MQTTWorker(
+            settings: configuration.mqtt, hubEndpoint: "inproc://demo-workers", context: context,
+            logger: Logger(label: "mqbridge.mqtt"))
+        worker.start()
+        defer { worker.stop() }
+
+        let topics = Array(Set(configuration.mappings.outflowRules.map(\.queueTopic))).sorted()
+        let consumers = DemoConsumers(context: context, endpoint: publish, topics: topics)
+        defer { consumers.stop() }
+        let device = try MQTTClient(clientID: "GID_sensors@@@dev-001", protocolVersion: .v5)
+        let received = Mutex<[MQTTIncomingMessage]>([])
+        device.onMessage = { message in received.withLock { $0.append(message) } }
+        _ = try device.connectAndWait(host: "127.0.0.1", port: broker.port)
+        defer { try? device.disconnect(); try? device.stopLoop() }
+        _ = try device.subscribe(filter: "devices/dev-001/#", qos: .atLeastOnce)
+
+        // The bridge subscribes once the hub has welcomed its MQTT worker: probe until a message flows.
+        let flowing = waitUntilBlocking(timeout: .seconds(20), pollInterval: .milliseconds(250)) {
+            _ = try? device.publish(topic: "sensors/demo/probe", payload: Array(DemoConsumers.probe.utf8), qos: .atLeastOnce)
+            return consumers.sawProbe
+        }
+        guard flowing else {
+            Console.error("the bridge did not start passing messages within 20 s")
+            throw ExitCode(1)
         }
 
+        Console.output("-- outflow: devices publish, backend consumers receive")
+        let samples: [(String, String, [MQTTUserProperty])] = [
+            ("sensors/room1/temp", #"{"celsius":21.5}"#, [MQTTUserProperty("clientId", "GID_sensors@@@dev-001"), MQTTUserProperty("unit", "C")]),
+            ("sensors/room2/hum", #"{"percent":40}"#, [MQTTUserProperty("clientId", "GID_sensors@@@dev-002")]),
+            ("factory/press-7/events", #"{"event":"jam"}"#, []),
+            ("devices/p2p/GID_app@@@phone7", "reply: ok", []),
+        ]
+        for (topic, body, properties) in samples {
+            Console.output("MQTT  -> \(topic)  \(body)")
+            _ = try device.publish(
+                topic: topic, payload: Array(body.utf8), qos: .atLeastOnce,
+                properties: MQTTPublishProperties(userProperties: properties))
+        }
+        _ = consumers.waitFor(count: samples.count, timeout: .seconds(10))
+        for line in consumers.lines { Console.output(line) }
+
+        Console.output("\n-- inflow: the backend sends commands, devices receive them")
+        let producer = try QueueProducerClient(context: context, endpoint: accept, name: "demo-producer")
+        defer { producer.close() }
         let commands: [QueueMessage] = [
-            QueueMessage(
-                topic: "DEVICE_CMD", tag: "cmd", properties: [PropertyName.mqttSecondTopic: "/dev-001/set"],
-                body: Array(#"{"target":22}"#.utf8)),
-            QueueMessage(
-                topic: "DEVICE_CMD", tag: "cmd",
-                properties: [PropertyName.mqttSecondTopic: "/p2p/GID_sensors@@@dev-001", PropertyName.qosLevel: "2"],
-                body: Array("reboot".utf8)),
-            QueueMessage(topic: "DEVICE_CMD", tag: "cmd", properties: [PropertyName.qosLevel: "5"], body: []),
+            QueueMessage(topic: "DEVICE_CMD", tag: "cmd", properties: [PropertyName.mqttSecondTopic: "/dev-001/set"], body: Array(#"{"target":22}"#.utf8)),
+            QueueMessage(topic: "DEVICE_CMD", tag: "cmd", properties: [PropertyName.mqttSecondTopic: "/dev-001/set", PropertyName.qosLevel: "5"], body: Array("bad".utf8)),
         ]
         for command in commands {
-            print("\n-- queue \(command.topic) tag \(command.tag ?? "-") \(command.properties) becomes:")
+            let shown = "queue -> \(command.topic) tag \(command.tag ?? "-") \(command.properties.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))"
             do {
-                let result = try mappings.inflow(command)
-                print("   [\(result.ruleId)] \(MessageJSON.render(result.message))")
+                let msgId = try producer.send(command, timeoutMs: 10_000)
+                Console.output("\(shown)\n      acknowledged, msgId \(msgId)")
             } catch {
-                print("   rejected: \(error)")
+                Console.output("\(shown)\n      refused: \(error)")
             }
         }
-
-        let event = StatusEvent(
-            clientId: "GID_sensors@@@dev-001", time: 1_795_297_490_123, eventType: .connect,
-            channelId: "2b9b1281046046faafe5e0b458e4aa01", clientIp: "127.0.0.1:33350")
-        print("\n-- client status event \(event.eventType.rawValue) of \(event.clientId) becomes:")
-        for result in mappings.status(event) {
-            print("   [\(result.ruleId)] \(MessageJSON.render(result.message))")
+        _ = waitUntilBlocking(timeout: .seconds(10)) { !received.withLock { $0.isEmpty } }
+        for message in received.withLock({ $0 }) {
+            Console.output("MQTT  <- \(message.topic)  QoS \(message.qos.rawValue)  \(message.payloadString ?? "<binary>")  (received by GID_sensors@@@dev-001)")
         }
+        Console.output("\n== done: stopping the bridge and Mosquitto")
+    }
+}
+
+/// One consumer thread per queue topic, collecting printable lines.
+final class DemoConsumers: Sendable {
+    static let probe = "__demo_probe"
+    private let state = Mutex<(lines: [String], probe: Bool, stop: Bool)>(([], false, false))
+    private let finished = DispatchSemaphore(value: 0)
+    private let count: Int
+
+    init(context: ZMQContext, endpoint: String, topics: [String]) {
+        count = topics.count
+        for topic in topics {
+            Thread.detachNewThread { [self] in
+                defer { finished.signal() }
+                guard let client = try? QueueConsumerClient(context: context, endpoint: endpoint, topic: topic, name: "demo-\(topic)") else { return }
+                defer { client.close() }
+                _ = try? client.run(
+                    count: nil, timeoutMs: nil,
+                    handler: { message in
+                        self.state.withLock { state in
+                            if message.body == Array(Self.probe.utf8) {
+                                state.probe = true
+                            } else {
+                                state.lines.append("queue <- \(MessageJSON.render(message))")
+                            }
+                        }
+                    },
+                    shouldContinue: { !self.state.withLock { $0.stop } })
+            }
+        }
+    }
+
+    var sawProbe: Bool { state.withLock { $0.probe } }
+    var lines: [String] { state.withLock { $0.lines } }
+
+    func waitFor(count: Int, timeout: Duration) -> Bool {
+        waitUntilBlocking(timeout: timeout) { lines.count >= count }
+    }
+
+    func stop() {
+        state.withLock { $0.stop = true }
+        for _ in 0..<count { finished.wait() }
     }
 }
