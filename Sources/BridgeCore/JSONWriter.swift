@@ -33,6 +33,18 @@ public struct JSONWriter: Sendable {
         text += value ? "true" : "false"
     }
 
+    /// User properties as an array of `{"key":…,"value":…}` objects, order and duplicates kept.
+    public mutating func userProperties(_ properties: [UserProperty]) {
+        beginArray()
+        for property in properties {
+            beginObject()
+            field("key", property.key)
+            field("value", property.value)
+            endObject()
+        }
+        endArray()
+    }
+
     /// `"name":"value"` in an object.
     public mutating func field(_ name: String, _ value: String) {
         key(name)

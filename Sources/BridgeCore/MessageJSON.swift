@@ -37,14 +37,7 @@ public enum MessageJSON {
         writer.key("retain")
         writer.bool(message.retain)
         writer.key("userProperties")
-        writer.beginArray()
-        for property in message.userProperties {
-            writer.beginObject()
-            writer.field("key", property.key)
-            writer.field("value", property.value)
-            writer.endObject()
-        }
-        writer.endArray()
+        writer.userProperties(message.userProperties)
         writeBytes(message.payload, textKey: "payload", binaryKey: "payloadBase64", into: &writer)
         if let contentType = message.contentType { writer.field("contentType", contentType) }
         if let expiry = message.messageExpiryInterval {

@@ -2,14 +2,7 @@
 public enum UserPropertyCoding {
     public static func encode(_ properties: [UserProperty]) -> String {
         var writer = JSONWriter()
-        writer.beginArray()
-        for property in properties {
-            writer.beginObject()
-            writer.field("key", property.key)
-            writer.field("value", property.value)
-            writer.endObject()
-        }
-        writer.endArray()
+        writer.userProperties(properties)
         return writer.text
     }
 

@@ -152,14 +152,7 @@ public enum WireCodec {
         writer.bool(message.retain)
         if !message.userProperties.isEmpty {
             writer.key("userProperties")
-            writer.beginArray()
-            for property in message.userProperties {
-                writer.beginObject()
-                writer.field("key", property.key)
-                writer.field("value", property.value)
-                writer.endObject()
-            }
-            writer.endArray()
+            writer.userProperties(message.userProperties)
         }
         if let contentType = message.contentType { writer.field("contentType", contentType) }
         if let expiry = message.messageExpiryInterval {

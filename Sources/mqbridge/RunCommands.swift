@@ -5,13 +5,23 @@ import BridgeRuntime
 import Logging
 import ZeroMQ
 
-/// The hub's endpoints for a configuration; `workers` are where MQTT workers connect.
-func hubEndpoints(_ configuration: BridgeConfiguration, workers: [String]) -> HubService.Endpoints {
-    HubService.Endpoints(workers: workers, consumers: configuration.queue?.publish, producers: configuration.queue?.accept)
-}
-
-func hubSettings(_ configuration: BridgeConfiguration) -> HubSettings {
-    HubSettings(heartbeatMs: Int64(configuration.hub.heartbeatMs))
+/// Builds and starts the hub for a configuration; `workers` are the endpoints MQTT workers connect to.
+/// A bind failure is printed and ends the command with exit status 1.
+func startHub(_ configuration: BridgeConfiguration, context: ZMQContext, workers: [String]) throws -> HubService {
+    let hub = try HubService(
+        context: context,
+        endpoints: HubService.Endpoints(
+            workers: workers, consumers: configuration.queue?.publish, producers: configuration.queue?.accept),
+        mappings: configuration.mappings,
+        settings: HubSettings(heartbeatMs: Int64(configuration.hub.heartbeatMs)),
+        logger: Logger(label: "mqbridge.hub"))
+    do {
+        try hub.start()
+    } catch {
+        Console.error("mqbridge: \(error)")
+        throw ExitCode(1)
+    }
+    return hub
 }
 
 struct RunCommand: ParsableCommand {
@@ -27,15 +37,7 @@ struct RunCommand: ParsableCommand {
         let logger = Logger(label: "mqbridge")
         let context = try ZMQContext()
         let workerEndpoint = "inproc://mqbridge-workers"
-        let hub = try HubService(
-            context: context, endpoints: hubEndpoints(configuration, workers: [workerEndpoint]),
-            mappings: configuration.mappings, settings: hubSettings(configuration), logger: Logger(label: "mqbridge.hub"))
-        do {
-            try hub.start()
-        } catch {
-            Console.error("mqbridge: \(error)")
-            throw ExitCode(1)
-        }
+        let hub = try startHub(configuration, context: context, workers: [workerEndpoint])
         let worker = try MQTTWorker(
             settings: configuration.mqtt, hubEndpoint: workerEndpoint, context: context,
             options: MQTTWorker.Options(name: "mqtt-embedded", password: try configuration.mqtt.resolvedPassword()),
@@ -62,15 +64,7 @@ struct HubCommand: ParsableCommand {
         let configuration = try options.prepare()
         let logger = Logger(label: "mqbridge.hub")
         let context = try ZMQContext()
-        let hub = try HubService(
-            context: context, endpoints: hubEndpoints(configuration, workers: [configuration.hub.endpoint]),
-            mappings: configuration.mappings, settings: hubSettings(configuration), logger: logger)
-        do {
-            try hub.start()
-        } catch {
-            Console.error("mqbridge hub: \(error)")
-            throw ExitCode(1)
-        }
+        let hub = try startHub(configuration, context: context, workers: [configuration.hub.endpoint])
         let signal = waitForTerminationSignal()
         logger.info("\(signal) received; stopping")
         hub.stop()

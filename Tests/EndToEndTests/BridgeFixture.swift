@@ -35,7 +35,9 @@ final class BridgeFixture: @unchecked Sendable {
     /// 1000) wait for it; a bridge under back-pressure needs a deeper queue, as the README says.
     static let brokerQueueConfig = ["max_queued_messages 1000000"]
 
-    init(mode: Mode, rules: String, brokerOptions: MosquittoBroker.Options = MosquittoBroker.Options(extraConfig: BridgeFixture.brokerQueueConfig)) throws {
+    /// `mqttSettings` are extra lines for the `mqtt:` section (e.g. `protocol: "3.1.1"`).
+    init(mode: Mode, rules: String, mqttSettings: [String] = [],
+         brokerOptions: MosquittoBroker.Options = MosquittoBroker.Options(extraConfig: BridgeFixture.brokerQueueConfig)) throws {
         self.mode = mode
         broker = try MosquittoBroker(options: brokerOptions)
         publishEndpoint = "tcp://127.0.0.1:\(try FreePort.allocate())"
@@ -46,6 +48,7 @@ final class BridgeFixture: @unchecked Sendable {
             mqtt:
               url: \(broker.url)
               clientId: bridge-\(UUID().uuidString.prefix(8))
+            \(mqttSettings.map { "  " + $0 }.joined(separator: "\n"))
             queue:
               publish: \(publishEndpoint)
               accept: \(acceptEndpoint)

@@ -57,8 +57,9 @@ import Testing
         #expect(late.messages.first?.retain == true)
     }
 
-    @Test func p2pBothWays() throws {
-        let fixture = try BridgeFixture(mode: .inProcess, rules: Self.rules)
+    @Test(arguments: [BridgeFixture.Mode.inProcess, .separateProcesses])
+    func p2pBothWays(mode: BridgeFixture.Mode) throws {
+        let fixture = try BridgeFixture(mode: mode, rules: Self.rules)
         defer { fixture.stop() }
         let phone = try MQTTTestClient(broker: fixture.broker, id: "GID_app@@@phone7")
         let other = try MQTTTestClient(broker: fixture.broker, id: "GID_app@@@phone8")

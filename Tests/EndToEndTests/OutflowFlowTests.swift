@@ -61,8 +61,9 @@ import Testing
         #expect(p["room"] == "room1")
     }
 
-    @Test func tagFiltersChooseWhatEachConsumerGets() throws {
-        let fixture = try BridgeFixture(mode: .inProcess, rules: Self.rules)
+    @Test(arguments: [BridgeFixture.Mode.inProcess, .separateProcesses])
+    func tagFiltersChooseWhatEachConsumerGets(mode: BridgeFixture.Mode) throws {
+        let fixture = try BridgeFixture(mode: mode, rules: Self.rules)
         defer { fixture.stop() }
         let all = TestConsumer(context: fixture.context, endpoint: fixture.publishEndpoint, topic: "SENSOR_DATA")
         let temps = TestConsumer(context: fixture.context, endpoint: fixture.publishEndpoint, topic: "SENSOR_DATA", tags: "temp")
