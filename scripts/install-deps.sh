@@ -5,7 +5,7 @@
 #   python3-zmq                     the Python worker that proves the wire protocol is language-neutral
 set -euo pipefail
 
-packages=(pkg-config libzmq3-dev libmosquitto-dev mosquitto mosquitto-clients python3 python3-zmq)
+mapfile -t packages < "$(dirname "$0")/packages.txt"
 
 missing=()
 for package in "${packages[@]}"; do

@@ -31,6 +31,20 @@ final class BridgeFixture: @unchecked Sendable {
     private var worker: MQTTWorker?
 
     /// `rules` is the YAML of the rule sections; the fixture writes the rest of the mapping file.
+    /// Telemetry out (tagged by the third level) and commands in: enough for most flows.
+    static let telemetryAndCommands = """
+        outflow:
+          - id: telemetry
+            mqtt: sensors/#
+            queueTopic: SENSOR_DATA
+            tag: "${level.3}"
+        inflow:
+          - id: commands
+            queueTopic: DEVICE_CMD
+            mqttParent: devices
+
+        """
+
     /// Mosquitto drops QoS 1/2 messages for a subscriber once more than `max_queued_messages` (default
     /// 1000) wait for it; a bridge under back-pressure needs a deeper queue, as the README says.
     static let brokerQueueConfig = ["max_queued_messages 1000000"]

@@ -5,18 +5,7 @@ import Testing
 
 /// The MQTT worker's connection to the broker: protocol versions and recovery.
 @Suite(.serialized) struct BrokerConnectionTests {
-    static let rules = """
-        outflow:
-          - id: telemetry
-            mqtt: sensors/#
-            queueTopic: SENSOR_DATA
-            tag: "${level.3}"
-        inflow:
-          - id: commands
-            queueTopic: DEVICE_CMD
-            mqttParent: devices
-
-        """
+    static let rules = BridgeFixture.telemetryAndCommands
 
     @Test func mqtt311BridgeCarriesMessagesBothWays() throws {
         let fixture = try BridgeFixture(mode: .inProcess, rules: Self.rules, mqttSettings: [#"protocol: "3.1.1""#])

@@ -7,18 +7,7 @@ import Testing
 @Suite(.serialized) struct PythonPeerTests {
     static let script = BridgeFixture.repositoryRoot.appendingPathComponent("tools/python/mqbridge_peer.py").path
 
-    static let rules = """
-        outflow:
-          - id: telemetry
-            mqtt: sensors/#
-            queueTopic: SENSOR_DATA
-            tag: "${level.3}"
-        inflow:
-          - id: commands
-            queueTopic: DEVICE_CMD
-            mqttParent: devices
-
-        """
+    static let rules = BridgeFixture.telemetryAndCommands
 
     @Test(arguments: [BridgeFixture.Mode.inProcess, .separateProcesses])
     func pythonConsumerAndProducerSpeakTheProtocol(mode: BridgeFixture.Mode) throws {
