@@ -68,7 +68,7 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "mqbridge", "BridgeRuntime", "BridgeConfig", "BridgeCore", "LoopbackHarness", "Mosquitto", "ZeroMQ",
+                "mqbridge", "BridgeRuntime", "BridgeConfig", "BridgeCore", "BridgeHub", "LoopbackHarness", "Mosquitto", "ZeroMQ",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

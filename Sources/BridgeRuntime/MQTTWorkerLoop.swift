@@ -16,7 +16,6 @@ struct MQTTWorkerLoop {
     var connectBackoffMs: Int64 = 500
     var subscriptions: [String] = []
     var parents: Set<String> = []
-    var resendAfterWelcome = false
     var nextSeq: UInt64 = 1
     /// Outflow messages sent to the hub and not yet settled, resent if the hub forgets them.
     var unacked: [UInt64: MQTTMessage] = [:]
@@ -59,7 +58,6 @@ struct MQTTWorkerLoop {
                     }
                 }
                 if try link!.keepAlive(now: MonotonicClock.nowMs()) {
-                    resendAfterWelcome = true
                     log.log(.warning, kind: "hub_silent", "no word from the hub at \(worker.hubEndpoint); saying HELLO again", now: now)
                 }
             } catch let error as ZMQError where error.isTerminated {
@@ -100,11 +98,10 @@ struct MQTTWorkerLoop {
                 parents = Set(welcome.parents ?? [])
                 logger.info("hub welcomed MQTT worker", metadata: ["subscriptions": "\(subscriptions)", "parents": "\(parents.sorted())"])
                 if brokerConnected { subscribeAll() }
-                if resendAfterWelcome {
-                    resendAfterWelcome = false
-                    for seq in unacked.keys.sorted() {
-                        try link.send(.mqttData(seq: seq, unacked[seq]!, clientId: nil))
-                    }
+                // A WELCOME after the first means the hub forgot this worker (it restarted, or lost
+                // sight of it): send again what it has not settled. Before the first there is nothing.
+                for seq in unacked.keys.sorted() {
+                    try link.send(.mqttData(seq: seq, unacked[seq]!, clientId: nil))
                 }
             case .ack(let seq, _):
                 settleOutflow(seq)

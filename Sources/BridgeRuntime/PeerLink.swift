@@ -7,6 +7,8 @@ import ZeroMQ
 /// WELCOME, heartbeats, and decoding with bad frames reported and skipped. Owned by one thread.
 final class PeerLink {
     let socket: ZMQSocket
+    /// Where the hub is, for messages.
+    let endpoint: String
     let hello: Hello
     let form: WireCodec.DataForm
     private(set) var welcome: Welcome?
@@ -22,6 +24,7 @@ final class PeerLink {
         try socket.setReceiveHighWaterMark(0)
         try configure(socket)
         try socket.connect(endpoint)
+        self.endpoint = endpoint
         self.hello = hello
         self.form = form
         let now = MonotonicClock.nowMs()
@@ -39,7 +42,8 @@ final class PeerLink {
     }
 
     /// Reads one message if there is one: nil when nothing is waiting. WELCOME is recorded; PING is
-    /// answered; undecodable frames are reported through `onBadFrame` and skipped.
+    /// answered; `ERROR no_hello` (the hub restarted and forgot this peer) is answered with HELLO;
+    /// undecodable frames are reported through `onBadFrame` and skipped.
     func receive(onBadFrame: (WireErrorReport) -> Void) throws -> WireMessage? {
         while let frames = try socket.receiveMessage(dontWait: true) {
             lastHeard = MonotonicClock.nowMs()
@@ -53,6 +57,7 @@ final class PeerLink {
             switch message {
             case .welcome(let welcome): self.welcome = welcome
             case .ping: try send(.pong)
+            case .error(let report) where report.code == WireErrorCode.noHello: try sayHelloAgain(now: lastHeard)
             default: break
             }
             return message
@@ -64,15 +69,19 @@ final class PeerLink {
     /// have restarted). Returns true when it said HELLO again.
     func keepAlive(now: Int64) throws -> Bool {
         if now - lastHeard > 3 * heartbeatMs && now - helloSentAt > 3 * heartbeatMs {
-            welcome = nil
-            helloSentAt = now
-            try send(.hello(hello))
+            try sayHelloAgain(now: now)
             return true
         }
         if now - lastSent >= heartbeatMs {
             try send(.ping)
         }
         return false
+    }
+
+    private func sayHelloAgain(now: Int64) throws {
+        welcome = nil
+        helloSentAt = now
+        try send(.hello(hello))
     }
 
     /// Says BYE and closes the socket.

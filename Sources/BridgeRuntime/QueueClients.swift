@@ -53,7 +53,7 @@ public final class QueueConsumerClient {
                     handler(queueMessage)
                     received += 1
                     try link.send(.ack(seq: seq, msgId: nil))
-                case .error(let report) where report.seq == nil && (report.code == WireErrorCode.badHello || report.code == WireErrorCode.noHello):
+                case .error(let report) where report.seq == nil && report.code == WireErrorCode.badHello:
                     throw QueueClientError.refused(report)
                 case .error(let report):
                     onProblem("hub reported \(report)")
@@ -97,7 +97,7 @@ public final class QueueProducerClient {
             if now >= deadline {
                 throw QueueClientError.timeout(sent
                     ? "no answer from the bridge within \(timeoutMs) ms"
-                    : "the bridge did not answer HELLO within \(timeoutMs) ms (is it running at \(link.socket.lastEndpointOrUnknown)?)")
+                    : "the bridge did not answer HELLO within \(timeoutMs) ms (is it running at \(link.endpoint)?)")
             }
             _ = try poller.poll(timeout: Int(min(deadline - now, link.heartbeatMs / 2)))
             while let reply = try link.receive(onBadFrame: { _ in }) {
@@ -115,8 +115,4 @@ public final class QueueProducerClient {
     }
 
     public func close() { link.close() }
-}
-
-extension ZMQSocket {
-    var lastEndpointOrUnknown: String { (try? lastEndpoint) ?? "?" }
 }

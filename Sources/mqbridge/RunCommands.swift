@@ -5,6 +5,17 @@ import BridgeRuntime
 import Logging
 import ZeroMQ
 
+/// Settings the mapping file may hold that this version does not act on yet: said once at start-up,
+/// rather than silently ignored.
+func warnAboutUnavailableFeatures(_ configuration: BridgeConfiguration, logger: Logger) {
+    if configuration.status.source != .none {
+        logger.warning("status.source \(configuration.status.source.rawValue) is set, but client status events are not read from the broker in this version; status rules produce no messages")
+    }
+    if let groups = configuration.queue?.groups, !groups.isEmpty {
+        logger.warning("queue.groups \(groups) are not durable in this version: a group receives messages only while a member is connected")
+    }
+}
+
 /// Builds and starts the hub for a configuration; `workers` are the endpoints MQTT workers connect to.
 /// A bind failure is printed and ends the command with exit status 1.
 func startHub(_ configuration: BridgeConfiguration, context: ZMQContext, workers: [String]) throws -> HubService {
@@ -44,6 +55,7 @@ struct RunCommand: ParsableCommand {
             logger: Logger(label: "mqbridge.mqtt"))
         worker.start()
         logger.info("mqbridge running; \(configuration.summary)")
+        warnAboutUnavailableFeatures(configuration, logger: logger)
         let signal = waitForTerminationSignal()
         logger.info("\(signal) received; stopping")
         worker.stop()
@@ -65,6 +77,7 @@ struct HubCommand: ParsableCommand {
         let logger = Logger(label: "mqbridge.hub")
         let context = try ZMQContext()
         let hub = try startHub(configuration, context: context, workers: [configuration.hub.endpoint])
+        warnAboutUnavailableFeatures(configuration, logger: logger)
         let signal = waitForTerminationSignal()
         logger.info("\(signal) received; stopping")
         hub.stop()

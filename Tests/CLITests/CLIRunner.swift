@@ -1,4 +1,5 @@
 import Foundation
+import LoopbackHarness
 
 /// Runs the built `mqbridge` executable and captures what it prints.
 struct CLIRunner {
@@ -15,15 +16,8 @@ struct CLIRunner {
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
     /// `mqbridge` sits beside the test bundle in the build products folder.
-    static let executable: URL = {
-        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for _ in 0..<4 {
-            let candidate = directory.appendingPathComponent("mqbridge")
-            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
-            directory = directory.deletingLastPathComponent()
-        }
-        return repositoryRoot.appendingPathComponent(".build/debug/mqbridge")
-    }()
+    static let executable = BuildProducts.executable(named: "mqbridge")
+        ?? repositoryRoot.appendingPathComponent(".build/debug/mqbridge")
 
     static func mapping(_ name: String) -> String {
         repositoryRoot.appendingPathComponent("mappings").appendingPathComponent(name).path

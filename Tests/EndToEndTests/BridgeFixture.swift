@@ -1,4 +1,5 @@
 import BridgeConfig
+import BridgeHub
 import BridgeRuntime
 import Foundation
 import LoopbackHarness
@@ -105,6 +106,18 @@ final class BridgeFixture: @unchecked Sendable {
         }
     }
 
+    /// The in-process hub's counters (nil in the other modes).
+    var hubCounters: HubCounters? { hub?.counters() }
+
+    /// Kills the `mqbridge hub` process (separate-processes mode) with SIGKILL and starts a new one on the
+    /// same endpoints; the worker and the consumers must find it again by themselves.
+    func restartHub() throws {
+        precondition(mode == .separateProcesses, "only the separate-processes mode has a hub process")
+        processes[0].kill(signal: SIGKILL)
+        _ = processes[0].waitForExit(timeout: .seconds(10))
+        processes[0] = try ManagedProcess(executable: Self.executable.path, arguments: ["hub", "--config", configPath])
+    }
+
     /// The bridge's log so far (child processes only), for failure messages.
     var bridgeLog: String { processes.map { $0.stderrText }.joined(separator: "\n") }
 
@@ -122,15 +135,8 @@ final class BridgeFixture: @unchecked Sendable {
     deinit { stop() }
 
     /// `mqbridge` sits beside the test bundle in the build products folder.
-    static let executable: URL = {
-        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for _ in 0..<4 {
-            let candidate = directory.appendingPathComponent("mqbridge")
-            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
-            directory = directory.deletingLastPathComponent()
-        }
-        return repositoryRoot.appendingPathComponent(".build/debug/mqbridge")
-    }()
+    static let executable = BuildProducts.executable(named: "mqbridge")
+        ?? repositoryRoot.appendingPathComponent(".build/debug/mqbridge")
 
     static let repositoryRoot = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()

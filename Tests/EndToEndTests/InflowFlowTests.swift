@@ -112,5 +112,10 @@ import Testing
         #expect(accepted.exitCode == 0, "\(accepted.stderrText)")
         #expect(device.waitFor(count: 1))
         #expect(device.messages.map(\.topic) == ["devices/dev-3/ota"], "only the accepted message was published")
+        if let counters = fixture.hubCounters {
+            #expect(counters.rejected["invalid_qos"] == 1)
+            #expect(counters.rejected["no_inflow_rule"] == 1)
+            #expect(counters.inflowPublished["commands"] == 1)
+        }
     }
 }
