@@ -27,6 +27,12 @@ let package = Package(
         // The hub's routing decisions as a pure state machine: events in, actions out.
         .target(name: "BridgeHub", dependencies: ["BridgeCore", "WireProtocol"]),
 
+        // Client status: broker log lines and EMQX events -> status events; the online-status tracker. Pure.
+        .target(name: "BridgePresence", dependencies: ["BridgeCore"]),
+
+        // The HTTP/1.1 listener of the API: one thread, POSIX sockets kept inside this module.
+        .target(name: "HTTPServer"),
+
         // Thin wrappers over the C libraries; C types stay inside these modules.
         .systemLibrary(name: "CZeroMQ", pkgConfig: "libzmq", providers: [.apt(["libzmq3-dev"])]),
         .target(name: "ZeroMQ", dependencies: ["CZeroMQ"]),
@@ -62,6 +68,8 @@ let package = Package(
         .testTarget(name: "BridgeConfigTests", dependencies: ["BridgeConfig", "BridgeCore"]),
         .testTarget(name: "WireProtocolTests", dependencies: ["WireProtocol", "BridgeCore"]),
         .testTarget(name: "BridgeHubTests", dependencies: ["BridgeHub", "WireProtocol", "BridgeCore"]),
+        .testTarget(name: "BridgePresenceTests", dependencies: ["BridgePresence", "BridgeCore"]),
+        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"]),
         .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ"]),
         .testTarget(name: "MosquittoTests", dependencies: ["Mosquitto", "LoopbackHarness"]),
         .testTarget(name: "CLITests", dependencies: ["mqbridge", "LoopbackHarness"]),
