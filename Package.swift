@@ -43,8 +43,8 @@ let package = Package(
         .target(
             name: "BridgeRuntime",
             dependencies: [
-                "BridgeCore", "BridgeConfig", "BridgeHub", "WireProtocol", "ZeroMQ", "Mosquitto",
-                .product(name: "Logging", package: "swift-log"),
+                "BridgeCore", "BridgeConfig", "BridgeHub", "BridgePresence", "WireProtocol", "ZeroMQ", "Mosquitto",
+                "HTTPServer", .product(name: "Logging", package: "swift-log"),
             ]
         ),
 
@@ -57,6 +57,7 @@ let package = Package(
                 "BridgeCore",
                 "BridgeConfig",
                 "BridgeRuntime",
+                "HTTPServer",
                 "LoopbackHarness",
                 "Mosquitto",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -76,7 +77,8 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "mqbridge", "BridgeRuntime", "BridgeConfig", "BridgeCore", "BridgeHub", "LoopbackHarness", "Mosquitto", "ZeroMQ",
+                "mqbridge", "BridgeRuntime", "BridgeConfig", "BridgeCore", "BridgeHub", "BridgePresence", "HTTPServer",
+                "LoopbackHarness", "Mosquitto", "ZeroMQ", "WireProtocol",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -58,6 +58,12 @@ public struct QueueSettings: Sendable, Equatable {
     public var accept: String?
     /// Durable consumer groups.
     public var groups: [String]
+
+    public init(publish: String?, accept: String?, groups: [String] = []) {
+        self.publish = publish
+        self.accept = accept
+        self.groups = groups
+    }
 }
 
 /// Where the hub listens for workers and how often peers must show life (`hub:`).
@@ -78,6 +84,11 @@ public struct HubEndpointSettings: Sendable, Equatable {
 public struct APISettings: Sendable, Equatable {
     public var host: String
     public var port: Int
+
+    public init(host: String, port: Int) {
+        self.host = host
+        self.port = port
+    }
 }
 
 /// Client status notification (`status:`).
@@ -89,4 +100,13 @@ public struct StatusSettings: Sendable, Equatable {
     }
 
     public var source: Source
+    /// Where the online-status view is kept between runs (`status.stateDir`, default `mqbridge-state`).
+    public var stateDirectory: String
+
+    public static let defaultStateDirectory = "mqbridge-state"
+
+    public init(source: Source, stateDirectory: String = StatusSettings.defaultStateDirectory) {
+        self.source = source
+        self.stateDirectory = stateDirectory
+    }
 }

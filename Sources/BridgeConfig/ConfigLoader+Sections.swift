@@ -121,15 +121,21 @@ extension ConfigLoader {
     }
 
     static func readStatus(_ node: Node, _ reader: NodeReader) -> StatusSettings {
-        guard let fields = reader.mapping(node, "section 'status'", known: ["source"]),
-            let sourceNode = fields["source"], let text = reader.string(sourceNode, "status.source")
-        else { return StatusSettings(source: .none) }
+        guard let fields = reader.mapping(node, "section 'status'", known: ["source", "stateDir"]) else {
+            return StatusSettings(source: .none)
+        }
+        var settings = StatusSettings(source: .none)
+        if let directoryNode = fields["stateDir"], let directory = reader.nonEmptyString(directoryNode, "status.stateDir") {
+            settings.stateDirectory = directory
+        }
+        guard let sourceNode = fields["source"], let text = reader.string(sourceNode, "status.source") else { return settings }
         guard let source = StatusSettings.Source(rawValue: text) else {
             let known = StatusSettings.Source.allCases.map(\.rawValue).joined(separator: ", ")
             reader.report(sourceNode, "status.source '\(text)' is not one of: \(known)")
-            return StatusSettings(source: .none)
+            return settings
         }
-        return StatusSettings(source: source)
+        settings.source = source
+        return settings
     }
 
     static func readLimits(_ node: Node, _ reader: NodeReader) -> MessageLimits {

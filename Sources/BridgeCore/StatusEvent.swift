@@ -29,6 +29,12 @@ public struct StatusEvent: Sendable, Equatable {
     /// The JSON body, members in the order of SPEC §6.
     public var jsonBody: String {
         var writer = JSONWriter()
+        write(to: &writer)
+        return writer.text
+    }
+
+    /// Writes the JSON object of ``jsonBody`` where a value is expected.
+    public func write(to writer: inout JSONWriter) {
         writer.beginObject()
         writer.field("clientId", clientId)
         writer.key("time")
@@ -37,7 +43,6 @@ public struct StatusEvent: Sendable, Equatable {
         writer.field("channelId", channelId)
         writer.field("clientIp", clientIp)
         writer.endObject()
-        return writer.text
     }
 }
 

@@ -22,6 +22,8 @@ public struct HubCounters: Sendable, Equatable {
     public var protocolErrors: [String: Int] = [:]
     /// Peers dropped for silence.
     public var peersTimedOut = 0
+    /// Client status events produced from the broker's status messages, by event type.
+    public var statusEvents: [String: Int] = [:]
 
     public init() {}
 }

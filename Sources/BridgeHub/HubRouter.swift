@@ -105,6 +105,15 @@ public struct HubRouter: Sendable {
         self.mappings = mappings
     }
 
+    /// Whether `peer` has said HELLO and is still connected.
+    public func knows(_ peer: PeerID) -> Bool {
+        switch peer.link {
+        case .workers: workers[peer] != nil
+        case .consumers: consumers[peer] != nil
+        case .producers: producers[peer] != nil
+        }
+    }
+
     /// How many peers of each kind are connected.
     public var peerCounts: (workers: Int, consumers: Int, producers: Int) {
         (workers.count, consumers.count, producers.count)
@@ -179,14 +188,46 @@ public struct HubRouter: Sendable {
         return actions
     }
 
-    /// A client status event: routed like outflow, with no worker waiting for the acknowledgement.
+    /// A client status event with no broker message behind it: routed like outflow, with no worker
+    /// waiting for the acknowledgement.
     public mutating func publishStatus(_ event: StatusEvent, now: Int64) -> [HubAction] {
+        self.now = now
         var actions: [HubAction] = []
-        for routed in mappings.status(event) {
-            counters.outflowRouted[routed.ruleId, default: 0] += 1
-            _ = dispatch(routed.message, origin: nil, now: now, into: &actions)
+        _ = routeStatus(event, origin: nil, now: now, into: &actions)
+        return actions
+    }
+
+    /// A broker status message from a worker (`DATA` on a status topic), already turned into `events` by
+    /// the caller. The events go to the status rules' consumers, and the worker is acknowledged once every
+    /// delivery is settled, as for outflow: a status message that reached no consumer is acknowledged at
+    /// once.
+    public mutating func receiveStatus(seq: UInt64, events: [StatusEvent], from worker: PeerID, now: Int64) -> [HubAction] {
+        self.now = now
+        guard worker.link == .workers, touch(worker, now: now) else {
+            return refuse(worker, WireErrorReport(code: WireErrorCode.noHello, message: "send HELLO first"))
+        }
+        let origin = OutflowKey(worker: worker, seq: seq)
+        var actions: [HubAction] = []
+        var deliveries = 0
+        for event in events {
+            deliveries += routeStatus(event, origin: origin, now: now, into: &actions)
+        }
+        if deliveries == 0 {
+            actions.append(.send(worker, .ack(seq: seq, msgId: nil)))
+        } else {
+            outflowPending[origin, default: 0] += deliveries
         }
         return actions
+    }
+
+    private mutating func routeStatus(_ event: StatusEvent, origin: OutflowKey?, now: Int64, into actions: inout [HubAction]) -> Int {
+        counters.statusEvents[event.eventType.rawValue, default: 0] += 1
+        var deliveries = 0
+        for routed in mappings.status(event) {
+            counters.outflowRouted[routed.ruleId, default: 0] += 1
+            deliveries += dispatch(routed.message, origin: origin, now: now, into: &actions)
+        }
+        return deliveries
     }
 
     // MARK: - Peers
@@ -252,6 +293,7 @@ public struct HubRouter: Sendable {
             workers[peer] = Worker(name: hello.name, window: hello.window, lastSeen: now)
             welcome.subscriptions = mappings.outflowFilters
             welcome.parents = mappings.inflowParents.sorted()
+            if !settings.statusSubscriptions.isEmpty { welcome.statusSubscriptions = settings.statusSubscriptions }
             actions.append(.send(peer, .welcome(welcome)))
             actions.append(.log(.info, kind: "worker_joined", "MQTT worker '\(hello.name)' joined (window \(hello.window))"))
             actions += pumpInflow()

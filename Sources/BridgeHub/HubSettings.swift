@@ -7,10 +7,14 @@ public struct HubSettings: Sendable, Equatable {
     public var inflowBacklogLimit: Int
     /// Most keys remembered per group for sticky per-key routing.
     public var maxStickyKeys: Int
+    /// The broker's client status topics MQTT workers subscribe to (empty: status is not read).
+    public var statusSubscriptions: [String]
 
-    public init(heartbeatMs: Int64 = 1_000, inflowBacklogLimit: Int = 10_000, maxStickyKeys: Int = 1_000_000) {
+    public init(heartbeatMs: Int64 = 1_000, inflowBacklogLimit: Int = 10_000, maxStickyKeys: Int = 1_000_000,
+                statusSubscriptions: [String] = []) {
         self.heartbeatMs = heartbeatMs
         self.inflowBacklogLimit = max(1, inflowBacklogLimit)
         self.maxStickyKeys = maxStickyKeys
+        self.statusSubscriptions = statusSubscriptions
     }
 }

@@ -81,7 +81,14 @@ struct HubLoop {
             let actions: [HubAction]
             do {
                 let message = try WireCodec.decode(Array(frames.dropFirst()), form: form)
-                actions = router.receive(message, from: peer, now: now)
+                if case .mqttData(let seq, let mqttMessage, _) = message, let presence = service.presence,
+                    presence.accepts(topic: mqttMessage.topic), router.knows(peer)
+                {
+                    let events = presence.ingest(topic: mqttMessage.topic, payload: mqttMessage.payload, receivedAt: now)
+                    actions = router.receiveStatus(seq: seq, events: events, from: peer, now: now)
+                } else {
+                    actions = router.receive(message, from: peer, now: now)
+                }
             } catch {
                 actions = router.undecodable(error, from: peer, now: now)
             }

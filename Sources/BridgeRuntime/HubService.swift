@@ -40,17 +40,25 @@ public final class HubService: @unchecked Sendable {
     let logger: Logger
     let settings: HubSettings
     let initialMappings: MappingTable
+    /// The online-status view the broker's status messages update; nil when status is not read.
+    let presence: PresenceService?
     let mailbox: ZMQMailbox<Command>
     private let ready = DispatchSemaphore(value: 0)
     private let finished = DispatchSemaphore(value: 0)
     private var startError: Error?
     private var thread: Thread?
 
-    public init(context: ZMQContext, endpoints: Endpoints, mappings: MappingTable, settings: HubSettings, logger: Logger) throws {
+    /// - Parameter presence: when set, MQTT workers are asked to subscribe to its status topics, and what
+    ///   they forward from those topics updates it and becomes status events for the status rules.
+    public init(context: ZMQContext, endpoints: Endpoints, mappings: MappingTable, settings: HubSettings,
+                presence: PresenceService? = nil, logger: Logger) throws {
         self.context = context
         self.endpoints = endpoints
         self.initialMappings = mappings
+        var settings = settings
+        if let presence { settings.statusSubscriptions = presence.subscriptions }
         self.settings = settings
+        self.presence = presence
         self.logger = logger
         self.mailbox = try ZMQMailbox()
     }

@@ -16,6 +16,7 @@ struct MQTTWorkerLoop {
     var connectBackoffMs: Int64 = 500
     var subscriptions: [String] = []
     var parents: Set<String> = []
+    var statusSubscriptions: [String] = []
     var nextSeq: UInt64 = 1
     /// Outflow messages sent to the hub and not yet settled, resent if the hub forgets them.
     var unacked: [UInt64: MQTTMessage] = [:]
@@ -96,7 +97,11 @@ struct MQTTWorkerLoop {
             case .welcome(let welcome):
                 subscriptions = welcome.subscriptions ?? []
                 parents = Set(welcome.parents ?? [])
-                logger.info("hub welcomed MQTT worker", metadata: ["subscriptions": "\(subscriptions)", "parents": "\(parents.sorted())"])
+                statusSubscriptions = welcome.statusSubscriptions ?? []
+                logger.info("hub welcomed MQTT worker", metadata: [
+                    "subscriptions": "\(subscriptions)", "parents": "\(parents.sorted())",
+                    "status": "\(statusSubscriptions)",
+                ])
                 if brokerConnected { subscribeAll() }
                 // A WELCOME after the first means the hub forgot this worker (it restarted, or lost
                 // sight of it): send again what it has not settled. Before the first there is nothing.
@@ -176,16 +181,20 @@ struct MQTTWorkerLoop {
         }
     }
 
-    /// Subscribes to every filter the hub asked for, through `$share/<group>/` when configured, at QoS 2
-    /// so that `qoslevel` reports the QoS each message was published with, and (MQTT 5) with retain as
-    /// published so that `mqttRetain` reports the publisher's flag.
+    /// Subscribes to every filter the hub asked for, through `$share/<group>/` when configured: outflow
+    /// filters at QoS 2 so that `qoslevel` reports the QoS each message was published with, and (MQTT 5)
+    /// with retain as published so that `mqttRetain` reports the publisher's flag; the broker's status
+    /// topics at QoS 1: for QoS 2 libmosquitto completes the broker's half of the exchange before the
+    /// message reaches the bridge, so a bridge stopped in between would lose it, where at QoS 1 the broker
+    /// sends it again.
     mutating func subscribeAll() {
         guard let client else { return }
         let keepRetain = worker.settings.protocolVersion == .v5
-        for filter in subscriptions {
+        let wanted = subscriptions.map { ($0, MQTTQoS.exactlyOnce) } + statusSubscriptions.map { ($0, MQTTQoS.atLeastOnce) }
+        for (filter, qos) in wanted {
             let topic = worker.settings.sharedGroup.map { "$share/\($0)/\(filter)" } ?? filter
             do {
-                _ = try client.subscribe(filter: topic, qos: .exactlyOnce, retainAsPublished: keepRetain)
+                _ = try client.subscribe(filter: topic, qos: qos, retainAsPublished: keepRetain)
             } catch {
                 log.log(.error, kind: "subscribe_failed", "cannot subscribe to \(topic): \(error)", now: MonotonicClock.nowMs())
             }

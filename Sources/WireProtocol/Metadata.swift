@@ -78,7 +78,8 @@ struct Metadata {
             session: try requiredString("session"),
             heartbeatMs: Int(try optionalInteger("heartbeatMs", in: 1...3_600_000) ?? 1_000),
             subscriptions: try stringList("subscriptions"),
-            parents: try stringList("parents"))
+            parents: try stringList("parents"),
+            statusSubscriptions: try stringList("statusSubscriptions"))
     }
 
     func queueData(body: [UInt8]) throws(WireErrorReport) -> WireMessage {

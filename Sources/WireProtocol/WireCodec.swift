@@ -115,7 +115,11 @@ public enum WireCodec {
         writer.field("session", welcome.session)
         writer.key("heartbeatMs")
         writer.number(Int64(welcome.heartbeatMs))
-        for (name, list) in [("subscriptions", welcome.subscriptions), ("parents", welcome.parents)] {
+        let lists = [
+            ("subscriptions", welcome.subscriptions), ("parents", welcome.parents),
+            ("statusSubscriptions", welcome.statusSubscriptions),
+        ]
+        for (name, list) in lists {
             guard let list else { continue }
             writer.key(name)
             writer.beginArray()

@@ -75,12 +75,17 @@ public struct Welcome: Sendable, Equatable {
     public var subscriptions: [String]?
     /// MQTT worker: the parent topics it may publish under.
     public var parents: [String]?
+    /// MQTT worker: the broker's client status topics to subscribe to (at QoS 1, forwarded as `DATA` like
+    /// outflow messages).
+    public var statusSubscriptions: [String]?
 
-    public init(session: String, heartbeatMs: Int, subscriptions: [String]? = nil, parents: [String]? = nil) {
+    public init(session: String, heartbeatMs: Int, subscriptions: [String]? = nil, parents: [String]? = nil,
+                statusSubscriptions: [String]? = nil) {
         self.session = session
         self.heartbeatMs = heartbeatMs
         self.subscriptions = subscriptions
         self.parents = parents
+        self.statusSubscriptions = statusSubscriptions
     }
 }
 

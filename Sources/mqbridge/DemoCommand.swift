@@ -3,6 +3,7 @@ import BridgeConfig
 import BridgeCore
 import BridgeRuntime
 import Foundation
+import HTTPServer
 import LoopbackHarness
 import Logging
 import Mosquitto
@@ -33,30 +34,40 @@ struct DemoCommand: ParsableCommand {
             Console.error(error.description)
             throw ExitCode(1)
         }
-        let broker = try MosquittoBroker(options: .init(extraConfig: ["max_queued_messages 100000"]))
+        let broker = try MosquittoBroker(options: .init(statusLogging: true, extraConfig: ["max_queued_messages 100000"]))
         defer { broker.stop() }
         configuration.mqtt.url = BrokerURL(host: "127.0.0.1", port: broker.port, tls: false)
         configuration.mqtt.username = nil
         configuration.mqtt.password = nil
         let publish = "tcp://127.0.0.1:\(try FreePort.allocate())"
         let accept = "tcp://127.0.0.1:\(try FreePort.allocate())"
+        configuration.queue = QueueSettings(publish: publish, accept: accept, groups: [])
+        if configuration.api != nil || configuration.status.source != .none {
+            configuration.api = APISettings(host: "127.0.0.1", port: try FreePort.allocate())
+        }
+        if configuration.status.source != .none { configuration.status.source = .mosquittoLog }
+        let stateDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("mqbridge-demo-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: stateDirectory) }
         Console.output("== Mosquitto on \(broker.url) (pid \(broker.pid ?? 0))")
         Console.output("== bridge on \(config): \(configuration.summary.split(separator: ";").first ?? "")")
-        Console.output("== consumers connect to \(publish), producers to \(accept)\n")
+        Console.output("== consumers connect to \(publish), producers to \(accept)")
+        if let api = configuration.api { Console.output("== HTTP API on http://\(api.host):\(api.port)") }
+        Console.output("")
 
         let context = try ZMQContext()
-        let hub = try HubService(
-            context: context, endpoints: .init(workers: ["inproc://demo-workers"], consumers: publish, producers: accept),
-            mappings: configuration.mappings, settings: .init(), logger: Logger(label: "mqbridge.hub"))
-        try hub.start()
-        defer { hub.stop() }
+        let host = try BridgeHost(
+            configuration: configuration, context: context, workers: ["inproc://demo-workers"],
+            stateDirectory: stateDirectory, logger: Logger(label: "mqbridge"))
+        try host.start()
+        defer { host.stop() }
         let worker = try MQTTWorker(
             settings: configuration.mqtt, hubEndpoint: "inproc://demo-workers", context: context,
             logger: Logger(label: "mqbridge.mqtt"))
         worker.start()
         defer { worker.stop() }
 
-        let topics = Array(Set(configuration.mappings.outflowRules.map(\.queueTopic))).sorted()
+        let statusTopics = Set(configuration.mappings.statusRules.map(\.queueTopic))
+        let topics = Array(Set(configuration.mappings.outflowRules.map(\.queueTopic)).union(statusTopics)).sorted()
         let consumers = DemoConsumers(context: context, endpoint: publish, topics: topics)
         defer { consumers.stop() }
         let device = try MQTTClient(clientID: "GID_sensors@@@dev-001", protocolVersion: .v5)
@@ -75,6 +86,8 @@ struct DemoCommand: ParsableCommand {
             Console.error("the bridge did not start passing messages within 20 s")
             throw ExitCode(1)
         }
+        // The device's own connect happened before the bridge subscribed to the broker's log.
+        consumers.clear()
 
         Console.output("-- outflow: devices publish, backend consumers receive")
         let samples: [(String, String, [MQTTUserProperty])] = [
@@ -112,7 +125,34 @@ struct DemoCommand: ParsableCommand {
         for message in received.withLock({ $0 }) {
             Console.output("MQTT  <- \(message.topic)  QoS \(message.qos.rawValue)  \(message.payloadString ?? "<binary>")  (received by GID_sensors@@@dev-001)")
         }
+        if configuration.status.source != .none, let api = configuration.api {
+            try showClientStatus(api: api, broker: broker, consumers: consumers)
+        }
         Console.output("\n== done: stopping the bridge and Mosquitto")
+    }
+
+    /// A sensor connects and disconnects; the status consumers print its events and the HTTP API answers
+    /// before and after.
+    func showClientStatus(api: APISettings, broker: MosquittoBroker, consumers: DemoConsumers) throws {
+        Console.output("\n-- client status: a sensor connects, then disconnects")
+        consumers.clear()
+        let sensorId = "GID_sensors@@@dev-042"
+        let query = "/?Action=QuerySessionByClientId&ClientId=GID_sensors%40%40%40dev-042"
+        func ask() -> String {
+            guard let response = try? HTTPClient.get(host: api.host, port: api.port, path: query, timeout: .seconds(5)) else {
+                return "no answer"
+            }
+            return "\(response.status) \(String(decoding: response.body, as: UTF8.self))"
+        }
+        let sensor = try MQTTClient(clientID: sensorId, protocolVersion: .v5)
+        _ = try sensor.connectAndWait(host: "127.0.0.1", port: broker.port)
+        _ = consumers.waitFor(count: 1, timeout: .seconds(10))
+        Console.output("HTTP  GET \(query)\n      \(ask())")
+        try sensor.disconnect()
+        try? sensor.stopLoop()
+        _ = consumers.waitFor(count: 3, timeout: .seconds(10))
+        for line in consumers.lines { Console.output(line) }
+        Console.output("HTTP  GET \(query)\n      \(ask())")
     }
 }
 
@@ -147,6 +187,9 @@ final class DemoConsumers: Sendable {
     }
 
     var sawProbe: Bool { state.withLock { $0.probe } }
+
+    /// Forgets the lines collected so far.
+    func clear() { state.withLock { $0.lines.removeAll() } }
     var lines: [String] { state.withLock { $0.lines } }
 
     func waitFor(count: Int, timeout: Duration) -> Bool {

@@ -8,31 +8,23 @@ import ZeroMQ
 /// Settings the mapping file may hold that this version does not act on yet: said once at start-up,
 /// rather than silently ignored.
 func warnAboutUnavailableFeatures(_ configuration: BridgeConfiguration, logger: Logger) {
-    if configuration.status.source != .none {
-        logger.warning("status.source \(configuration.status.source.rawValue) is set, but client status events are not read from the broker in this version; status rules produce no messages")
-    }
     if let groups = configuration.queue?.groups, !groups.isEmpty {
         logger.warning("queue.groups \(groups) are not durable in this version: a group receives messages only while a member is connected")
     }
 }
 
-/// Builds and starts the hub for a configuration; `workers` are the endpoints MQTT workers connect to.
-/// A bind failure is printed and ends the command with exit status 1.
-func startHub(_ configuration: BridgeConfiguration, context: ZMQContext, workers: [String]) throws -> HubService {
-    let hub = try HubService(
-        context: context,
-        endpoints: HubService.Endpoints(
-            workers: workers, consumers: configuration.queue?.publish, producers: configuration.queue?.accept),
-        mappings: configuration.mappings,
-        settings: HubSettings(heartbeatMs: Int64(configuration.hub.heartbeatMs)),
-        logger: Logger(label: "mqbridge.hub"))
+/// Builds and starts the hub side of the bridge (hub, status view, HTTP API) for a configuration;
+/// `workers` are the endpoints MQTT workers connect to. A start failure is printed and ends the command
+/// with exit status 1.
+func startBridgeHost(_ configuration: BridgeConfiguration, context: ZMQContext, workers: [String], logger: Logger) throws -> BridgeHost {
     do {
-        try hub.start()
+        let host = try BridgeHost(configuration: configuration, context: context, workers: workers, logger: logger)
+        try host.start()
+        return host
     } catch {
         Console.error("mqbridge: \(error)")
         throw ExitCode(1)
     }
-    return hub
 }
 
 struct RunCommand: ParsableCommand {
@@ -48,7 +40,7 @@ struct RunCommand: ParsableCommand {
         let logger = Logger(label: "mqbridge")
         let context = try ZMQContext()
         let workerEndpoint = "inproc://mqbridge-workers"
-        let hub = try startHub(configuration, context: context, workers: [workerEndpoint])
+        let host = try startBridgeHost(configuration, context: context, workers: [workerEndpoint], logger: logger)
         let worker = try MQTTWorker(
             settings: configuration.mqtt, hubEndpoint: workerEndpoint, context: context,
             options: MQTTWorker.Options(name: "mqtt-embedded", password: try configuration.mqtt.resolvedPassword()),
@@ -59,7 +51,7 @@ struct RunCommand: ParsableCommand {
         let signal = waitForTerminationSignal()
         logger.info("\(signal) received; stopping")
         worker.stop()
-        hub.stop()
+        host.stop()
         logger.info("stopped")
     }
 }
@@ -74,13 +66,13 @@ struct HubCommand: ParsableCommand {
 
     func run() throws {
         let configuration = try options.prepare()
-        let logger = Logger(label: "mqbridge.hub")
+        let logger = Logger(label: "mqbridge")
         let context = try ZMQContext()
-        let hub = try startHub(configuration, context: context, workers: [configuration.hub.endpoint])
+        let host = try startBridgeHost(configuration, context: context, workers: [configuration.hub.endpoint], logger: logger)
         warnAboutUnavailableFeatures(configuration, logger: logger)
         let signal = waitForTerminationSignal()
         logger.info("\(signal) received; stopping")
-        hub.stop()
+        host.stop()
     }
 }
 

@@ -123,6 +123,10 @@ import Testing
             header,
             "m.yaml:1:1: no rules: add at least one rule under 'outflow', 'inflow' or 'statusRules'"
         ),
+        (
+            withHeader("status:\n  source: mosquitto-log\n  journal: x\nstatusRules:\n  - id: a\n    groupId: G\n    queueTopic: S\n"),
+            "m.yaml:7:3: unknown key 'journal' in section 'status'; known keys: source, stateDir"
+        ),
     ]
 
     @Test(arguments: cases)

@@ -45,6 +45,7 @@ import Testing
               listen: "[::1]:8080"
             status:
               source: emqx-events
+              stateDir: /var/lib/mqbridge
             limits:
               maxBodyBytes: 1_024
             outflow:
@@ -75,6 +76,7 @@ import Testing
         #expect(configuration.queue == QueueSettings(publish: "tcp://127.0.0.1:5601", accept: "ipc:///tmp/mqbridge-accept", groups: ["backend", "audit"]))
         #expect(configuration.api == APISettings(host: "::1", port: 8080))
         #expect(configuration.status.source == .emqxEvents)
+        #expect(configuration.status.stateDirectory == "/var/lib/mqbridge")
         #expect(configuration.mappings.limits.maxBodyBytes == 1_024)
         let outflow = try #require(configuration.mappings.outflowRules.first)
         #expect(outflow.filter.text == "sensors/#")
@@ -93,6 +95,7 @@ import Testing
         #expect(configuration.mqtt.url.port == 1883)
         #expect(configuration.mqtt.protocolVersion == .v5)
         #expect(configuration.status.source == StatusSettings.Source.none)
+        #expect(configuration.status.stateDirectory == "mqbridge-state")
         #expect(configuration.mappings.limits == MessageLimits())
         #expect(configuration.queue == nil)
         #expect(configuration.api == nil)

@@ -72,4 +72,49 @@ import WireProtocol
         #expect(acked.sent(to: worker).isEmpty)
         #expect(router.counters.deliveriesAcked == 1)
     }
+
+    /// A broker status message from a worker: the worker hears back only after every consumer of its
+    /// events has acknowledged them, like outflow.
+    @Test func statusMessageFromAWorkerIsAcknowledgedAfterItsDeliveries() throws {
+        var router = try makeRouter()
+        let worker = PeerID.worker(1)
+        router.helloWorker(worker)
+        router.helloConsumer(watcher, topic: "STATUS")
+        let events = [event("GID_sensors@@@d", .disconnect), event("GID_sensors@@@d", .tcpclean)]
+        let actions = router.receiveStatus(seq: 7, events: events, from: worker, now: 5)
+        #expect(actions.deliveries(to: watcher).compactMap(\.message.tag) == ["disconnect", "tcpclean"])
+        #expect(actions.acks(to: worker).isEmpty)
+        #expect(router.ack(watcher, seq: 1).acks(to: worker).isEmpty)
+        #expect(router.ack(watcher, seq: 2).acks(to: worker) == [7])
+        #expect(router.counters.statusEvents == ["disconnect": 1, "tcpclean": 1])
+    }
+
+    @Test func statusMessageWithNothingToDeliverIsAcknowledgedAtOnce() throws {
+        var router = try makeRouter()
+        let worker = PeerID.worker(1)
+        router.helloWorker(worker)
+        // No events (a line that is not about connections), and events of a group without a rule.
+        #expect(router.receiveStatus(seq: 1, events: [], from: worker, now: 0).acks(to: worker) == [1])
+        #expect(router.receiveStatus(seq: 2, events: [event("GID_other@@@x", .connect)], from: worker, now: 0).acks(to: worker) == [2])
+        #expect(router.counters.statusEvents == ["connect": 1])
+    }
+
+    @Test func statusFromAPeerThatSaidNoHelloIsRefused() throws {
+        var router = try makeRouter()
+        let stranger = PeerID.worker(9)
+        #expect(!router.knows(stranger))
+        let actions = router.receiveStatus(seq: 1, events: [event("GID_sensors@@@d", .connect)], from: stranger, now: 0)
+        #expect(actions.errors(to: stranger).map(\.code) == ["no_hello"])
+        #expect(router.counters.statusEvents.isEmpty)
+    }
+
+    @Test func workersAreAskedToSubscribeToTheStatusTopics() throws {
+        var router = try makeRouter(HubSettings(statusSubscriptions: ["$SYS/broker/log/#"]))
+        let worker = PeerID.worker(1)
+        let welcome = try #require(router.helloWorker(worker).welcomes(to: worker).first)
+        #expect(welcome.statusSubscriptions == ["$SYS/broker/log/#"])
+        #expect(router.knows(worker))
+        var plain = try makeRouter()
+        #expect(plain.helloWorker(worker).welcomes(to: worker).first?.statusSubscriptions == nil)
+    }
 }

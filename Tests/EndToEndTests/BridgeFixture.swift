@@ -27,8 +27,12 @@ final class BridgeFixture: @unchecked Sendable {
     let hubEndpoint: String
     let configPath: String
     let context: ZMQContext
+    /// The HTTP API's port when the fixture has a status source.
+    let apiPort: Int?
+    /// Where the bridge keeps its online-status view (removed by `stop`).
+    let stateDirectory: String
     private var processes: [ManagedProcess] = []
-    private var hub: HubService?
+    private var host: BridgeHost?
     private var worker: MQTTWorker?
 
     /// `rules` is the YAML of the rule sections; the fixture writes the rest of the mapping file.
@@ -50,15 +54,33 @@ final class BridgeFixture: @unchecked Sendable {
     /// 1000) wait for it; a bridge under back-pressure needs a deeper queue, as the README says.
     static let brokerQueueConfig = ["max_queued_messages 1000000"]
 
-    /// `mqttSettings` are extra lines for the `mqtt:` section (e.g. `protocol: "3.1.1"`).
-    init(mode: Mode, rules: String, mqttSettings: [String] = [],
+    /// - Parameters:
+    ///   - mqttSettings: extra lines for the `mqtt:` section (e.g. `protocol: "3.1.1"`).
+    ///   - statusSource: `mosquitto-log` or `emqx-events`: adds the `status:` and `api:` sections (and, for
+    ///     `mosquitto-log`, the broker's status logging).
+    init(mode: Mode, rules: String, mqttSettings: [String] = [], statusSource: String? = nil,
          brokerOptions: MosquittoBroker.Options = MosquittoBroker.Options(extraConfig: BridgeFixture.brokerQueueConfig)) throws {
         self.mode = mode
+        var brokerOptions = brokerOptions
+        if statusSource == "mosquitto-log" { brokerOptions.statusLogging = true }
         broker = try MosquittoBroker(options: brokerOptions)
         publishEndpoint = "tcp://127.0.0.1:\(try FreePort.allocate())"
         acceptEndpoint = "tcp://127.0.0.1:\(try FreePort.allocate())"
         hubEndpoint = "tcp://127.0.0.1:\(try FreePort.allocate())"
+        apiPort = statusSource == nil ? nil : try FreePort.allocate()
+        stateDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("mqbridge-state-\(UUID().uuidString)").path
         context = try ZMQContext()
+        var statusSections = ""
+        if let statusSource, let apiPort {
+            statusSections = """
+                status:
+                  source: \(statusSource)
+                  stateDir: \(stateDirectory)
+                api:
+                  listen: 127.0.0.1:\(apiPort)
+
+                """
+        }
         let yaml = """
             mqtt:
               url: \(broker.url)
@@ -71,7 +93,7 @@ final class BridgeFixture: @unchecked Sendable {
               endpoint: \(hubEndpoint)
               heartbeatMs: 500
 
-            """ + rules
+            """ + statusSections + rules
         configPath = FileManager.default.temporaryDirectory.appendingPathComponent("mqbridge-\(UUID().uuidString).yaml").path
         try yaml.write(toFile: configPath, atomically: true, encoding: .utf8)
         do {
@@ -83,18 +105,17 @@ final class BridgeFixture: @unchecked Sendable {
     }
 
     private func start() throws {
+        precondition(host == nil && processes.isEmpty, "the bridge is already running")
         let binary = Self.executable.path
         switch mode {
         case .inProcess:
             let configuration = try ConfigLoader.load(path: configPath)
-            let hub = try HubService(
-                context: context,
-                endpoints: .init(workers: ["inproc://workers"], consumers: publishEndpoint, producers: acceptEndpoint),
-                mappings: configuration.mappings, settings: .init(heartbeatMs: 500), logger: Logger(label: "test.hub"))
-            try hub.start()
-            self.hub = hub
+            let host = try BridgeHost(
+                configuration: configuration, context: context, workers: [Self.inProcessWorkers], logger: Logger(label: "test"))
+            try host.start()
+            self.host = host
             let worker = try MQTTWorker(
-                settings: configuration.mqtt, hubEndpoint: "inproc://workers", context: context,
+                settings: configuration.mqtt, hubEndpoint: Self.inProcessWorkers, context: context,
                 logger: Logger(label: "test.mqtt"))
             worker.start()
             self.worker = worker
@@ -106,8 +127,33 @@ final class BridgeFixture: @unchecked Sendable {
         }
     }
 
+    /// Where MQTT workers reach the in-process hub.
+    static let inProcessWorkers = "inproc://workers"
+
     /// The in-process hub's counters (nil in the other modes).
-    var hubCounters: HubCounters? { hub?.counters() }
+    var hubCounters: HubCounters? { host?.hub.counters() }
+
+    /// The in-process bridge's status view (nil in the other modes).
+    var presence: PresenceService? { host?.presence }
+
+    /// Stops the bridge (SIGKILL for child processes, an orderly stop in process) and leaves the broker
+    /// running; `startBridge` starts it again on the same mapping file and state directory.
+    func killBridge() {
+        worker?.stop()
+        host?.stop()
+        worker = nil
+        host = nil
+        for process in processes {
+            process.kill(signal: SIGKILL)
+            _ = process.waitForExit(timeout: .seconds(10))
+        }
+        processes.removeAll()
+    }
+
+    /// Starts the bridge again after `killBridge`.
+    func startBridge() throws {
+        try start()
+    }
 
     /// Kills the `mqbridge hub` process (separate-processes mode) with SIGKILL and starts a new one on the
     /// same endpoints; the worker and the consumers must find it again by themselves.
@@ -123,13 +169,14 @@ final class BridgeFixture: @unchecked Sendable {
 
     func stop() {
         worker?.stop()
-        hub?.stop()
+        host?.stop()
         worker = nil
-        hub = nil
+        host = nil
         for process in processes { _ = process.terminate(timeout: .seconds(5)) }
         processes.removeAll()
         broker.stop()
         try? FileManager.default.removeItem(atPath: configPath)
+        try? FileManager.default.removeItem(atPath: stateDirectory)
     }
 
     deinit { stop() }

@@ -8,6 +8,7 @@ import Testing
         (.hello(Hello(role: .consumer, name: "c1", topic: "SENSOR_DATA", tags: "a||b", group: "backend", window: 50)), .queue),
         (.hello(Hello(role: .mqttWorker, name: "w")), .mqtt),
         (.welcome(Welcome(session: "s1", heartbeatMs: 500, subscriptions: ["sensors/#"], parents: ["devices"])), .mqtt),
+        (.welcome(Welcome(session: "s3", heartbeatMs: 500, subscriptions: [], parents: [], statusSubscriptions: ["$SYS/broker/log/#"])), .mqtt),
         (.welcome(Welcome(session: "s2", heartbeatMs: 1000)), .queue),
         (
             .queueData(

@@ -1,0 +1,170 @@
+import BridgeCore
+import BridgePresence
+import Foundation
+import HTTPServer
+
+/// The HTTP API's routes (README "HTTP API"): online-status queries with ApsaraMQ's OpenAPI names, one
+/// client's channels, and health. Answers on the API server's thread; every answer is a read of the
+/// presence view under its lock, nothing slower.
+public struct StatusAPI: Sendable {
+    /// Most client IDs one `BatchQuerySessionByClientIds` call may name.
+    public static let maxBatch = 500
+
+    let presence: PresenceService?
+    /// Extra routes (e.g. `/metrics`), tried before the built-in ones.
+    let extraRoutes: [String: @Sendable (HTTPRequest) -> HTTPResponse]
+
+    public init(presence: PresenceService?, extraRoutes: [String: @Sendable (HTTPRequest) -> HTTPResponse] = [:]) {
+        self.presence = presence
+        self.extraRoutes = extraRoutes
+    }
+
+    public func handle(_ request: HTTPRequest) -> HTTPResponse {
+        let requestId = UUID().uuidString
+        guard request.method == "GET" || request.method == "HEAD" else {
+            var response = error(405, requestId, "MethodNotAllowed", "\(request.method) is not supported; use GET")
+            response.headers.append(("Allow", "GET, HEAD"))
+            return response
+        }
+        if let route = extraRoutes[request.path] { return route(request) }
+        let clientsPrefix = "/v1/clients/"
+        switch request.path {
+        case "/":
+            return action(request, requestId)
+        case "/healthz":
+            return health()
+        case let path where path.hasPrefix(clientsPrefix):
+            return clientDetails(String(path.dropFirst(clientsPrefix.count)), requestId)
+        default:
+            return error(404, requestId, "NotFound", "no such resource: \(request.path) (try /?Action=QuerySessionByClientId&ClientId=…)")
+        }
+    }
+
+    // MARK: - Routes
+
+    private func action(_ request: HTTPRequest, _ requestId: String) -> HTTPResponse {
+        guard let action = request.queryValue("Action"), !action.isEmpty else {
+            return error(400, requestId, "MissingParameter.Action", "the Action parameter is required (QuerySessionByClientId or BatchQuerySessionByClientIds)")
+        }
+        switch action {
+        case "QuerySessionByClientId":
+            return querySession(request, requestId)
+        case "BatchQuerySessionByClientIds":
+            return batchQuerySession(request, requestId)
+        default:
+            return error(400, requestId, "InvalidAction", "Action '\(action)' is not one of QuerySessionByClientId, BatchQuerySessionByClientIds")
+        }
+    }
+
+    private func querySession(_ request: HTTPRequest, _ requestId: String) -> HTTPResponse {
+        guard let clientId = request.queryValue("ClientId") else {
+            return error(400, requestId, "MissingParameter.ClientId", "the ClientId parameter is required")
+        }
+        guard !clientId.isEmpty else {
+            return error(400, requestId, "InvalidParameter.ClientId", "ClientId is empty")
+        }
+        var writer = JSONWriter()
+        writer.beginObject()
+        writer.field("RequestId", requestId)
+        writer.key("OnlineStatus")
+        writer.bool(presence?.isOnline(clientId) ?? false)
+        writer.endObject()
+        return .json(status: 200, writer.text)
+    }
+
+    private func batchQuerySession(_ request: HTTPRequest, _ requestId: String) -> HTTPResponse {
+        let prefix = "ClientIdList."
+        var indexed: [(index: Int, clientId: String)] = []
+        for (name, value) in request.query where name.hasPrefix(prefix) {
+            let suffix = name.dropFirst(prefix.count)
+            guard let index = Int(suffix), index >= 1, String(index) == suffix else {
+                return error(400, requestId, "InvalidParameter.ClientIdList", "parameter \(name): the number after ClientIdList. must be 1, 2, 3, …")
+            }
+            guard !value.isEmpty else {
+                return error(400, requestId, "InvalidParameter.ClientIdList", "\(name) is empty")
+            }
+            if indexed.contains(where: { $0.index == index }) {
+                return error(400, requestId, "InvalidParameter.ClientIdList", "\(name) is given twice")
+            }
+            indexed.append((index, value))
+        }
+        guard !indexed.isEmpty else {
+            return error(400, requestId, "MissingParameter.ClientIdList", "name the clients as ClientIdList.1=…&ClientIdList.2=…")
+        }
+        guard indexed.count <= Self.maxBatch else {
+            return error(400, requestId, "InvalidParameter.ClientIdList", "\(indexed.count) client IDs in one call; at most \(Self.maxBatch)")
+        }
+        indexed.sort { $0.index < $1.index }
+        let clientIds = indexed.map(\.clientId)
+        let online = presence?.areOnline(clientIds) ?? Array(repeating: false, count: clientIds.count)
+        var writer = JSONWriter()
+        writer.beginObject()
+        writer.field("RequestId", requestId)
+        writer.key("OnlineStatusList")
+        writer.beginArray()
+        for (clientId, isOnline) in zip(clientIds, online) {
+            writer.beginObject()
+            writer.field("ClientId", clientId)
+            writer.key("OnlineStatus")
+            writer.bool(isOnline)
+            writer.endObject()
+        }
+        writer.endArray()
+        writer.endObject()
+        return .json(status: 200, writer.text)
+    }
+
+    private func clientDetails(_ clientId: String, _ requestId: String) -> HTTPResponse {
+        guard !clientId.isEmpty else {
+            return error(400, requestId, "InvalidParameter.ClientId", "name a client: /v1/clients/<clientId>")
+        }
+        guard let view = presence?.client(clientId) else {
+            return error(404, requestId, "ClientNotFound", "no status event has been seen for client '\(clientId)'")
+        }
+        var writer = JSONWriter()
+        writer.beginObject()
+        writer.field("clientId", clientId)
+        writer.key("online")
+        writer.bool(view.online)
+        writer.key("channels")
+        writer.beginArray()
+        for channel in view.openChannels {
+            writer.beginObject()
+            writer.field("channelId", channel.channelId)
+            writer.field("clientIp", channel.clientIp)
+            writer.key("connectedAt")
+            writer.number(channel.connectedAt)
+            writer.endObject()
+        }
+        writer.endArray()
+        writer.key("lastEvent")
+        if let last = view.lastEvent {
+            last.write(to: &writer)
+        } else {
+            writer.null()
+        }
+        writer.endObject()
+        return .json(status: 200, writer.text)
+    }
+
+    private func health() -> HTTPResponse {
+        var writer = JSONWriter()
+        writer.beginObject()
+        writer.field("status", "ok")
+        writer.field("statusSource", presence?.source.rawValue ?? "none")
+        writer.key("trackedClients")
+        writer.number(Int64(presence?.trackedClients ?? 0))
+        writer.endObject()
+        return .json(status: 200, writer.text)
+    }
+
+    private func error(_ status: Int, _ requestId: String, _ code: String, _ message: String) -> HTTPResponse {
+        var writer = JSONWriter()
+        writer.beginObject()
+        writer.field("RequestId", requestId)
+        writer.field("Code", code)
+        writer.field("Message", message)
+        writer.endObject()
+        return .json(status: status, writer.text)
+    }
+}
