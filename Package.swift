@@ -31,7 +31,7 @@ let package = Package(
         .target(name: "BridgePresence", dependencies: ["BridgeCore"]),
 
         // The HTTP/1.1 listener of the API: one thread, POSIX sockets kept inside this module.
-        .target(name: "HTTPServer"),
+        .target(name: "HTTPServer", dependencies: [.product(name: "Logging", package: "swift-log")]),
 
         // Thin wrappers over the C libraries; C types stay inside these modules.
         .systemLibrary(name: "CZeroMQ", pkgConfig: "libzmq", providers: [.apt(["libzmq3-dev"])]),
@@ -70,7 +70,7 @@ let package = Package(
         .testTarget(name: "WireProtocolTests", dependencies: ["WireProtocol", "BridgeCore"]),
         .testTarget(name: "BridgeHubTests", dependencies: ["BridgeHub", "WireProtocol", "BridgeCore"]),
         .testTarget(name: "BridgePresenceTests", dependencies: ["BridgePresence", "BridgeCore"]),
-        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"]),
+        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ"]),
         .testTarget(name: "MosquittoTests", dependencies: ["Mosquitto", "LoopbackHarness"]),
         .testTarget(name: "CLITests", dependencies: ["mqbridge", "LoopbackHarness"]),
