@@ -5,11 +5,12 @@ extension PresenceTracker {
     /// the same observable state (online flags, channels, current channel, last event, client count) and the
     /// same tombstones. The sequence is lazy and works on a copy, so the tracker may change meanwhile.
     ///
-    /// Per client: the channel of the last event first when it is not the current one (so that it is protected
-    /// from eviction from the start), then the other channels — tombstones as `tcpclean` followed by their late
-    /// `connect`, so they never become current — then the current channel, then the last event again (a
-    /// duplicate, which sets the last event). A `disconnect` is replayed at the channel's connect (or close)
-    /// time, the only times kept for it.
+    /// Per client: the channels other than the current one — the last event's channel first, so that it is
+    /// protected from eviction from the start even with a `tombstoneLimit` of 0; tombstones as `tcpclean`
+    /// followed by their late `connect`, so they never become current — then the current channel, then the
+    /// last event again unless it was just emitted (a duplicate, which sets the last event). A snapshot holds
+    /// no more tombstones than the limit, so replaying it evicts none. A `disconnect` is replayed at the
+    /// channel's connect (or close) time, the only times kept for it.
     public func snapshotEvents() -> PresenceSnapshot {
         PresenceSnapshot(tracker: self)
     }
@@ -44,10 +45,11 @@ extension PresenceTracker {
             if let closedAt = current.closedAt { add(.tcpclean, closedAt, current) }
         }
         if let last = state.lastEvent {
-            events.append(
-                StatusEvent(
-                    clientId: clientId, time: last.time, eventType: last.type, channelId: last.channel.string,
-                    clientIp: last.address.string))
+            let event = StatusEvent(
+                clientId: clientId, time: last.time, eventType: last.type, channelId: last.channel.string,
+                clientIp: last.address.string)
+            // Usually the current channel's last event is the last event already: applied last, it is set again.
+            if events.last != event { events.append(event) }
         }
         return events
     }

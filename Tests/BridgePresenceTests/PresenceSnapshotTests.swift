@@ -48,6 +48,18 @@ import Testing
         #expect(tracker.snapshotEvents().underestimatedCount == 5)
     }
 
+    @Test func commonClientsTakeOneOrTwoEvents() {
+        var tracker = PresenceTracker()
+        tracker.apply(event(.connect, "online", hexChannel(1), at: 10))
+        tracker.apply(event(.connect, "offline", hexChannel(2), at: 10))
+        tracker.apply(event(.tcpclean, "offline", hexChannel(2), at: 20))
+        #expect(Array(tracker.snapshotEvents()) == [
+            event(.connect, "online", hexChannel(1), at: 10),
+            event(.connect, "offline", hexChannel(2), at: 10),
+            event(.tcpclean, "offline", hexChannel(2), at: 20),
+        ])
+    }
+
     @Test func lastEventOnAnEvictableTombstone() {
         // The newest event is a late connect on a tombstone whose close is the oldest: it must survive the replay.
         var tracker = PresenceTracker(tombstoneLimit: 2)
