@@ -1,1 +1,0 @@
-// Client status: broker event parsing, channel assignment and the online-status tracker. Pure: no I/O.

@@ -1,0 +1,102 @@
+/// Channel IDs (SPEC §6): 32 lowercase hex characters, unique per TCP connection.
+public enum ChannelID {
+    private static let hexDigits = Array("0123456789abcdef".utf8)
+
+    /// 128 bits as 32 lowercase hex characters, `high` first.
+    public static func render(high: UInt64, low: UInt64) -> String {
+        String(unsafeUninitializedCapacity: 32) { buffer in
+            for index in 0..<16 {
+                let shift = UInt64(60 - 4 * index)
+                buffer[index] = hexDigits[Int((high >> shift) & 0xF)]
+                buffer[16 + index] = hexDigits[Int((low >> shift) & 0xF)]
+            }
+            return 32
+        }
+    }
+
+    /// The 128 bits of a channel ID of exactly 32 lowercase hex characters; nil for any other text.
+    public static func parse(_ channelId: String) -> (high: UInt64, low: UInt64)? {
+        guard channelId.utf8.count == 32 else { return nil }
+        var channelId = channelId
+        return channelId.withUTF8 { bytes -> (UInt64, UInt64)? in
+            guard let high = word(bytes, from: 0), let low = word(bytes, from: 16) else { return nil }
+            return (high, low)
+        }
+    }
+
+    /// 16 lowercase hex digits at `start` as a word.
+    private static func word(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> UInt64? {
+        // Byte literals rather than `UInt8(ascii:)`: this runs per event, also in debug builds.
+        var value: UInt64 = 0
+        var index = start
+        while index < start + 16 {
+            let byte = bytes[index]
+            let digit: UInt8
+            if byte >= 0x30, byte <= 0x39 {  // 0-9
+                digit = byte &- 0x30
+            } else if byte >= 0x61, byte <= 0x66 {  // a-f
+                digit = byte &- 0x61 &+ 10
+            } else {
+                return nil
+            }
+            value = value << 4 | UInt64(digit)
+            index += 1
+        }
+        return value
+    }
+
+    /// The channel ID of one EMQX connection, derived from what both its events carry: a 128-bit hash
+    /// (`Hash128`) of the client ID's length (8 bytes, little-endian), its UTF-8 bytes and `connected_at`
+    /// (8 bytes, little-endian). The same connection always gets the same ID, in every process, so redelivered
+    /// or replayed events are recognised as duplicates.
+    public static func emqx(clientId: String, connectedAt: Int64) -> String {
+        var hash = Hash128()
+        hash.add(UInt64(clientId.utf8.count))
+        for byte in clientId.utf8 {
+            hash.add(byte)
+        }
+        hash.add(UInt64(bitPattern: connectedAt))
+        let (high, low) = hash.finish()
+        return render(high: high, low: low)
+    }
+}
+
+/// Random channel IDs for Mosquitto connections (whose log lines carry no connection ID): xoshiro256**
+/// seeded through SplitMix64, 128 bits per ID.
+///
+/// The sequence is fully determined by the seed, so a process must not reuse one: pass a fresh random seed
+/// at every start (IDs already issued are persisted with the presence snapshot, not regenerated).
+public struct ChannelIDGenerator: Sendable {
+    private var state: (UInt64, UInt64, UInt64, UInt64)
+
+    public init(seed: UInt64) {
+        var splitMix = seed
+        func next() -> UInt64 {
+            splitMix &+= 0x9e37_79b9_7f4a_7c15
+            var z = splitMix
+            z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
+            z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
+            return z ^ (z >> 31)
+        }
+        state = (next(), next(), next(), next())
+    }
+
+    /// The next 64 random bits (xoshiro256**).
+    public mutating func nextWord() -> UInt64 {
+        let result = Mix.rotateLeft(state.1 &* 5, 7) &* 9
+        let shifted = state.1 << 17
+        state.2 ^= state.0
+        state.3 ^= state.1
+        state.1 ^= state.2
+        state.0 ^= state.3
+        state.2 ^= shifted
+        state.3 = Mix.rotateLeft(state.3, 45)
+        return result
+    }
+
+    /// A new channel ID: 128 random bits as 32 lowercase hex characters.
+    public mutating func next() -> String {
+        let high = nextWord()
+        return ChannelID.render(high: high, low: nextWord())
+    }
+}

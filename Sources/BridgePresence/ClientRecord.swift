@@ -1,0 +1,41 @@
+/// The fixed-size part of one client (56 bytes): its ID's place in the arena, its current channel inline,
+/// and the time and type of its last event. Everything rarer lives in `ClientExtras`.
+struct ClientRecord: Sendable {
+    var idOffset: UInt32
+    /// `longID` when the ID is 65535 bytes or longer; the arena then holds a 4-byte length first.
+    var idLength: UInt16
+    var flags: UInt16
+    /// The current channel: its 128 bits, or (with `channelIsText`) arena offset and length.
+    var channelHigh: UInt64 = 0
+    var channelLow: UInt64 = 0
+    var connectedAt: Int64 = 0
+    /// Valid with `currentClosed`.
+    var closedAt: Int64 = 0
+    /// The current channel's address: packed IPv4, or (with `addressIsText`) offset | length << 32.
+    var address: UInt64 = 0
+    var lastEventTime: Int64 = 0
+
+    static let longID: UInt16 = 0xFFFF
+
+    static let hasCurrent: UInt16 = 1 << 0
+    static let currentClosed: UInt16 = 1 << 1
+    static let currentDisconnected: UInt16 = 1 << 2
+    static let channelIsText: UInt16 = 1 << 3
+    static let addressIsText: UInt16 = 1 << 4
+    /// Bits 5–6: the last event's type, 1 + its index in `StatusEvent.EventType.allCases`; 0 when none.
+    static let lastEventShift: UInt16 = 5
+    static let lastEventMask: UInt16 = 3 << 5
+    /// The last event's channel and address are the current channel's.
+    static let lastEventInline: UInt16 = 1 << 7
+    static let hasExtras: UInt16 = 1 << 8
+
+    func has(_ flag: UInt16) -> Bool { flags & flag != 0 }
+}
+
+/// The rare part of a client, kept in a side table: channels other than the current one, and the last
+/// event's channel and address when they are not the current channel's.
+struct ClientExtras: Sendable {
+    var others: [ChannelEntry]
+    var lastEventChannel: ChannelKey?
+    var lastEventAddress: PackedAddress?
+}

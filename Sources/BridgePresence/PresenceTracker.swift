@@ -1,0 +1,179 @@
+import BridgeCore
+
+/// The online status of every client (SPEC §7), built from status events.
+///
+/// Events are grouped by channel: a channel is online from its `connect` until its `tcpclean`, a client is
+/// online while any of its channels is. An offline event only affects its own channel, events may come out
+/// of order or twice, and a `tcpclean` seen before its channel's `connect` still closes that channel. Every
+/// `apply` reports what it did, so callers can emit only news and count the rest.
+///
+/// Closed channels are remembered as tombstones so that a late `connect` does not reopen them. Per client the
+/// tracker keeps the most recently connected channel (open or closed) plus at most `tombstoneLimit` other
+/// closed channels, those with the newest `tcpclean` times; a `connect` arriving after its channel's tombstone
+/// was dropped would open the channel again. `pruneTombstones(before:)` drops old tombstones altogether.
+/// Clients are never forgotten: `clientCount` only grows.
+///
+/// Memory: a client with one channel costs a 56-byte record, its ID's bytes in a shared arena and a 4-byte
+/// hash slot (about 90–110 bytes in all with a 20-byte ID; canonical IPv4 addresses and 32-hex channel IDs are
+/// packed into the record). Clients with several channels or tombstones also get a side-table entry.
+public struct PresenceTracker: Sendable {
+    /// How many closed channels besides the current one each client keeps.
+    public let tombstoneLimit: Int
+    /// Clients with at least one open channel.
+    public private(set) var onlineClientCount = 0
+
+    var arena = ByteArena()
+    var index = ClientIndex()
+    var records = ContiguousArray<ClientRecord>()
+    var extras: [Int32: ClientExtras] = [:]
+    /// Garbage bytes in the arena above which it is compacted (when garbage is also half of it).
+    var compactionThreshold = 1 << 20
+
+    /// - Parameter tombstoneLimit: closed channels kept per client besides the current one (at least 0).
+    public init(tombstoneLimit: Int = 4) {
+        self.tombstoneLimit = max(0, tombstoneLimit)
+    }
+
+    /// Number of clients ever seen (online or not).
+    public var clientCount: Int { records.count }
+
+    /// Makes room for `clients` clients with IDs of about `averageIDLength` bytes, so that filling the tracker
+    /// (e.g. when restoring a snapshot) does not regrow its storage.
+    public mutating func reserveCapacity(clients: Int, averageIDLength: Int = 24) {
+        records.reserveCapacity(clients)
+        arena.reserveCapacity(clients * averageIDLength)
+        let records = self.records
+        let arena = self.arena
+        index.reserve(clients) { record in PresenceTracker.hashID(of: records[Int(record)], in: arena) }
+    }
+
+    /// Applies one event and reports what it changed.
+    @discardableResult
+    public mutating func apply(_ event: StatusEvent) -> PresenceChange {
+        let channel = ChannelKey(event.channelId)
+        let address = PackedAddress(event.clientIp)
+        var clientId = event.clientId
+        return clientId.withUTF8 { bytes in
+            let hash = Mix.hash(bytes)
+            let existing = findRecord(bytes, hash: hash)
+            var state = existing.map { self.state(of: $0) } ?? ClientState()
+            let wasOnline = state.isOnline
+            let change = state.apply(
+                event.eventType, time: event.time, channel: channel, address: address, tombstoneLimit: tombstoneLimit)
+            let record = existing ?? insertRecord(bytes, hash: hash)
+            store(state, at: record)
+            let isOnline = state.isOnline
+            if isOnline != wasOnline { onlineClientCount += isOnline ? 1 : -1 }
+            return change
+        }
+    }
+
+    /// Applies events in order, e.g. a persisted snapshot (`snapshotEvents()`) at start-up.
+    public mutating func restore(_ events: some Sequence<StatusEvent>) {
+        for event in events {
+            apply(event)
+        }
+    }
+
+    /// True while the client has an open channel; false for unknown clients.
+    public func isOnline(_ clientId: String) -> Bool {
+        guard let record = findRecord(clientId) else { return false }
+        let stored = records[Int(record)]
+        if stored.has(ClientRecord.hasCurrent), !stored.has(ClientRecord.currentClosed) { return true }
+        guard stored.has(ClientRecord.hasExtras) else { return false }
+        return extras[record]?.others.contains { $0.isOpen } ?? false
+    }
+
+    /// The time of the client's last event (cheaper than `client(_:)`).
+    func lastEventTime(of clientId: String) -> Int64? {
+        findRecord(clientId).map { records[Int($0)].lastEventTime }
+    }
+
+    /// Everything the tracker reports about one client; nil for a client never seen.
+    public func client(_ clientId: String) -> ClientPresence? {
+        guard let record = findRecord(clientId) else { return nil }
+        return presence(of: state(of: record), clientId: clientId)
+    }
+
+    /// The client's most recently connected channel, open or closed (what a Mosquitto log line refers to).
+    public func currentChannel(of clientId: String) -> PresenceChannel? {
+        guard let record = findRecord(clientId) else { return nil }
+        return state(of: record).current.flatMap(PresenceTracker.channel(from:))
+    }
+
+    /// Every remembered channel of the client whose `connect` was seen, open or closed, oldest connect first.
+    public func channels(of clientId: String) -> [PresenceChannel] {
+        guard let record = findRecord(clientId) else { return [] }
+        let state = state(of: record)
+        return PresenceTracker.sorted(([state.current].compactMap { $0 } + state.others).compactMap(PresenceTracker.channel(from:)))
+    }
+
+    /// What the tracker remembers of one channel; nil when it knows nothing of it (or dropped its tombstone).
+    public func channelStatus(_ channelId: String, of clientId: String) -> ChannelStatus? {
+        guard let record = findRecord(clientId) else { return nil }
+        let state = state(of: record)
+        let key = ChannelKey(channelId)
+        guard let entry = state.current?.channel == key ? state.current : state.others.first(where: { $0.channel == key })
+        else { return nil }
+        if entry.isTombstone { return .closed }
+        return entry.isOpen ? .open : .pending
+    }
+
+    /// Calls `body` with every client's presence, in the order clients were first seen.
+    public func forEachClient(_ body: (ClientPresence) throws -> Void) rethrows {
+        for record in records.indices {
+            if let presence = presence(of: state(of: Int32(record)), clientId: clientId(of: records[record])) {
+                try body(presence)
+            }
+        }
+    }
+
+    /// Drops tombstones closed before `cutoff` (ms) and `disconnect`-only channels older than it; the channel
+    /// of each client's last event is kept. Returns how many channels were dropped. Call it now and then with
+    /// a cutoff well past any reordering delay (e.g. an hour ago) to keep side-table memory small.
+    @discardableResult
+    public mutating func pruneTombstones(before cutoff: Int64) -> Int {
+        var removed = 0
+        for record in Array(extras.keys) {
+            var state = state(of: record)
+            let count = state.prune(before: cutoff)
+            if count > 0 {
+                removed += count
+                store(state, at: record)
+            }
+        }
+        return removed
+    }
+
+    /// Bytes held by the tracker's storage, estimated from capacities (the side table roughly).
+    public var approximateMemoryBytes: Int {
+        var total = records.capacity * MemoryLayout<ClientRecord>.stride + index.capacity * 4 + arena.capacity
+        for extra in extras.values {
+            total += 96 + extra.others.count * MemoryLayout<ChannelEntry>.stride
+        }
+        return total
+    }
+
+    func presence(of state: ClientState, clientId: String) -> ClientPresence? {
+        guard let last = state.lastEvent else { return nil }
+        let all = [state.current].compactMap { $0 } + state.others
+        return ClientPresence(
+            clientId: clientId, isOnline: state.isOnline,
+            openChannels: PresenceTracker.sorted(all.filter(\.isOpen).compactMap(PresenceTracker.channel(from:))),
+            currentChannel: state.current.flatMap(PresenceTracker.channel(from:)),
+            lastEvent: StatusEvent(
+                clientId: clientId, time: last.time, eventType: last.type, channelId: last.channel.string,
+                clientIp: last.address.string))
+    }
+
+    static func channel(from entry: ChannelEntry) -> PresenceChannel? {
+        guard let connectedAt = entry.connectedAt else { return nil }
+        return PresenceChannel(
+            channelId: entry.channel.string, clientIp: entry.address.string, connectedAt: connectedAt,
+            isOpen: entry.isOpen)
+    }
+
+    static func sorted(_ channels: [PresenceChannel]) -> [PresenceChannel] {
+        channels.sorted { ($0.connectedAt, $0.channelId) < ($1.connectedAt, $1.channelId) }
+    }
+}
