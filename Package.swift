@@ -70,6 +70,12 @@ let package = Package(
         .testTarget(name: "WireProtocolTests", dependencies: ["WireProtocol", "BridgeCore"]),
         .testTarget(name: "BridgeHubTests", dependencies: ["BridgeHub", "WireProtocol", "BridgeCore"]),
         .testTarget(name: "BridgePresenceTests", dependencies: ["BridgePresence", "BridgeCore"]),
+        .testTarget(
+            name: "BridgeRuntimeTests",
+            dependencies: [
+                "BridgeRuntime", "BridgePresence", "BridgeCore", "HTTPServer", .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ"]),
         .testTarget(name: "MosquittoTests", dependencies: ["Mosquitto", "LoopbackHarness"]),

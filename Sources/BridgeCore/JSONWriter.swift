@@ -33,11 +33,6 @@ public struct JSONWriter: Sendable {
         text += value ? "true" : "false"
     }
 
-    public mutating func null() {
-        separate()
-        text += "null"
-    }
-
     /// User properties as an array of `{"key":…,"value":…}` objects, order and duplicates kept.
     public mutating func userProperties(_ properties: [UserProperty]) {
         beginArray()

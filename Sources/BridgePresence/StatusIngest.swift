@@ -3,9 +3,9 @@ import BridgeCore
 /// The broker that reports client connections, and how.
 public enum StatusSource: String, Sendable, CaseIterable {
     /// Mosquitto 2.0 log lines on `$SYS/broker/log/<level>` (`connection_messages true`, `log_dest topic`).
-    case mosquittoLog
+    case mosquittoLog = "mosquitto-log"
     /// EMQX `$SYS/brokers/<node>/clients/<clientid>/connected|disconnected` events.
-    case emqxEvents
+    case emqxEvents = "emqx-events"
 }
 
 /// The result of one broker message given to `StatusTracker.ingest`.

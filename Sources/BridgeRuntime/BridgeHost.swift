@@ -56,7 +56,7 @@ public final class BridgeHost: @unchecked Sendable {
                 throw error
             }
             api = server
-            logger.info("HTTP API listening on \(settings.host):\(server.boundPort)")
+            logger.info("HTTP API listening on \(settings.host):\(server.boundPort ?? settings.port)")
         }
         if configuration.status.source != .none, configuration.api == nil, configuration.mappings.statusRules.isEmpty {
             logger.warning("status.source is set but there are no status rules and no api.listen: the status view has no reader")

@@ -11,6 +11,8 @@ public final class PresenceService: Sendable {
     public let source: StatusSource
     /// The broker topics MQTT workers subscribe to for them.
     public let subscriptions: [String]
+    /// A tracker kept only to answer `accepts(topic:)` without the lock.
+    private let topicMatcher: StatusTracker
     private let state: Mutex<State>
     private let logger: Logger
 
@@ -28,7 +30,9 @@ public final class PresenceService: Sendable {
         self.source = source
         self.subscriptions = StatusTracker.subscriptions(for: source)
         self.logger = logger
+        // Channel IDs of Mosquitto connections are random from this seed: a new one every start.
         var tracker = StatusTracker(source: source, seed: UInt64.random(in: 0...UInt64.max))
+        topicMatcher = StatusTracker(source: source, seed: 0)
         var store: PresenceStore?
         var counters = PresenceCounters()
         if let stateDirectory {
@@ -51,7 +55,7 @@ public final class PresenceService: Sendable {
 
     /// Whether a broker message on `topic` is a status message.
     public func accepts(topic: String) -> Bool {
-        StatusTracker.accepts(topic: topic, source: source)
+        topicMatcher.accepts(topic: topic)
     }
 
     /// Applies one status message from the broker and returns the status events it gives, already in the
@@ -60,10 +64,12 @@ public final class PresenceService: Sendable {
         state.withLock { state -> [StatusEvent] in
             let result = state.tracker.ingest(topic: topic, payload: payload, receivedAt: receivedAt)
             state.counters.messages += 1
+            state.counters.dispositions[result.disposition.rawValue, default: 0] += 1
             if let problem = result.problem {
-                state.counters.problems[problem.kind, default: 0] += 1
-                if state.loggedKinds.insert(problem.kind).inserted {
-                    logger.warning("status message on \(topic) not understood (\(problem.kind)): \(problem.message); further ones of this kind are only counted")
+                let kind = problem.kind.rawValue
+                state.counters.problems[kind, default: 0] += 1
+                if state.loggedKinds.insert(kind).inserted {
+                    logger.warning("status message on \(topic) not understood (\(kind)): \(problem.message); further ones of this kind are only counted")
                 }
             }
             for event in result.events {
@@ -73,7 +79,7 @@ public final class PresenceService: Sendable {
                 do {
                     try store.append(result.events)
                     if store.journalBytes >= store.compactAfterBytes {
-                        try store.compact(state.tracker.presence.snapshotEvents())
+                        try store.compact(state.tracker.snapshotEvents())
                     }
                 } catch {
                     state.counters.problems["state_write_failed", default: 0] += 1
@@ -116,7 +122,7 @@ public final class PresenceService: Sendable {
         state.withLock { state in
             guard let store = state.store else { return }
             do {
-                try store.compact(state.tracker.presence.snapshotEvents())
+                try store.compact(state.tracker.snapshotEvents())
             } catch {
                 logger.error("cannot write the online status snapshot: \(error)")
             }
@@ -134,6 +140,9 @@ public struct PresenceCounters: Sendable, Equatable {
     public var events: [String: Int] = [:]
     /// Messages not understood, by kind.
     public var problems: [String: Int] = [:]
+    /// What became of each message (emitted, ignored, duplicate, stale, unknown_client, late_connect,
+    /// rejected).
+    public var dispositions: [String: Int] = [:]
     /// Events read back from disk at start.
     public var restoredEvents = 0
 

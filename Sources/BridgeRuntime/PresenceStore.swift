@@ -46,7 +46,7 @@ final class PresenceStore {
             }
             if url == journalURL { journalBytes = data.count }
             for line in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: true) {
-                if let event = StatusEvent(json: Array(line)) {
+                if let event = try? StatusEvent(json: Array(line)) {
                     loaded.events.append(event)
                 } else {
                     loaded.badLines += 1
@@ -78,7 +78,7 @@ final class PresenceStore {
         let temporary = directory.appendingPathComponent("presence.snapshot.new")
         var bytes: [UInt8] = []
         bytes.reserveCapacity(1 << 20)
-        FileManager.default.createFile(atPath: temporary.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: temporary.path, contents: nil)
         do {
             let handle = try FileHandle(forWritingTo: temporary)
             defer { try? handle.close() }
@@ -114,7 +114,7 @@ final class PresenceStore {
     private func openJournal() throws -> FileHandle {
         if let journal { return journal }
         if !FileManager.default.fileExists(atPath: journalURL.path) {
-            FileManager.default.createFile(atPath: journalURL.path, contents: nil)
+            _ = FileManager.default.createFile(atPath: journalURL.path, contents: nil)
         }
         do {
             let handle = try FileHandle(forWritingTo: journalURL)

@@ -23,7 +23,7 @@ public struct StatusAPI: Sendable {
         let requestId = UUID().uuidString
         guard request.method == "GET" || request.method == "HEAD" else {
             var response = error(405, requestId, "MethodNotAllowed", "\(request.method) is not supported; use GET")
-            response.headers.append(("Allow", "GET, HEAD"))
+            response.headers.add(name: "Allow", value: "GET, HEAD")
             return response
         }
         if let route = extraRoutes[request.path] { return route(request) }
@@ -69,7 +69,7 @@ public struct StatusAPI: Sendable {
         writer.key("OnlineStatus")
         writer.bool(presence?.isOnline(clientId) ?? false)
         writer.endObject()
-        return .json(status: 200, writer.text)
+        return .json(status: 200, body: writer.text)
     }
 
     private func batchQuerySession(_ request: HTTPRequest, _ requestId: String) -> HTTPResponse {
@@ -111,7 +111,7 @@ public struct StatusAPI: Sendable {
         }
         writer.endArray()
         writer.endObject()
-        return .json(status: 200, writer.text)
+        return .json(status: 200, body: writer.text)
     }
 
     private func clientDetails(_ clientId: String, _ requestId: String) -> HTTPResponse {
@@ -125,7 +125,7 @@ public struct StatusAPI: Sendable {
         writer.beginObject()
         writer.field("clientId", clientId)
         writer.key("online")
-        writer.bool(view.online)
+        writer.bool(view.isOnline)
         writer.key("channels")
         writer.beginArray()
         for channel in view.openChannels {
@@ -138,13 +138,9 @@ public struct StatusAPI: Sendable {
         }
         writer.endArray()
         writer.key("lastEvent")
-        if let last = view.lastEvent {
-            last.write(to: &writer)
-        } else {
-            writer.null()
-        }
+        view.lastEvent.write(to: &writer)
         writer.endObject()
-        return .json(status: 200, writer.text)
+        return .json(status: 200, body: writer.text)
     }
 
     private func health() -> HTTPResponse {
@@ -155,7 +151,7 @@ public struct StatusAPI: Sendable {
         writer.key("trackedClients")
         writer.number(Int64(presence?.trackedClients ?? 0))
         writer.endObject()
-        return .json(status: 200, writer.text)
+        return .json(status: 200, body: writer.text)
     }
 
     private func error(_ status: Int, _ requestId: String, _ code: String, _ message: String) -> HTTPResponse {
@@ -165,6 +161,6 @@ public struct StatusAPI: Sendable {
         writer.field("Code", code)
         writer.field("Message", message)
         writer.endObject()
-        return .json(status: status, writer.text)
+        return .json(status: status, body: writer.text)
     }
 }

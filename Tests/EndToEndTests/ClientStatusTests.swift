@@ -8,18 +8,20 @@ import Testing
 /// answers for every way a connection ends (SPEC §6, §7).
 @Suite(.serialized) struct ClientStatusTests {
     /// Connects probe clients until the bridge reports one: the status subscription is then live.
-    static func waitUntilStatusFlows(_ fixture: BridgeFixture, _ consumer: TestConsumer) throws {
+    static func waitUntilStatusFlows(_ fixture: BridgeFixture, _ consumer: TestConsumer,
+                                     probePrefix: String = "GID_sensors@@@probe-") throws {
         #expect(consumer.waitReady())
         let deadline = Deadline(timeout: .seconds(30))
         var attempt = 0
-        while !consumer.statusEvents.contains(where: { $0.clientId.hasPrefix("GID_sensors@@@probe-") }) {
+        func probed() -> Bool { consumer.statusEvents.contains { $0.clientId.hasPrefix(probePrefix) } }
+        while !probed() {
             if deadline.hasPassed {
                 throw FixtureError("no status event within 30 s; log:\n\(fixture.bridgeLog)")
             }
             attempt += 1
-            let probe = try RawMQTTConnection(port: fixture.broker.port, clientId: "GID_sensors@@@probe-\(attempt)")
+            let probe = try RawMQTTConnection(port: fixture.broker.port, clientId: probePrefix + "\(attempt)")
             probe.disconnect()
-            _ = waitUntilBlocking(timeout: .milliseconds(500)) { !consumer.statusEvents.isEmpty }
+            _ = waitUntilBlocking(timeout: .milliseconds(500)) { probed() }
         }
     }
 
@@ -149,8 +151,9 @@ import Testing
         #expect(!consumer.statusEvents.contains { $0.clientId == other })
     }
 
-    /// The bridge is killed while a device is online; while it is down the device leaves and another
-    /// arrives. After the restart the view (from disk) and the events the broker queued agree.
+    /// The bridge is killed while devices are online; while it is down one leaves and another arrives.
+    /// After the restart the view read back from disk and the lines the broker queued for the bridge
+    /// agree, and a device connected across the restart keeps its channel ID.
     @Test func presenceSurvivesABridgeRestart() throws {
         let (fixture, consumer, api) = try Self.start(.runCommand)
         defer { fixture.stop() }
@@ -161,7 +164,8 @@ import Testing
         let leaver = try RawMQTTConnection(port: fixture.broker.port, clientId: leaving)
         let stayer = try RawMQTTConnection(port: fixture.broker.port, clientId: staying)
         #expect(consumer.waitForStatus(of: leaving, count: 1).count == 1)
-        #expect(consumer.waitForStatus(of: staying, count: 1).count == 1)
+        let stayerConnect = consumer.waitForStatus(of: staying, count: 1)
+        #expect(stayerConnect.map(\.eventType) == [.connect])
         #expect(api.waitUntil(leaving, online: true))
         #expect(api.waitUntil(staying, online: true))
 
@@ -174,12 +178,18 @@ import Testing
         #expect(api.waitUntil(leaving, online: false, timeout: .seconds(30)), "\(fixture.bridgeLog)")
         #expect(api.waitUntil(arriving, online: true))
         #expect(try api.isOnline(staying), "kept from before the restart")
-        let leaverEvents = consumer.waitForStatus(of: leaving, count: 3)
-        #expect(leaverEvents.map(\.eventType) == [.connect, .disconnect, .tcpclean])
-        #expect(Set(leaverEvents.map(\.channelId)).count == 1, "the channel ID survives the restart")
-        #expect(consumer.waitForStatus(of: arriving, count: 1).map(\.eventType) == [.connect])
-        #expect(consumer.statusEvents.filter { $0.clientId == staying }.map(\.eventType) == [.connect])
+        let (_, view) = try api.client(leaving)
+        #expect(view["lastEvent"]?["eventType"]?.stringValue == "tcpclean")
+        #expect(view["lastEvent"]?["channelId"]?.stringValue == consumer.statusEvents.first { $0.clientId == leaving }?.channelId,
+                "the queued lines closed the channel opened before the restart")
+
+        // Once the consumer has found the new hub, a device connected across the restart leaves: its
+        // events carry the channel ID it was given before the restart.
+        try Self.waitUntilStatusFlows(fixture, consumer, probePrefix: "GID_sensors@@@probe-after-")
         stayer.disconnect()
+        let stayerEvents = consumer.waitForStatus(of: staying, count: 3)
+        #expect(stayerEvents.map(\.eventType) == [.connect, .disconnect, .tcpclean])
+        #expect(Set(stayerEvents.map(\.channelId)) == Set(stayerConnect.map(\.channelId)))
         #expect(api.waitUntil(staying, online: false))
     }
 }

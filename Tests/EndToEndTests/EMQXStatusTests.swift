@@ -117,6 +117,7 @@ import ZeroMQ
         #expect(api.waitUntil(gateway, online: false))
         let counters = try #require(fixture.presence?.counters())
         #expect(counters.problems.values.reduce(0, +) == 2, "\(counters.problems)")
-        #expect(counters.messages == 8)
+        #expect(counters.messages == 9)
+        #expect(counters.dispositions["duplicate"] == 1, "\(counters.dispositions)")
     }
 }

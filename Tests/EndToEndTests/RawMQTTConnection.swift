@@ -42,7 +42,7 @@ final class RawMQTTConnection {
         variable += [UInt8(id.count >> 8), UInt8(id.count & 0xFF)] + id
         try send([0x10] + Self.remainingLength(variable.count) + variable)
         var connack = [UInt8](repeating: 0, count: 4)
-        let received = recv(descriptor, &connack, 4, MSG_WAITALL)
+        let received = recv(descriptor, &connack, 4, Int32(MSG_WAITALL))
         guard received == 4, connack[0] == 0x20, connack[3] == 0 else {
             Glibc.close(descriptor)
             throw FixtureError("no successful CONNACK for \(clientId) (got \(connack.prefix(max(0, received))))")

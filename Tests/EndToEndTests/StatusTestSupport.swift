@@ -19,7 +19,7 @@ extension TestConsumer {
     /// the event type.
     var statusEvents: [StatusEvent] {
         messages.compactMap { message in
-            guard let event = StatusEvent(json: message.body) else {
+            guard let event = try? StatusEvent(json: message.body) else {
                 Issue.record("not a status event body: \(String(decoding: message.body, as: UTF8.self))")
                 return nil
             }
