@@ -50,6 +50,8 @@ let package = Package(
 
         // Starts real pieces (Mosquitto, bridge processes) on loopback for the tests and the demo.
         .target(name: "LoopbackHarness"),
+        // Helpers shared by the test targets: a seeded generator and a thread joined with a deadline.
+        .target(name: "TestSupport"),
 
         .executableTarget(
             name: "mqbridge",
@@ -65,19 +67,19 @@ let package = Package(
             ]
         ),
 
-        .testTarget(name: "BridgeCoreTests", dependencies: ["BridgeCore"]),
+        .testTarget(name: "BridgeCoreTests", dependencies: ["BridgeCore", "TestSupport"]),
         .testTarget(name: "BridgeConfigTests", dependencies: ["BridgeConfig", "BridgeCore"]),
         .testTarget(name: "WireProtocolTests", dependencies: ["WireProtocol", "BridgeCore"]),
-        .testTarget(name: "BridgeHubTests", dependencies: ["BridgeHub", "WireProtocol", "BridgeCore"]),
-        .testTarget(name: "BridgePresenceTests", dependencies: ["BridgePresence", "BridgeCore"]),
+        .testTarget(name: "BridgeHubTests", dependencies: ["BridgeHub", "WireProtocol", "BridgeCore", "TestSupport"]),
+        .testTarget(name: "BridgePresenceTests", dependencies: ["BridgePresence", "BridgeCore", "TestSupport"]),
         .testTarget(
             name: "BridgeRuntimeTests",
             dependencies: [
                 "BridgeRuntime", "BridgePresence", "BridgeCore", "HTTPServer", .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", .product(name: "Logging", package: "swift-log")]),
-        .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ"]),
+        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "TestSupport", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ", "TestSupport"]),
         .testTarget(name: "MosquittoTests", dependencies: ["Mosquitto", "LoopbackHarness"]),
         .testTarget(name: "CLITests", dependencies: ["mqbridge", "LoopbackHarness"]),
         .testTarget(

@@ -1,3 +1,4 @@
+import TestSupport
 import BridgeCore
 import Testing
 import WireProtocol
@@ -29,7 +30,7 @@ import WireProtocol
 
     @Test(arguments: [UInt64(1), 2, 3])
     func everyKeyStaysOnOneMemberWhileConnected(seed: UInt64) throws {
-        var random = SeededGenerator(seed: seed)
+        var random = SplitMix64(seed: seed)
         var router = try makeRouter()
         router.helloWorker(worker)
         router.helloConsumer(first, group: "backend", window: 1_000)

@@ -1,3 +1,4 @@
+import TestSupport
 import BridgeCore
 import Testing
 import WireProtocol
@@ -94,7 +95,7 @@ import WireProtocol
 
     @Test(arguments: [UInt64(1), 7, 2024, 99_991, 0xDEAD_BEEF, 31_337])
     func invariantsHoldUnderRandomInterleavings(seed: UInt64) throws {
-        var random = SeededGenerator(seed: seed)
+        var random = SplitMix64(seed: seed)
         var router = try makeRouter(HubSettings(heartbeatMs: 1_000))
         var model = Model()
         var now: Int64 = 0

@@ -1,3 +1,4 @@
+import TestSupport
 import BridgeCore
 import Testing
 import WireProtocol
@@ -76,7 +77,7 @@ import WireProtocol
         var seqs: [UInt64] = []
         var bodies: [String] = []
         var outstanding: [UInt64] = []
-        var random = SeededGenerator(seed: 42)
+        var random = SplitMix64(seed: 42)
         for seq in UInt64(1)...100 {
             let tag = ["temp", "alarm", "hum"].randomElement(using: &random)!
             var actions = router.publish(worker, seq: seq, topic: "sensors/r\(seq % 5)/\(tag)")

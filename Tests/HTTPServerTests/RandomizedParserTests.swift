@@ -1,28 +1,13 @@
+import TestSupport
 import HTTPServer
 import Testing
 
-/// SplitMix64: a small seeded generator, so a failing run can be repeated from its seed.
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) {
-        state = seed
-    }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 @Suite struct RandomizedParserTests {
     static let limits = HTTPRequestParser.Limits(maxHeaderBytes: 4096, maxBodyBytes: 64)
 
     /// A valid request with random method, encoded path and query, headers and body.
-    private func randomRequest(_ random: inout SeededGenerator) -> String {
+    private func randomRequest(_ random: inout SplitMix64) -> String {
         let methods = ["GET", "HEAD", "POST", "DELETE", "BREW", "M-SEARCH"]
         let pieces = ["a", "b", "Z9", "%2F", "%40", "%E2%9C%93", "+", "-", "_", "~", "%20", "."]
         func word() -> String { (0..<Int.random(in: 1...4, using: &random)).map { _ in pieces.randomElement(using: &random) ?? "a" }.joined() }
@@ -57,7 +42,7 @@ struct SeededGenerator: RandomNumberGenerator {
 
     @Test(arguments: [1, 2, 3, 4, 5, 6, 7, 8] as [UInt64])
     func anySplitOfPipelinedRequestsGivesTheSameRequests(seed: UInt64) throws {
-        var random = SeededGenerator(seed: seed)
+        var random = SplitMix64(seed: seed)
         let texts = (0..<Int.random(in: 1...12, using: &random)).map { _ in randomRequest(&random) }
         let bytes = Array(texts.joined().utf8)
         let whole = try parse(bytes, cuts: [])
@@ -71,7 +56,7 @@ struct SeededGenerator: RandomNumberGenerator {
 
     @Test(arguments: [11, 12, 13, 14] as [UInt64])
     func garbageNeverCrashesTheParser(seed: UInt64) {
-        var random = SeededGenerator(seed: seed)
+        var random = SplitMix64(seed: seed)
         let alphabet = Array("GET POST / HTTP/1.1 \r\n\r\n: Host Content-Length 12 % %zz + ? & = chunked\u{0}\u{7F}é".utf8)
         for _ in 0..<300 {
             let bytes = (0..<Int.random(in: 0...600, using: &random)).map { _ in
@@ -83,7 +68,7 @@ struct SeededGenerator: RandomNumberGenerator {
 
     @Test(arguments: [21, 22, 23] as [UInt64])
     func mutatedRequestsNeverCrashTheParser(seed: UInt64) {
-        var random = SeededGenerator(seed: seed)
+        var random = SplitMix64(seed: seed)
         for _ in 0..<300 {
             var bytes = Array((0..<3).map { _ in randomRequest(&random) }.joined().utf8)
             for _ in 0..<Int.random(in: 1...5, using: &random) where !bytes.isEmpty {
@@ -100,7 +85,7 @@ struct SeededGenerator: RandomNumberGenerator {
 
     /// Feeds `bytes` in random chunks; the parser must return requests or throw, and once it
     /// throws it must keep throwing the same error.
-    private func feedInRandomChunks(_ bytes: [UInt8], seed: UInt64, random: inout SeededGenerator) {
+    private func feedInRandomChunks(_ bytes: [UInt8], seed: UInt64, random: inout SplitMix64) {
         var parser = HTTPRequestParser(limits: Self.limits)
         var offset = 0
         while offset < bytes.count {

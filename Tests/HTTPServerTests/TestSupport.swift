@@ -84,26 +84,3 @@ func eventually(timeout: Duration = .seconds(5), _ condition: () -> Bool) async 
     return true
 }
 
-/// Runs blocking work on a thread of its own (not the test's cooperative pool) and waits for
-/// it with a deadline, so a hang fails the test instead of stalling the run.
-final class TestThread<Value: Sendable>: Sendable {
-    private let result = Mutex<Result<Value, any Error>?>(nil)
-    private let finished = DispatchSemaphore(value: 0)
-
-    init(_ body: @escaping @Sendable () throws -> Value) {
-        let thread = Thread { [self] in
-            let outcome = Result { try body() }
-            result.withLock { $0 = outcome }
-            finished.signal()
-        }
-        thread.start()
-    }
-
-    /// The body's result, or nil if it has not finished within `timeout`.
-    func join(timeout: Duration = .seconds(10)) -> Result<Value, any Error>? {
-        let (seconds, attoseconds) = timeout.components
-        let nanoseconds = Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000)
-        guard finished.wait(timeout: .now() + .nanoseconds(nanoseconds)) == .success else { return nil }
-        return result.withLock { $0 }
-    }
-}

@@ -1,3 +1,4 @@
+import TestSupport
 import Testing
 import ZeroMQ
 
@@ -37,7 +38,7 @@ import ZeroMQ
         }
         try #require(ready.wait())
         context.shutdown()
-        let outcome = try #require(receiver.join(timeout: 10), "receive still blocked after shutdown")
+        let outcome = try #require(receiver.join(timeout: .seconds(10)), "receive still blocked after shutdown")
         let error = try #require(try outcome.get())
         #expect(error.isTerminated)
 
@@ -59,7 +60,7 @@ import ZeroMQ
             try push.connect(endpoint)
             return try push.send([bytes("never delivered")], dontWait: true)
         }
-        let outcome = try #require(worker.join(timeout: 10), "context termination hung")
+        let outcome = try #require(worker.join(timeout: .seconds(10)), "context termination hung")
         #expect(try outcome.get())
     }
 }

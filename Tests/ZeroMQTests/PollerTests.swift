@@ -1,3 +1,4 @@
+import TestSupport
 import Testing
 import ZeroMQ
 
@@ -132,7 +133,7 @@ import Glibc
         }
         try #require(ready.wait())
         context.shutdown()
-        let outcome = try #require(poller.join(timeout: 10), "poll still blocked after shutdown")
+        let outcome = try #require(poller.join(timeout: .seconds(10)), "poll still blocked after shutdown")
         #expect(try outcome.get()?.isTerminated == true)
     }
 }

@@ -35,27 +35,6 @@ func makeSocket(_ context: ZMQContext, _ type: ZMQSocketType, timeout: Int = 500
 
 func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
 
-/// A dedicated OS thread (not a Swift concurrency task, since the body blocks in libzmq)
-/// whose result is awaited with a deadline, so a hang fails the test instead of the run.
-final class TestThread<Value: Sendable>: Sendable {
-    private let result = Mutex<Result<Value, any Error>?>(nil)
-    private let finished = DispatchSemaphore(value: 0)
-
-    init(_ body: @escaping @Sendable () throws -> Value) {
-        let thread = Thread { [self] in
-            let outcome = Result { try body() }
-            result.withLock { $0 = outcome }
-            finished.signal()
-        }
-        thread.start()
-    }
-
-    /// The body's result, or nil if it has not finished within `seconds`.
-    func join(timeout seconds: Double = 10) -> Result<Value, any Error>? {
-        guard finished.wait(timeout: .now() + seconds) == .success else { return nil }
-        return result.withLock { $0 }
-    }
-}
 
 /// A one-shot signal between threads, waited on with a deadline.
 final class Latch: Sendable {
