@@ -7,6 +7,7 @@ public struct BridgeConfiguration: Sendable {
     public var api: APISettings?
     public var hub: HubEndpointSettings
     public var status: StatusSettings
+    public var spool: SpoolSettings
     /// The compiled rules and message limits.
     public var mappings: MappingTable
 }
@@ -77,6 +78,22 @@ public struct HubEndpointSettings: Sendable, Equatable {
     public init(endpoint: String = HubEndpointSettings.defaultEndpoint, heartbeatMs: Int = 1_000) {
         self.endpoint = endpoint
         self.heartbeatMs = heartbeatMs
+    }
+}
+
+/// Where messages wait on disk until the next hop has them (`spool:`).
+public struct SpoolSettings: Sendable, Equatable {
+    public static let defaultDirectory = "mqbridge-spool"
+    public static let defaultMaxBytes = 256 << 20
+
+    /// The directory of the outflow journal and the durable group registrations.
+    public var directory: String
+    /// Bytes of unacknowledged outflow the journal may hold before the bridge stops reading from MQTT.
+    public var maxBytes: Int
+
+    public init(directory: String = SpoolSettings.defaultDirectory, maxBytes: Int = SpoolSettings.defaultMaxBytes) {
+        self.directory = directory
+        self.maxBytes = maxBytes
     }
 }
 

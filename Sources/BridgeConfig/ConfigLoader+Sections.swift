@@ -138,6 +138,18 @@ extension ConfigLoader {
         return settings
     }
 
+    static func readSpool(_ node: Node, _ reader: NodeReader) -> SpoolSettings {
+        var settings = SpoolSettings()
+        guard let fields = reader.mapping(node, "section 'spool'", known: ["dir", "maxBytes"]) else { return settings }
+        if let directory = fields["dir"].flatMap({ reader.nonEmptyString($0, "spool.dir") }) {
+            settings.directory = directory
+        }
+        if let maxBytes = fields["maxBytes"].flatMap({ reader.integer($0, "spool.maxBytes", in: (1 << 20)...(1 << 40)) }) {
+            settings.maxBytes = maxBytes
+        }
+        return settings
+    }
+
     static func readLimits(_ node: Node, _ reader: NodeReader) -> MessageLimits {
         var limits = MessageLimits()
         guard let fields = reader.mapping(node, "section 'limits'", known: ["maxBodyBytes", "maxUserPropertyBytes"]) else {

@@ -4,7 +4,7 @@ import Yams
 
 /// Loads and validates mapping files.
 public enum ConfigLoader {
-    static let topLevelKeys = ["mqtt", "queue", "api", "hub", "status", "limits", "outflow", "inflow", "statusRules"]
+    static let topLevelKeys = ["mqtt", "queue", "api", "hub", "status", "spool", "limits", "outflow", "inflow", "statusRules"]
 
     /// Reads and validates the file at `path`. Every problem is reported, each with its line and column.
     public static func load(path: String) throws(ConfigError) -> BridgeConfiguration {
@@ -53,6 +53,7 @@ public enum ConfigLoader {
         let api = fields["api"].flatMap { readAPI($0, reader) }
         let hub = fields["hub"].map { readHub($0, reader) } ?? HubEndpointSettings()
         let status = fields["status"].map { readStatus($0, reader) } ?? StatusSettings(source: .none)
+        let spool = fields["spool"].map { readSpool($0, reader) } ?? SpoolSettings()
         let limits = fields["limits"].map { readLimits($0, reader) } ?? MessageLimits()
 
         var ids = RuleIDs()
@@ -70,7 +71,8 @@ public enum ConfigLoader {
         }
         guard let mqtt else { return nil }
         let table = MappingTable(outflow: outflow, inflow: inflow, status: statusRules, limits: limits)
-        return BridgeConfiguration(mqtt: mqtt, queue: queue, api: api, hub: hub, status: status, mappings: table)
+        return BridgeConfiguration(
+            mqtt: mqtt, queue: queue, api: api, hub: hub, status: status, spool: spool, mappings: table)
     }
 
     private static func syntaxDiagnostic(_ error: YamlError, file: String, yaml: String) -> ConfigDiagnostic {

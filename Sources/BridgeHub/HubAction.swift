@@ -10,6 +10,8 @@ public enum HubAction: Sendable, Equatable {
     case resumeProducers
     /// Something worth a log line, with a stable kind for counting and rate limiting.
     case log(HubLogLevel, kind: String, String)
+    /// The durable subscriptions changed: keep these on disk (see `HubRouter.durableSubscriptions`).
+    case saveDurableSubscriptions([DurableSubscription])
 }
 
 public enum HubLogLevel: String, Sendable {

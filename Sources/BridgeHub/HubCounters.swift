@@ -24,6 +24,8 @@ public struct HubCounters: Sendable, Equatable {
     public var peersTimedOut = 0
     /// Client status events produced from the broker's status messages, by event type.
     public var statusEvents: [String: Int] = [:]
+    /// Deliveries kept for durable groups with no member connected (a gauge, filled in by `snapshot`).
+    public var heldForDurableGroups = 0
 
     public init() {}
 }

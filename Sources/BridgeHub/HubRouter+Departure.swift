@@ -30,7 +30,16 @@ extension HubRouter {
                 if groups[key]!.members.isEmpty {
                     groups.removeValue(forKey: key)
                     groupsByTopic[key.topic]?.removeAll { $0 == key }
-                    dropped = orphans
+                    if durable[key] != nil {
+                        // A durable group keeps them, in order, for its next member.
+                        var backlog = FIFO<Delivery>()
+                        for delivery in orphans { backlog.push(delivery) }
+                        for delivery in durableBacklog.removeValue(forKey: key)?.drainCopy() ?? [] { backlog.push(delivery) }
+                        durableBacklog[key] = backlog
+                        redelivered = orphans.count
+                    } else {
+                        dropped = orphans
+                    }
                 } else {
                     for delivery in orphans {
                         guard let member = chooseMember(of: key, for: delivery.message) else {

@@ -52,7 +52,8 @@ extension HubRouter {
                 targets.append(member)
             }
         }
-        if targets.isEmpty {
+        let held = holdForAbsentDurableGroups(Delivery(origin: origin, message: stamped))
+        if targets.isEmpty && held == 0 {
             counters.unrouted += 1
             actions.append(.log(.warning, kind: "unrouted", "no consumer takes queue topic \(message.topic) tag \(message.tag ?? "-"); message counted as unrouted"))
             return 0
@@ -61,7 +62,7 @@ extension HubRouter {
             consumers[peer]!.queue.push(Delivery(origin: origin, message: stamped))
             actions += pump(peer)
         }
-        return targets.count
+        return targets.count + held
     }
 
     /// The member of a group that takes a message: the owner of its first key while connected, otherwise

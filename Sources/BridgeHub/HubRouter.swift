@@ -67,6 +67,10 @@ public struct HubRouter: Sendable {
     var consumersByTopic: [String: [PeerID]] = [:]
     var groups: [GroupKey: Group] = [:]
     var groupsByTopic: [String: [GroupKey]] = [:]
+    /// Durable groups that have subscribed, with the tags they take, and what they missed while away.
+    var durable: [GroupKey: TagExpression] = [:]
+    var durableByTopic: [String: [GroupKey]] = [:]
+    var durableBacklog: [GroupKey: FIFO<Delivery>] = [:]
 
     // Producers and inflow.
     struct InflowPending: Sendable {
@@ -86,11 +90,18 @@ public struct HubRouter: Sendable {
     /// - Parameters:
     ///   - session: names this hub run in `WELCOME`.
     ///   - idPrefix: 16 hex characters that start every `msgId` of this run (random per start).
-    public init(mappings: MappingTable, settings: HubSettings = HubSettings(), session: String, idPrefix: String) {
+    ///   - durable: the durable subscriptions an earlier run registered; their groups' messages are kept
+    ///     from the start, before any member connects. Ones of groups no longer durable are forgotten.
+    public init(mappings: MappingTable, settings: HubSettings = HubSettings(), session: String, idPrefix: String,
+                durable: [DurableSubscription] = []) {
         self.mappings = mappings
         self.settings = settings
         self.session = session
         self.idPrefix = idPrefix
+        for subscription in durable {
+            guard let tags = try? TagExpression(subscription.tags) else { continue }
+            _ = registerDurable(GroupKey(topic: subscription.topic, group: subscription.group), tags: tags)
+        }
     }
 
     /// A new message ID: the run's prefix and a counter, 32 hex characters.
@@ -307,10 +318,14 @@ public struct HubRouter: Sendable {
             if let group {
                 groups[group, default: Group()].members.append(peer)
                 if groups[group]!.members.count == 1 { groupsByTopic[topic, default: []].append(group) }
+                if registerDurable(group, tags: tags) {
+                    actions.append(.saveDurableSubscriptions(durableSubscriptions))
+                }
             } else {
                 consumersByTopic[topic, default: []].append(peer)
             }
             actions.append(.send(peer, .welcome(welcome)))
+            if let group { actions += releaseDurableBacklog(of: group, to: peer) }
             let groupText = group.map { " in group '\($0.group)'" } ?? ""
             actions.append(.log(.info, kind: "consumer_joined", "consumer '\(hello.name)' subscribed to \(topic) tags \(tags)\(groupText)"))
         }

@@ -9,12 +9,15 @@ public struct HubSettings: Sendable, Equatable {
     public var maxStickyKeys: Int
     /// The broker's client status topics MQTT workers subscribe to (empty: status is not read).
     public var statusSubscriptions: [String]
+    /// Consumer groups whose messages are kept while none of their members is connected (`queue.groups`).
+    public var durableGroups: Set<String>
 
     public init(heartbeatMs: Int64 = 1_000, inflowBacklogLimit: Int = 10_000, maxStickyKeys: Int = 1_000_000,
-                statusSubscriptions: [String] = []) {
+                statusSubscriptions: [String] = [], durableGroups: Set<String> = []) {
         self.heartbeatMs = heartbeatMs
         self.inflowBacklogLimit = max(1, inflowBacklogLimit)
         self.maxStickyKeys = maxStickyKeys
         self.statusSubscriptions = statusSubscriptions
+        self.durableGroups = durableGroups
     }
 }

@@ -37,8 +37,10 @@ public final class BridgeHost: @unchecked Sendable {
             endpoints: HubService.Endpoints(
                 workers: workers, consumers: configuration.queue?.publish, producers: configuration.queue?.accept),
             mappings: configuration.mappings,
-            settings: HubSettings(heartbeatMs: Int64(configuration.hub.heartbeatMs)),
+            settings: HubSettings(
+                heartbeatMs: Int64(configuration.hub.heartbeatMs), durableGroups: Set(configuration.queue?.groups ?? [])),
             presence: presence,
+            spoolDirectory: configuration.spool.directory,
             logger: Logger(label: logger.label + ".hub"))
     }
 

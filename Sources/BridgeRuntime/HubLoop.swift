@@ -23,7 +23,8 @@ struct HubLoop {
         self.sockets = sockets
         self.router = HubRouter(
             mappings: service.initialMappings, settings: service.settings,
-            session: MonotonicClock.randomHex16(), idPrefix: MonotonicClock.randomHex16())
+            session: MonotonicClock.randomHex16(), idPrefix: MonotonicClock.randomHex16(),
+            durable: service.loadDurableSubscriptions())
         self.log = RateLimitedLogger(logger: service.logger)
     }
 
@@ -106,7 +107,9 @@ struct HubLoop {
             router.replaceMappings(mappings)
             service.logger.info("mapping rules replaced")
         case .snapshot(let reply):
-            reply(router.counters)
+            var counters = router.counters
+            counters.heldForDurableGroups = router.heldForDurableGroups
+            reply(counters)
         }
     }
 
@@ -125,6 +128,8 @@ struct HubLoop {
                 poller.setEvents(action == .pauseProducers ? [] : .readable, at: index)
             case .log(let level, let kind, let text):
                 log.log(level.swiftLog, kind: kind, text, now: MonotonicClock.nowMs())
+            case .saveDurableSubscriptions(let subscriptions):
+                service.saveDurableSubscriptions(subscriptions)
             }
         }
     }

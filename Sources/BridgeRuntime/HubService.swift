@@ -42,6 +42,8 @@ public final class HubService: @unchecked Sendable {
     let initialMappings: MappingTable
     /// The online-status view the broker's status messages update; nil when status is not read.
     let presence: PresenceService?
+    /// Where durable group registrations are kept between runs; nil keeps them in memory only.
+    let durableFile: URL?
     let mailbox: ZMQMailbox<Command>
     private let ready = DispatchSemaphore(value: 0)
     private let finished = DispatchSemaphore(value: 0)
@@ -50,8 +52,10 @@ public final class HubService: @unchecked Sendable {
 
     /// - Parameter presence: when set, MQTT workers are asked to subscribe to its status topics, and what
     ///   they forward from those topics updates it and becomes status events for the status rules.
+    ///   - spoolDirectory: where the durable groups' registrations are kept, so that a restarted hub keeps
+    ///     their messages before their members are back.
     public init(context: ZMQContext, endpoints: Endpoints, mappings: MappingTable, settings: HubSettings,
-                presence: PresenceService? = nil, logger: Logger) throws {
+                presence: PresenceService? = nil, spoolDirectory: String? = nil, logger: Logger) throws {
         self.context = context
         self.endpoints = endpoints
         self.initialMappings = mappings
@@ -59,6 +63,7 @@ public final class HubService: @unchecked Sendable {
         if let presence { settings.statusSubscriptions = presence.subscriptions }
         self.settings = settings
         self.presence = presence
+        self.durableFile = spoolDirectory.map { URL(fileURLWithPath: $0).appendingPathComponent("durable-groups.json") }
         self.logger = logger
         self.mailbox = try ZMQMailbox()
     }
@@ -107,6 +112,30 @@ public final class HubService: @unchecked Sendable {
         })
         done.wait()
         return box.value
+    }
+
+    /// The durable subscriptions an earlier run saved (none when there is no file).
+    func loadDurableSubscriptions() -> [DurableSubscription] {
+        guard let durableFile, let data = FileManager.default.contents(atPath: durableFile.path) else { return [] }
+        do {
+            return try JSONDecoder().decode([DurableSubscription].self, from: data)
+        } catch {
+            logger.error("cannot read \(durableFile.path) (\(error)); durable groups are registered again as their members connect")
+            return []
+        }
+    }
+
+    /// Replaces the saved durable subscriptions (write to a new file, then rename).
+    func saveDurableSubscriptions(_ subscriptions: [DurableSubscription]) {
+        guard let durableFile else { return }
+        do {
+            try FileManager.default.createDirectory(at: durableFile.deletingLastPathComponent(), withIntermediateDirectories: true)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try encoder.encode(subscriptions).write(to: durableFile, options: .atomic)
+        } catch {
+            logger.error("cannot save durable groups to \(durableFile.path): \(error)")
+        }
     }
 
     private func bindRouter(_ endpoints: [String]) throws -> ZMQSocket {

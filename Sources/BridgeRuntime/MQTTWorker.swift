@@ -15,7 +15,8 @@ public final class MQTTWorker: @unchecked Sendable {
     // wait on `window` and read `stopping`, which are thread-safe.
 
     enum Event: Sendable {
-        case message(MQTTIncomingMessage)
+        /// An outflow message, with its journal id when the worker has a spool.
+        case message(MQTTMessage, journalId: UInt64?)
         case published(mid: Int, reasonCode: Int)
         case connected(MQTTConnectResult)
         case disconnected(reasonCode: Int)
@@ -32,13 +33,21 @@ public final class MQTTWorker: @unchecked Sendable {
         public var password: String?
         /// CA bundle for mqtts:// URLs.
         public var caFile: String
+        /// The disk spool for outflow (`spool:`); nil keeps unacknowledged messages in memory only.
+        public var spool: SpoolSettings?
+        /// How long `stop()` waits for messages in flight to be acknowledged before leaving them to the
+        /// spool.
+        public var drainTimeoutMs: Int64
 
         public init(name: String = "mqtt-worker", window: Int = 1_000, password: String? = nil,
-                    caFile: String = "/etc/ssl/certs/ca-certificates.crt") {
+                    caFile: String = "/etc/ssl/certs/ca-certificates.crt", spool: SpoolSettings? = nil,
+                    drainTimeoutMs: Int64 = 5_000) {
             self.name = name
             self.window = window
             self.password = password
             self.caFile = caFile
+            self.spool = spool
+            self.drainTimeoutMs = drainTimeoutMs
         }
     }
 
@@ -50,6 +59,10 @@ public final class MQTTWorker: @unchecked Sendable {
     let mailbox: ZMQMailbox<Event>
     /// One permit per outflow message the hub may still take.
     let window: DispatchSemaphore
+    /// Outflow messages in the journal from an earlier run beyond the window: their acknowledgements
+    /// free no window room (only the worker thread touches it).
+    let replayedBeyondWindow: Int
+    let journal: OutflowJournal?
     let stopping = StopFlag()
     private let finished = DispatchSemaphore(value: 0)
     private var thread: Thread?
@@ -61,7 +74,18 @@ public final class MQTTWorker: @unchecked Sendable {
         self.options = options
         self.logger = logger
         self.mailbox = try ZMQMailbox()
-        self.window = DispatchSemaphore(value: options.window)
+        if let spool = options.spool {
+            let name = "outflow-" + String(settings.clientId.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? $0 : "_" }) + ".journal"
+            journal = try OutflowJournal(directory: spool.directory, name: name, maxBytes: spool.maxBytes)
+        } else {
+            journal = nil
+        }
+        let replayed = journal?.pendingCount ?? 0
+        self.replayedBeyondWindow = max(0, replayed - options.window)
+        self.window = DispatchSemaphore(value: max(0, options.window - replayed))
+        if replayed > 0 {
+            logger.info("\(replayed) outflow messages from the spool will be sent again", metadata: ["journal": "\(journal!.path)"])
+        }
     }
 
     /// Starts the worker thread. Connecting to the broker and the hub goes on in the background, with
@@ -77,7 +101,9 @@ public final class MQTTWorker: @unchecked Sendable {
         thread.start()
     }
 
-    /// Disconnects from the broker, says BYE to the hub and waits for the thread to end.
+    /// Stops taking messages from the broker, waits up to `drainTimeoutMs` for those in flight to be
+    /// acknowledged (what is still unacknowledged then stays in the spool for the next start), says BYE to
+    /// the hub and waits for the thread to end.
     public func stop() {
         guard thread != nil else { return }
         stopping.set()
@@ -85,6 +111,7 @@ public final class MQTTWorker: @unchecked Sendable {
         for _ in 0..<options.window { window.signal() }
         mailbox.post(.stop)
         finished.wait()
+        journal?.close()
         thread = nil
     }
 
@@ -102,12 +129,29 @@ public final class MQTTWorker: @unchecked Sendable {
             try client.setTLS(caFile: options.caFile)
         }
         try client.setReconnectDelay(min: 1, max: 30, exponential: true)
-        client.onMessage = { [mailbox, window, stopping] message in
-            // Back-pressure: while the hub holds a full window, libmosquitto's thread waits here and
-            // stops reading from the broker.
+        client.onMessage = { [mailbox, window, stopping, journal, logger] incoming in
+            // libmosquitto acknowledges the message to the broker when this returns, so it must be on disk
+            // (or, without a spool, handed on) first. Back-pressure: while the spool is full or the hub
+            // holds a full window, libmosquitto's thread waits here and stops reading from the broker.
+            let message = MQTTMessage(incoming)
+            var journalId: UInt64?
+            if let journal {
+                _ = journal.waitForRoom { stopping.isSet }
+                while journalId == nil {
+                    do {
+                        journalId = try journal.append(message)
+                    } catch {
+                        logger.error("cannot spool an outflow message (\(error)); retrying in 1 s")
+                        if stopping.isSet { return }
+                        Thread.sleep(forTimeInterval: 1)
+                    }
+                }
+                // On disk: if the worker is stopping, the next start sends it.
+                if stopping.isSet { return }
+            }
             window.wait()
             if stopping.isSet { return }
-            mailbox.post(.message(message))
+            mailbox.post(.message(message, journalId: journalId))
         }
         client.onPublishCompleted = { [mailbox] mid, reasonCode in mailbox.post(.published(mid: mid, reasonCode: reasonCode)) }
         client.onConnect = { [mailbox] result in mailbox.post(.connected(result)) }

@@ -19,13 +19,21 @@ struct MQTTWorkerLoop {
     var statusSubscriptions: [String] = []
     var nextSeq: UInt64 = 1
     /// Outflow messages sent to the hub and not yet settled, resent if the hub forgets them.
-    var unacked: [UInt64: MQTTMessage] = [:]
+    var unacked: [UInt64: (message: MQTTMessage, journalId: UInt64?)] = [:]
+    /// Replayed messages whose acknowledgement frees no window room (see `MQTTWorker.replayedBeyondWindow`).
+    var replayDebt: Int
     /// Inflow publishes waiting for the broker, by libmosquitto message id -> the hub's seq.
     var inflightByMid: [Int: UInt64] = [:]
 
     init(worker: MQTTWorker) {
         self.worker = worker
         self.log = RateLimitedLogger(logger: worker.logger)
+        self.replayDebt = worker.replayedBeyondWindow
+        // What an earlier run left in the spool goes first, on the first WELCOME.
+        for entry in worker.journal?.pending ?? [] {
+            unacked[nextSeq] = (entry.message, entry.id)
+            nextSeq += 1
+        }
     }
 
     var logger: Logger { worker.logger }
@@ -44,9 +52,18 @@ struct MQTTWorkerLoop {
         }
         _ = poller.add(fileDescriptor: worker.mailbox.fileDescriptor, events: .readable)
         var running = true
+        /// Set by `stop`: no more messages from the broker; the loop runs on until those in flight are
+        /// acknowledged or the deadline passes.
+        var drainDeadline: Int64?
         while running {
             let now = MonotonicClock.nowMs()
-            if !loopStarted && now >= nextConnectAttempt { connectToBroker(now: now) }
+            if let deadline = drainDeadline, unacked.isEmpty || now >= deadline {
+                if !unacked.isEmpty {
+                    logger.warning("stopping with \(unacked.count) outflow messages unacknowledged; \(worker.journal == nil ? "without a spool they are lost" : "the spool keeps them for the next start")")
+                }
+                break
+            }
+            if drainDeadline == nil && !loopStarted && now >= nextConnectAttempt { connectToBroker(now: now) }
             let heartbeat = link!.heartbeatMs
             var timeout = heartbeat / 2
             if !loopStarted { timeout = min(timeout, max(0, nextConnectAttempt - now)) }
@@ -55,7 +72,12 @@ struct MQTTWorkerLoop {
                 if poller.isReadable(at: 0) { try readHub() }
                 if poller.isReadable(at: 1) {
                     for event in worker.mailbox.drain() {
-                        if case .stop = event { running = false } else { try handle(event) }
+                        if case .stop = event {
+                            stopTakingMessages()
+                            drainDeadline = MonotonicClock.nowMs() + worker.options.drainTimeoutMs
+                        } else {
+                            try handle(event)
+                        }
                     }
                 }
                 if try link!.keepAlive(now: MonotonicClock.nowMs()) {
@@ -106,7 +128,7 @@ struct MQTTWorkerLoop {
                 // A WELCOME after the first means the hub forgot this worker (it restarted, or lost
                 // sight of it): send again what it has not settled. Before the first there is nothing.
                 for seq in unacked.keys.sorted() {
-                    try link.send(.mqttData(seq: seq, unacked[seq]!, clientId: nil))
+                    try link.send(.mqttData(seq: seq, unacked[seq]!.message, clientId: nil))
                 }
             case .ack(let seq, _):
                 settleOutflow(seq)
@@ -122,7 +144,17 @@ struct MQTTWorkerLoop {
     }
 
     mutating func settleOutflow(_ seq: UInt64) {
-        if unacked.removeValue(forKey: seq) != nil {
+        guard let settled = unacked.removeValue(forKey: seq) else { return }
+        if let id = settled.journalId, let journal = worker.journal {
+            do {
+                try journal.settle(id)
+            } catch {
+                log.log(.error, kind: "spool_write", "cannot mark an outflow message settled in the spool: \(error)", now: MonotonicClock.nowMs())
+            }
+        }
+        if replayDebt > 0 {
+            replayDebt -= 1
+        } else {
             worker.window.signal()
         }
     }
@@ -148,11 +180,10 @@ struct MQTTWorkerLoop {
         guard let link else { return }
         let now = MonotonicClock.nowMs()
         switch event {
-        case .message(let incoming):
+        case .message(let message, let journalId):
             let seq = nextSeq
             nextSeq += 1
-            let message = MQTTMessage(incoming)
-            unacked[seq] = message
+            unacked[seq] = (message, journalId)
             try link.send(.mqttData(seq: seq, message, clientId: nil))
         case .published(let mid, let reasonCode):
             guard let seq = inflightByMid.removeValue(forKey: mid) else { return }
@@ -201,12 +232,20 @@ struct MQTTWorkerLoop {
         }
     }
 
-    mutating func shutdown() {
+    /// Disconnects from the broker: no new messages; inflow publishes not yet acknowledged by the broker
+    /// stay unacknowledged to the hub, which gives them to another worker or keeps them.
+    mutating func stopTakingMessages() {
         if let client, loopStarted {
             try? client.disconnect()
             try? client.stopLoop(force: false)
         }
+        loopStarted = false
+        brokerConnected = false
         client = nil
+    }
+
+    mutating func shutdown() {
+        stopTakingMessages()
         link?.close()
         logger.info("MQTT worker stopped")
     }

@@ -46,8 +46,10 @@ struct DemoCommand: ParsableCommand {
             configuration.api = APISettings(host: "127.0.0.1", port: try FreePort.allocate())
         }
         if configuration.status.source != .none { configuration.status.source = .mosquittoLog }
-        let stateDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("mqbridge-demo-\(UUID().uuidString)").path
-        defer { try? FileManager.default.removeItem(atPath: stateDirectory) }
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("mqbridge-demo-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let stateDirectory = scratch.appendingPathComponent("state").path
+        configuration.spool.directory = scratch.appendingPathComponent("spool").path
         Console.output("== Mosquitto on \(broker.url) (pid \(broker.pid ?? 0))")
         Console.output("== bridge on \(config): \(configuration.summary.split(separator: ";").first ?? "")")
         Console.output("== consumers connect to \(publish), producers to \(accept)")
@@ -62,7 +64,7 @@ struct DemoCommand: ParsableCommand {
         defer { host.stop() }
         let worker = try MQTTWorker(
             settings: configuration.mqtt, hubEndpoint: "inproc://demo-workers", context: context,
-            logger: Logger(label: "mqbridge.mqtt"))
+            options: MQTTWorker.Options(spool: configuration.spool), logger: Logger(label: "mqbridge.mqtt"))
         worker.start()
         defer { worker.stop() }
 

@@ -5,14 +5,6 @@ import BridgeRuntime
 import Logging
 import ZeroMQ
 
-/// Settings the mapping file may hold that this version does not act on yet: said once at start-up,
-/// rather than silently ignored.
-func warnAboutUnavailableFeatures(_ configuration: BridgeConfiguration, logger: Logger) {
-    if let groups = configuration.queue?.groups, !groups.isEmpty {
-        logger.warning("queue.groups \(groups) are not durable in this version: a group receives messages only while a member is connected")
-    }
-}
-
 /// Builds and starts the hub side of the bridge (hub, status view, HTTP API) for a configuration;
 /// `workers` are the endpoints MQTT workers connect to. A start failure is printed and ends the command
 /// with exit status 1.
@@ -43,11 +35,11 @@ struct RunCommand: ParsableCommand {
         let host = try startBridgeHost(configuration, context: context, workers: [workerEndpoint], logger: logger)
         let worker = try MQTTWorker(
             settings: configuration.mqtt, hubEndpoint: workerEndpoint, context: context,
-            options: MQTTWorker.Options(name: "mqtt-embedded", password: try configuration.mqtt.resolvedPassword()),
+            options: MQTTWorker.Options(
+                name: "mqtt-embedded", password: try configuration.mqtt.resolvedPassword(), spool: configuration.spool),
             logger: Logger(label: "mqbridge.mqtt"))
         worker.start()
         logger.info("mqbridge running; \(configuration.summary)")
-        warnAboutUnavailableFeatures(configuration, logger: logger)
         let signal = waitForTerminationSignal()
         logger.info("\(signal) received; stopping")
         worker.stop()
@@ -69,7 +61,6 @@ struct HubCommand: ParsableCommand {
         let logger = Logger(label: "mqbridge")
         let context = try ZMQContext()
         let host = try startBridgeHost(configuration, context: context, workers: [configuration.hub.endpoint], logger: logger)
-        warnAboutUnavailableFeatures(configuration, logger: logger)
         let signal = waitForTerminationSignal()
         logger.info("\(signal) received; stopping")
         host.stop()
@@ -102,7 +93,7 @@ struct MQTTWorkerCommand: ParsableCommand {
         let worker = try MQTTWorker(
             settings: configuration.mqtt, hubEndpoint: configuration.hub.endpoint, context: context,
             options: MQTTWorker.Options(name: "mqtt-\(configuration.mqtt.clientId)", window: window,
-                                        password: try configuration.mqtt.resolvedPassword()),
+                                        password: try configuration.mqtt.resolvedPassword(), spool: configuration.spool),
             logger: logger)
         worker.start()
         let signal = waitForTerminationSignal()

@@ -31,6 +31,8 @@ final class BridgeFixture: @unchecked Sendable {
     let apiPort: Int?
     /// Where the bridge keeps its online-status view (removed by `stop`).
     let stateDirectory: String
+    /// The bridge's spool: outflow journal and durable group registrations (removed by `stop`).
+    let spoolDirectory: String
     private var processes: [ManagedProcess] = []
     private var host: BridgeHost?
     private var worker: MQTTWorker?
@@ -58,7 +60,8 @@ final class BridgeFixture: @unchecked Sendable {
     ///   - mqttSettings: extra lines for the `mqtt:` section (e.g. `protocol: "3.1.1"`).
     ///   - statusSource: `mosquitto-log` or `emqx-events`: adds the `status:` and `api:` sections (and, for
     ///     `mosquitto-log`, the broker's status logging).
-    init(mode: Mode, rules: String, mqttSettings: [String] = [], statusSource: String? = nil,
+    ///   - durableGroups: `queue.groups`.
+    init(mode: Mode, rules: String, mqttSettings: [String] = [], statusSource: String? = nil, durableGroups: [String] = [],
          brokerOptions: MosquittoBroker.Options = MosquittoBroker.Options(extraConfig: BridgeFixture.brokerQueueConfig)) throws {
         self.mode = mode
         var brokerOptions = brokerOptions
@@ -69,6 +72,7 @@ final class BridgeFixture: @unchecked Sendable {
         hubEndpoint = "tcp://127.0.0.1:\(try FreePort.allocate())"
         apiPort = statusSource == nil ? nil : try FreePort.allocate()
         stateDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("mqbridge-state-\(UUID().uuidString)").path
+        spoolDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("mqbridge-spool-\(UUID().uuidString)").path
         context = try ZMQContext()
         var statusSections = ""
         if let statusSource, let apiPort {
@@ -89,9 +93,12 @@ final class BridgeFixture: @unchecked Sendable {
             queue:
               publish: \(publishEndpoint)
               accept: \(acceptEndpoint)
+              groups: [\(durableGroups.joined(separator: ", "))]
             hub:
               endpoint: \(hubEndpoint)
               heartbeatMs: 500
+            spool:
+              dir: \(spoolDirectory)
 
             """ + statusSections + rules
         configPath = FileManager.default.temporaryDirectory.appendingPathComponent("mqbridge-\(UUID().uuidString).yaml").path
@@ -116,7 +123,7 @@ final class BridgeFixture: @unchecked Sendable {
             self.host = host
             let worker = try MQTTWorker(
                 settings: configuration.mqtt, hubEndpoint: Self.inProcessWorkers, context: context,
-                logger: Logger(label: "test.mqtt"))
+                options: MQTTWorker.Options(spool: configuration.spool), logger: Logger(label: "test.mqtt"))
             worker.start()
             self.worker = worker
         case .runCommand:
@@ -150,6 +157,25 @@ final class BridgeFixture: @unchecked Sendable {
         processes.removeAll()
     }
 
+    /// Stops the bridge processes with SIGTERM and returns their exit codes (nil: did not exit in 20 s).
+    func terminateBridge() -> [Int32?] {
+        let codes = processes.map { process -> Int32? in
+            process.kill(signal: SIGTERM)
+            return process.waitForExit(timeout: .seconds(20))
+        }
+        processes.forEach { $0.kill(signal: SIGKILL) }
+        processes.removeAll()
+        return codes
+    }
+
+    /// The bridge's child process ids (none in process).
+    var bridgePids: [Int32] { processes.map(\.pid) }
+
+    /// Sends a signal to the bridge's child processes (e.g. SIGHUP to reload the mapping file).
+    func signalBridge(_ signal: Int32) {
+        processes.forEach { $0.kill(signal: signal) }
+    }
+
     /// Starts the bridge again after `killBridge`.
     func startBridge() throws {
         try start()
@@ -177,6 +203,7 @@ final class BridgeFixture: @unchecked Sendable {
         broker.stop()
         try? FileManager.default.removeItem(atPath: configPath)
         try? FileManager.default.removeItem(atPath: stateDirectory)
+        try? FileManager.default.removeItem(atPath: spoolDirectory)
     }
 
     deinit { stop() }

@@ -14,7 +14,9 @@ final class TestConsumer: Sendable {
     private let state = Mutex<(messages: [QueueMessage], ready: Bool, stop: Bool, error: String?)>(([], false, false, nil))
     private let finished = DispatchSemaphore(value: 0)
 
-    init(context: ZMQContext, endpoint: String, topic: String, tags: String = "*", group: String? = nil, window: Int = 100) {
+    /// - Parameter delayPerMessage: time spent on each message before it is acknowledged (a slow consumer).
+    init(context: ZMQContext, endpoint: String, topic: String, tags: String = "*", group: String? = nil, window: Int = 100,
+         delayPerMessage: Duration? = nil) {
         let thread = Thread { [self] in
             defer { finished.signal() }
             do {
@@ -23,7 +25,12 @@ final class TestConsumer: Sendable {
                 defer { client.close() }
                 try client.run(
                     count: nil, timeoutMs: 120_000,
-                    handler: { message in state.withLock { $0.messages.append(message) } },
+                    handler: { message in
+                        if let delayPerMessage {
+                            Thread.sleep(forTimeInterval: Double(delayPerMessage.components.attoseconds) / 1e18 + Double(delayPerMessage.components.seconds))
+                        }
+                        state.withLock { $0.messages.append(message) }
+                    },
                     shouldContinue: { !state.withLock { $0.stop } },
                     onReady: { state.withLock { $0.ready = true } })
             } catch {

@@ -1,0 +1,249 @@
+import BridgeCore
+import Foundation
+import Synchronization
+import WireProtocol
+
+/// The MQTT worker's disk spool: every outflow message is appended here before libmosquitto acknowledges
+/// it to the broker, and marked settled once the hub has acknowledged it (after every consumer did). A
+/// worker that starts finds the unsettled messages and sends them again, so a bridge killed at any point
+/// loses nothing the broker handed over (it may deliver some twice).
+///
+/// Records: `[UInt32 length][UInt8 kind][UInt64 id]` then, for a message, its wire frames
+/// (`[UInt32 count]` and `[UInt32 length][bytes]` each). A settle record has no body. All integers are
+/// little-endian. A record cut short by a crash ends the file: it is dropped at the next start.
+///
+/// Thread-safe: libmosquitto's thread appends, the worker thread settles.
+public final class OutflowJournal: Sendable {
+    /// A message waiting for the hub's acknowledgement.
+    public struct Entry: Sendable {
+        public var id: UInt64
+        public var message: MQTTMessage
+    }
+
+    private struct State {
+        var file: FileHandle?
+        var nextId: UInt64 = 1
+        /// Unsettled messages and their record sizes, by id.
+        var pending: [UInt64: (message: MQTTMessage, bytes: Int)] = [:]
+        var pendingBytes = 0
+        var fileBytes = 0
+    }
+
+    public let path: String
+    /// Pending bytes beyond which `hasRoom` is false (the worker then stops reading from the broker).
+    public let maxBytes: Int
+    /// File size beyond which the journal is rewritten with only its pending records.
+    let compactAfterBytes: Int
+    private let state: Mutex<State>
+    private let room = NSCondition()
+
+    static let messageRecord: UInt8 = 1
+    static let settleRecord: UInt8 = 2
+
+    /// Opens (or creates) the journal and reads back what an earlier run left unsettled.
+    /// - Throws: `OutflowJournalError` naming the file when it cannot be created, read or written.
+    public init(directory: String, name: String, maxBytes: Int, compactAfterBytes: Int = 64 << 20) throws {
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            throw OutflowJournalError("cannot create the spool directory \(directory): \(error.localizedDescription)")
+        }
+        path = URL(fileURLWithPath: directory).appendingPathComponent(name).path
+        self.maxBytes = maxBytes
+        self.compactAfterBytes = compactAfterBytes
+        var loaded = State()
+        if let data = FileManager.default.contents(atPath: path) {
+            let (entries, settled, validBytes, lastId) = Self.read(Array(data))
+            for (id, message, bytes) in entries where !settled.contains(id) {
+                loaded.pending[id] = (message, bytes)
+                loaded.pendingBytes += bytes
+            }
+            loaded.nextId = lastId + 1
+            loaded.fileBytes = validBytes
+            if validBytes < data.count, truncate(path, off_t(validBytes)) != 0 {
+                throw OutflowJournalError("cannot cut the torn end off \(path): \(String(cString: strerror(errno)))")
+            }
+        } else {
+            _ = FileManager.default.createFile(atPath: path, contents: nil)
+        }
+        guard let handle = FileHandle(forWritingAtPath: path) else {
+            throw OutflowJournalError("cannot open \(path) for writing")
+        }
+        _ = try? handle.seekToEnd()
+        loaded.file = handle
+        state = Mutex(loaded)
+        try compactIfWorthIt()
+    }
+
+    /// What an earlier run left unsettled, oldest first.
+    public var pending: [Entry] {
+        state.withLock { state in
+            state.pending.keys.sorted().map { Entry(id: $0, message: state.pending[$0]!.message) }
+        }
+    }
+
+    public var pendingCount: Int { state.withLock { $0.pending.count } }
+    public var pendingBytes: Int { state.withLock { $0.pendingBytes } }
+
+    /// Whether pending messages leave room under `maxBytes`.
+    public var hasRoom: Bool { state.withLock { $0.pendingBytes < maxBytes } }
+
+    /// Waits until there is room or `shouldStop` says so; true when there is room.
+    public func waitForRoom(shouldStop: () -> Bool) -> Bool {
+        room.lock()
+        defer { room.unlock() }
+        while !hasRoom {
+            if shouldStop() { return false }
+            _ = room.wait(until: Date().addingTimeInterval(0.1))
+        }
+        return true
+    }
+
+    /// Appends a message; returns its id. The bytes are in the kernel when this returns.
+    public func append(_ message: MQTTMessage) throws -> UInt64 {
+        try state.withLock { state in
+            let id = state.nextId
+            state.nextId += 1
+            let record = Self.record(kind: Self.messageRecord, id: id, frames: WireCodec.encode(.mqttData(seq: id, message, clientId: nil)))
+            try Self.write(record, to: state.file, path: path)
+            state.pending[id] = (message, record.count)
+            state.pendingBytes += record.count
+            state.fileBytes += record.count
+            return id
+        }
+    }
+
+    /// Marks a message settled; the journal is compacted once it has grown large.
+    public func settle(_ id: UInt64) throws {
+        try state.withLock { state in
+            guard let entry = state.pending.removeValue(forKey: id) else { return }
+            state.pendingBytes -= entry.bytes
+            let record = Self.record(kind: Self.settleRecord, id: id, frames: nil)
+            try Self.write(record, to: state.file, path: path)
+            state.fileBytes += record.count
+        }
+        room.broadcast()
+        try compactIfWorthIt()
+    }
+
+    public func close() {
+        state.withLock { state in
+            try? state.file?.close()
+            state.file = nil
+        }
+    }
+
+    /// Rewrites the file with only the pending messages when it has grown past `compactAfterBytes`.
+    private func compactIfWorthIt() throws {
+        try state.withLock { state in
+            guard state.fileBytes >= compactAfterBytes else { return }
+            var bytes: [UInt8] = []
+            for id in state.pending.keys.sorted() {
+                let message = state.pending[id]!.message
+                bytes += Self.record(kind: Self.messageRecord, id: id, frames: WireCodec.encode(.mqttData(seq: id, message, clientId: nil)))
+            }
+            let temporary = path + ".new"
+            guard FileManager.default.createFile(atPath: temporary, contents: Data(bytes)) else {
+                throw OutflowJournalError("cannot write \(temporary)")
+            }
+            try? state.file?.close()
+            guard rename(temporary, path) == 0 else {
+                throw OutflowJournalError("cannot rename \(temporary) to \(path): \(String(cString: strerror(errno)))")
+            }
+            guard let handle = FileHandle(forWritingAtPath: path) else { throw OutflowJournalError("cannot open \(path)") }
+            _ = try? handle.seekToEnd()
+            state.file = handle
+            state.fileBytes = bytes.count
+        }
+    }
+
+    // MARK: - Encoding
+
+    static func record(kind: UInt8, id: UInt64, frames: [[UInt8]]?) -> [UInt8] {
+        var body: [UInt8] = [kind]
+        appendLittleEndian(id, to: &body)
+        if let frames {
+            appendLittleEndian(UInt32(frames.count), to: &body)
+            for frame in frames {
+                appendLittleEndian(UInt32(frame.count), to: &body)
+                body += frame
+            }
+        }
+        var record: [UInt8] = []
+        appendLittleEndian(UInt32(body.count), to: &record)
+        return record + body
+    }
+
+    static func appendLittleEndian<T: FixedWidthInteger>(_ value: T, to bytes: inout [UInt8]) {
+        withUnsafeBytes(of: value.littleEndian) { bytes += $0 }
+    }
+
+    /// Parses records until the end or the first torn or unreadable one.
+    static func read(_ bytes: [UInt8]) -> (entries: [(UInt64, MQTTMessage, Int)], settled: Set<UInt64>, validBytes: Int, lastId: UInt64) {
+        var reader = ByteReader(bytes: bytes)
+        var entries: [(UInt64, MQTTMessage, Int)] = []
+        var settled: Set<UInt64> = []
+        var lastId: UInt64 = 0
+        var valid = 0
+        while let length = reader.uint32(), length >= 9, let body = reader.bytes(Int(length)) {
+            var fields = ByteReader(bytes: body)
+            guard let kind = fields.uint8(), let id = fields.uint64() else { break }
+            if kind == messageRecord {
+                guard let count = fields.uint32() else { break }
+                var frames: [[UInt8]] = []
+                for _ in 0..<count {
+                    guard let size = fields.uint32(), let frame = fields.bytes(Int(size)) else { break }
+                    frames.append(frame)
+                }
+                guard frames.count == count, case .mqttData(_, let message, _)? = try? WireCodec.decode(frames, form: .mqtt) else { break }
+                entries.append((id, message, Int(length) + 4))
+                lastId = max(lastId, id)
+            } else if kind == settleRecord {
+                settled.insert(id)
+            } else {
+                break
+            }
+            valid = reader.offset
+        }
+        return (entries, settled, valid, lastId)
+    }
+
+    private static func write(_ record: [UInt8], to file: FileHandle?, path: String) throws {
+        guard let file else { throw OutflowJournalError("\(path) is closed") }
+        do {
+            try file.write(contentsOf: record)
+        } catch {
+            throw OutflowJournalError("cannot append to \(path): \(error.localizedDescription)")
+        }
+    }
+}
+
+/// Reads little-endian integers and byte runs; nil past the end.
+struct ByteReader {
+    let bytes: [UInt8]
+    private(set) var offset = 0
+
+    init(bytes: [UInt8]) { self.bytes = bytes }
+
+    mutating func bytes(_ count: Int) -> [UInt8]? {
+        guard count >= 0, count <= bytes.count - offset else { return nil }
+        defer { offset += count }
+        return Array(bytes[offset..<offset + count])
+    }
+
+    mutating func uint8() -> UInt8? { bytes(1)?.first }
+
+    mutating func uint32() -> UInt32? {
+        bytes(4).map { $0.reversed().reduce(UInt32(0)) { $0 << 8 | UInt32($1) } }
+    }
+
+    mutating func uint64() -> UInt64? {
+        bytes(8).map { $0.reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) } }
+    }
+}
+
+/// A spool file that cannot be used, with the path and the reason.
+public struct OutflowJournalError: Error, CustomStringConvertible {
+    public let description: String
+    init(_ description: String) { self.description = description }
+}
