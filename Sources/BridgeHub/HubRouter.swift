@@ -111,9 +111,21 @@ public struct HubRouter: Sendable {
         return idPrefix + String(repeating: "0", count: max(0, 16 - counter.count)) + counter
     }
 
-    /// Replaces the rules; messages already routed are not affected.
-    public mutating func replaceMappings(_ mappings: MappingTable) {
+    /// Replaces the rules at once: every message received from now on is translated with the new ones;
+    /// messages already routed are not affected. Workers get a new `WELCOME` (same session) with the new
+    /// subscriptions and parent topics.
+    public mutating func replaceMappings(_ mappings: MappingTable) -> [HubAction] {
         self.mappings = mappings
+        return workers.keys.sorted { $0.routingId.lexicographicallyPrecedes($1.routingId) }.map { .send($0, .welcome(workerWelcome())) }
+    }
+
+    /// The `WELCOME` an MQTT worker gets: what to subscribe to and where it may publish.
+    func workerWelcome() -> Welcome {
+        var welcome = Welcome(session: session, heartbeatMs: Int(settings.heartbeatMs))
+        welcome.subscriptions = mappings.outflowFilters
+        welcome.parents = mappings.inflowParents.sorted()
+        if !settings.statusSubscriptions.isEmpty { welcome.statusSubscriptions = settings.statusSubscriptions }
+        return welcome
     }
 
     /// Whether `peer` has said HELLO and is still connected.
@@ -302,10 +314,7 @@ public struct HubRouter: Sendable {
         switch peer.link {
         case .workers:
             workers[peer] = Worker(name: hello.name, window: hello.window, lastSeen: now)
-            welcome.subscriptions = mappings.outflowFilters
-            welcome.parents = mappings.inflowParents.sorted()
-            if !settings.statusSubscriptions.isEmpty { welcome.statusSubscriptions = settings.statusSubscriptions }
-            actions.append(.send(peer, .welcome(welcome)))
+            actions.append(.send(peer, .welcome(workerWelcome())))
             actions.append(.log(.info, kind: "worker_joined", "MQTT worker '\(hello.name)' joined (window \(hello.window))"))
             actions += pumpInflow()
         case .producers:

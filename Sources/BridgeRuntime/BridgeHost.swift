@@ -65,6 +65,22 @@ public final class BridgeHost: @unchecked Sendable {
         }
     }
 
+    /// Replaces the rules with those of `fresh` at once, with no message lost. Returns a note for each
+    /// setting that differs but takes a restart to apply (broker, endpoints, API, status source, spool).
+    public func reload(_ fresh: BridgeConfiguration) -> [String] {
+        hub.reload(fresh.mappings)
+        var notes: [String] = []
+        let restartOnly: [(String, Bool)] = [
+            ("mqtt", fresh.mqtt != configuration.mqtt), ("queue", fresh.queue != configuration.queue),
+            ("api", fresh.api != configuration.api), ("hub", fresh.hub != configuration.hub),
+            ("status", fresh.status != configuration.status), ("spool", fresh.spool != configuration.spool),
+        ]
+        for (section, changed) in restartOnly where changed {
+            notes.append("section '\(section)' changed; it takes effect at the next start (rules are reloaded now)")
+        }
+        return notes
+    }
+
     /// The API's port (the bound one when `api.listen` asked for port 0); nil without an API.
     public var apiPort: Int? { api?.boundPort }
 

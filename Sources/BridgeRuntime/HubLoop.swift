@@ -104,7 +104,7 @@ struct HubLoop {
         case .status(let event):
             execute(router.publishStatus(event, now: MonotonicClock.epochMs()))
         case .reload(let mappings):
-            router.replaceMappings(mappings)
+            execute(router.replaceMappings(mappings))
             service.logger.info("mapping rules replaced")
         case .snapshot(let reply):
             var counters = router.counters

@@ -117,6 +117,7 @@ struct MQTTWorkerLoop {
         }) {
             switch message {
             case .welcome(let welcome):
+                let previous = Set(subscriptions + statusSubscriptions)
                 subscriptions = welcome.subscriptions ?? []
                 parents = Set(welcome.parents ?? [])
                 statusSubscriptions = welcome.statusSubscriptions ?? []
@@ -124,11 +125,17 @@ struct MQTTWorkerLoop {
                     "subscriptions": "\(subscriptions)", "parents": "\(parents.sorted())",
                     "status": "\(statusSubscriptions)",
                 ])
-                if brokerConnected { subscribeAll() }
-                // A WELCOME after the first means the hub forgot this worker (it restarted, or lost
-                // sight of it): send again what it has not settled. Before the first there is nothing.
-                for seq in unacked.keys.sorted() {
-                    try link.send(.mqttData(seq: seq, unacked[seq]!.message, clientId: nil))
+                if brokerConnected {
+                    unsubscribe(previous.subtracting(subscriptions + statusSubscriptions))
+                    subscribeAll()
+                }
+                // A WELCOME that answers a HELLO starts a new session: the hub has forgotten this worker
+                // (it restarted, or lost sight of it), so send again what it has not settled — at the first
+                // one, what an earlier run left in the spool. An unasked WELCOME only brings new rules.
+                if link.welcomeAnsweredHello {
+                    for seq in unacked.keys.sorted() {
+                        try link.send(.mqttData(seq: seq, unacked[seq]!.message, clientId: nil))
+                    }
                 }
             case .ack(let seq, _):
                 settleOutflow(seq)
@@ -228,6 +235,19 @@ struct MQTTWorkerLoop {
                 _ = try client.subscribe(filter: topic, qos: qos, retainAsPublished: keepRetain)
             } catch {
                 log.log(.error, kind: "subscribe_failed", "cannot subscribe to \(topic): \(error)", now: MonotonicClock.nowMs())
+            }
+        }
+    }
+
+    /// Drops subscriptions the hub no longer asks for (after a reload of the rules).
+    mutating func unsubscribe(_ filters: Set<String>) {
+        guard let client else { return }
+        for filter in filters.sorted() {
+            let topic = worker.settings.sharedGroup.map { "$share/\($0)/\(filter)" } ?? filter
+            do {
+                _ = try client.unsubscribe(filter: topic)
+            } catch {
+                log.log(.error, kind: "unsubscribe_failed", "cannot unsubscribe from \(topic): \(error)", now: MonotonicClock.nowMs())
             }
         }
     }

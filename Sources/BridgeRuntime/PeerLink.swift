@@ -12,6 +12,10 @@ final class PeerLink {
     let hello: Hello
     let form: WireCodec.DataForm
     private(set) var welcome: Welcome?
+    /// Whether the latest `WELCOME` answered a HELLO (a new session with the hub) rather than arriving
+    /// unasked (the hub reloaded its rules).
+    private(set) var welcomeAnsweredHello = false
+    private var awaitingWelcome = true
     private(set) var lastHeard: Int64
     private var lastSent: Int64
     private var helloSentAt: Int64
@@ -55,7 +59,10 @@ final class PeerLink {
                 continue
             }
             switch message {
-            case .welcome(let welcome): self.welcome = welcome
+            case .welcome(let welcome):
+                self.welcome = welcome
+                welcomeAnsweredHello = awaitingWelcome
+                awaitingWelcome = false
             case .ping: try send(.pong)
             case .error(let report) where report.code == WireErrorCode.noHello: try sayHelloAgain(now: lastHeard)
             default: break
@@ -80,6 +87,7 @@ final class PeerLink {
 
     private func sayHelloAgain(now: Int64) throws {
         welcome = nil
+        awaitingWelcome = true
         helloSentAt = now
         try send(.hello(hello))
     }

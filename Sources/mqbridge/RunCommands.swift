@@ -40,7 +40,7 @@ struct RunCommand: ParsableCommand {
             logger: Logger(label: "mqbridge.mqtt"))
         worker.start()
         logger.info("mqbridge running; \(configuration.summary)")
-        let signal = waitForTerminationSignal()
+        let signal = waitForTerminationSignal { reloadMappings(path: options.config, host: host, logger: logger) }
         logger.info("\(signal) received; stopping")
         worker.stop()
         host.stop()
@@ -61,7 +61,7 @@ struct HubCommand: ParsableCommand {
         let logger = Logger(label: "mqbridge")
         let context = try ZMQContext()
         let host = try startBridgeHost(configuration, context: context, workers: [configuration.hub.endpoint], logger: logger)
-        let signal = waitForTerminationSignal()
+        let signal = waitForTerminationSignal { reloadMappings(path: options.config, host: host, logger: logger) }
         logger.info("\(signal) received; stopping")
         host.stop()
     }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import BridgeConfig
+import BridgeRuntime
 import Dispatch
 import Foundation
 import Logging
@@ -31,8 +32,9 @@ struct RuntimeOptions: ParsableArguments {
     }
 }
 
-/// Blocks until SIGINT or SIGTERM and returns the signal's name.
-func waitForTerminationSignal() -> String {
+/// Blocks until SIGINT or SIGTERM and returns the signal's name. SIGHUP calls `onReload` (on a serial
+/// queue, one reload at a time) and goes on waiting; without `onReload` it is ignored.
+func waitForTerminationSignal(onReload: (@Sendable () -> Void)? = nil) -> String {
     let received = DispatchSemaphore(value: 0)
     let name = SignalName()
     var sources: [DispatchSourceSignal] = []
@@ -46,9 +48,28 @@ func waitForTerminationSignal() -> String {
         source.resume()
         sources.append(source)
     }
+    signal(SIGHUP, SIG_IGN)
+    if let onReload {
+        let source = DispatchSource.makeSignalSource(signal: SIGHUP, queue: DispatchQueue(label: "mqbridge.reload"))
+        source.setEventHandler(handler: onReload)
+        source.resume()
+        sources.append(source)
+    }
     received.wait()
     sources.forEach { $0.cancel() }
     return name.value
+}
+
+/// Reads the mapping file again and gives its rules to the running bridge; a file with problems is
+/// refused with `check`'s messages and the rules in use stay.
+func reloadMappings(path: String, host: BridgeHost, logger: Logger) {
+    do {
+        let fresh = try ConfigLoader.load(path: path)
+        for note in host.reload(fresh) { logger.warning("\(note)") }
+        logger.info("SIGHUP: rules reloaded from \(path); \(fresh.summary)")
+    } catch {
+        logger.error("SIGHUP: \(path) refused, the rules in use stay:\n\(error)")
+    }
 }
 
 private final class SignalName: @unchecked Sendable {

@@ -199,6 +199,49 @@ import ZeroMQ
         #expect(peak - before < 64 * 1024, "the bridge buffers at most its windows, not the backlog")
     }
 
+    /// SIGHUP while messages stream: a valid file's rules take over with no message lost; an invalid one is
+    /// refused with `check`'s messages and the rules in use stay.
+    @Test func reloadUnderLoadLosesNothing() throws {
+        let (fixture, consumer, publisher) = try Self.start(.runCommand)
+        defer { fixture.stop() }
+        defer { consumer.stop() }
+        defer { publisher.close() }
+        let alerts = TestConsumer(context: fixture.context, endpoint: fixture.publishEndpoint, topic: "ALERTS")
+        defer { alerts.stop() }
+        #expect(alerts.waitReady())
+        let ids = Self.ids(3_000, prefix: "reload")
+        let original = try String(contentsOfFile: fixture.configPath, encoding: .utf8)
+
+        try Self.publish(ids[..<1_000], from: publisher)
+        try (original + "  - id: alerts\n    mqtt: alerts/#\n    queueTopic: ALERTS\n").write(toFile: fixture.configPath, atomically: true, encoding: .utf8)
+        fixture.signalBridge(SIGHUP)
+        try Self.publish(ids[1_000..<2_000], from: publisher)
+        // The new rule takes effect: the worker subscribes to alerts/# once the hub sends the new rules.
+        let reloaded = waitUntilBlocking(timeout: .seconds(20)) {
+            _ = try? publisher.client.publish(topic: "alerts/a", payload: Array("\(probeMark)-alert".utf8), qos: .atLeastOnce)
+            return alerts.probesReceived > 0
+        }
+        #expect(reloaded, "\(fixture.bridgeLog.suffix(2_000))")
+
+        let broken = original + "  - id: broken\n    mqtt: +/x\n    queueTopic: B\n"
+        try broken.write(toFile: fixture.configPath, atomically: true, encoding: .utf8)
+        fixture.signalBridge(SIGHUP)
+        #expect(waitUntilBlocking(timeout: .seconds(10)) { fixture.bridgeLog.contains("refused, the rules in use stay") })
+        let brokenLine = broken.split(separator: "\n", omittingEmptySubsequences: false).firstIndex { $0.contains("+/x") }! + 1
+        #expect(fixture.bridgeLog.contains("\(fixture.configPath):\(brokenLine):"), "the refusal names file and line")
+        try Self.publish(ids[2_000...], from: publisher)
+        let probes = alerts.probesReceived
+        let stillRouted = waitUntilBlocking(timeout: .seconds(10)) {
+            _ = try? publisher.client.publish(topic: "alerts/b", payload: Array("\(probeMark)-again".utf8), qos: .atLeastOnce)
+            return alerts.probesReceived > probes
+        }
+        #expect(stillRouted, "the reloaded rules stay after a refused reload")
+
+        let tally = Self.waitForAll(ids, at: consumer)
+        print("reload under load: \(tally)")
+        #expect(tally.missing.isEmpty, "\(tally)")
+    }
+
     /// VmRSS of a process, in KiB.
     static func residentKiB(_ pid: Int32) -> Int? {
         guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
