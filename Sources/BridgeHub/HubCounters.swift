@@ -26,6 +26,12 @@ public struct HubCounters: Sendable, Equatable {
     public var statusEvents: [String: Int] = [:]
     /// Deliveries kept for durable groups with no member connected (a gauge, filled in by `snapshot`).
     public var heldForDurableGroups = 0
+    /// Deliveries sent to consumers and not yet acknowledged, plus those queued for them (a gauge).
+    public var inFlight = 0
+    /// Connected peers (gauges).
+    public var workers = 0, consumers = 0, producers = 0
+    /// From the hub receiving a message to its consumer's acknowledgement.
+    public var deliveryLatency = LatencyHistogram()
 
     public init() {}
 }

@@ -105,6 +105,7 @@ extension HubRouter {
             return [.log(.debug, kind: "unknown_ack", "\(peer) acknowledged unknown seq \(seq)")]
         }
         counters.deliveriesAcked += 1
+        if let born = delivery.message.bornTimestamp { counters.deliveryLatency.observe(now - born) }
         return settle(delivery.origin) + pump(peer)
     }
 

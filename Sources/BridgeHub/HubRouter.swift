@@ -137,6 +137,15 @@ public struct HubRouter: Sendable {
         }
     }
 
+    /// Counters with the gauges filled in: in flight, held for durable groups, peers.
+    public var snapshot: HubCounters {
+        var snapshot = counters
+        snapshot.heldForDurableGroups = heldForDurableGroups
+        snapshot.inFlight = consumers.values.reduce(0) { $0 + $1.load }
+        (snapshot.workers, snapshot.consumers, snapshot.producers) = peerCounts
+        return snapshot
+    }
+
     /// How many peers of each kind are connected.
     public var peerCounts: (workers: Int, consumers: Int, producers: Int) {
         (workers.count, consumers.count, producers.count)

@@ -4,6 +4,7 @@ import BridgePresence
 import Foundation
 import HTTPServer
 import Logging
+import Synchronization
 import ZeroMQ
 
 /// The hub side of a bridge, put together from a mapping file: the hub, the online-status view when
@@ -14,7 +15,11 @@ public final class BridgeHost: @unchecked Sendable {
 
     public let hub: HubService
     public let presence: PresenceService?
-    private var api: HTTPServer?
+    /// The HTTP listener; read by metrics on its own thread, so behind a lock.
+    private let api = Mutex<HTTPServer?>(nil)
+    /// The MQTT worker of the same process (`run`), for health and metrics; nil for `hub`.
+    private let worker = Mutex<MQTTWorker?>(nil)
+    private var progressTimer: DispatchSourceTimer?
     private let configuration: BridgeConfiguration
     private let logger: Logger
 
@@ -48,16 +53,18 @@ public final class BridgeHost: @unchecked Sendable {
     public func start() throws {
         try hub.start()
         if let settings = configuration.api {
+            let routes = StatusAPI(
+                presence: presence, health: { [weak self] in self?.health() ?? HealthReport(checks: []) },
+                metrics: { [weak self] in self?.metricsText() ?? "" })
             let server = HTTPServer(
-                host: settings.host, port: settings.port, logger: Logger(label: logger.label + ".api"),
-                handler: StatusAPI(presence: presence).handle)
+                host: settings.host, port: settings.port, logger: Logger(label: logger.label + ".api"), handler: routes.handle)
             do {
                 try server.start()
             } catch {
                 hub.stop()
                 throw error
             }
-            api = server
+            api.withLock { $0 = server }
             logger.info("HTTP API listening on \(settings.host):\(server.boundPort ?? settings.port)")
         }
         if configuration.status.source != .none, configuration.api == nil, configuration.mappings.statusRules.isEmpty {
@@ -82,12 +89,110 @@ public final class BridgeHost: @unchecked Sendable {
     }
 
     /// The API's port (the bound one when `api.listen` asked for port 0); nil without an API.
-    public var apiPort: Int? { api?.boundPort }
+    public var apiPort: Int? { api.withLock { $0?.boundPort } }
+
+    /// Makes the worker of this process part of health checks and metrics.
+    public func attach(worker: MQTTWorker) {
+        self.worker.withLock { $0 = worker }
+    }
+
+    /// The hub has an MQTT worker; the worker of this process (if any) is connected to the broker.
+    public func health() -> HealthReport {
+        let counters = hub.counters()
+        var checks = [
+            HealthReport.Check(
+                name: "hub", ok: counters.workers > 0,
+                detail: "\(counters.workers) MQTT workers, \(counters.consumers) consumers, \(counters.producers) producers connected"),
+        ]
+        if let stats = worker.withLock({ $0?.stats }) {
+            checks.append(HealthReport.Check(
+                name: "broker", ok: stats.brokerConnected,
+                detail: stats.brokerConnected ? "connected to \(configuration.mqtt.url)" : "not connected to \(configuration.mqtt.url)"))
+        }
+        return HealthReport(checks: checks)
+    }
+
+    /// Every metric, in the Prometheus text format.
+    public func metricsText() -> String {
+        let counters = hub.counters()
+        var text = PrometheusText()
+        text.counter("mqbridge_outflow_received_total", "MQTT messages received from workers.", counters.outflowReceived)
+        text.counters("mqbridge_outflow_routed_total", "Queue-side messages produced, by outflow or status rule.", label: "rule", counters.outflowRouted)
+        text.counters("mqbridge_inflow_published_total", "Producer messages published to MQTT, by inflow rule.", label: "rule", counters.inflowPublished)
+        text.counters("mqbridge_rejected_total", "Messages refused, by reason.", label: "reason", counters.rejected)
+        text.counters("mqbridge_protocol_errors_total", "Malformed or unexpected wire messages, by error code.", label: "code", counters.protocolErrors)
+        text.counter("mqbridge_unmatched_total", "MQTT messages that matched no outflow rule.", counters.unmatched)
+        text.counter("mqbridge_unrouted_total", "Queue-side messages no consumer or durable group took (dropped).", counters.unrouted)
+        text.counter("mqbridge_deliveries_acked_total", "Deliveries acknowledged by consumers.", counters.deliveriesAcked)
+        text.counter("mqbridge_deliveries_dropped_total", "Deliveries lost with a consumer that had no group to take them.", counters.deliveriesDropped)
+        text.counter("mqbridge_redelivered_total", "Deliveries handed to another group member or kept for a durable group.", counters.redelivered)
+        text.counter("mqbridge_peers_timed_out_total", "Peers dropped after three silent heartbeats.", counters.peersTimedOut)
+        text.gauge("mqbridge_in_flight", "Deliveries sent to consumers and not acknowledged, or queued for them.", counters.inFlight)
+        text.gauge("mqbridge_held_for_durable_groups", "Deliveries kept for durable groups with no member connected.", counters.heldForDurableGroups)
+        text.gauge("mqbridge_workers", "Connected MQTT workers.", counters.workers)
+        text.gauge("mqbridge_consumers", "Connected consumers.", counters.consumers)
+        text.gauge("mqbridge_producers", "Connected producers.", counters.producers)
+        text.histogram("mqbridge_delivery_latency_seconds", "From the hub receiving a message to its consumer's acknowledgement.", counters.deliveryLatency)
+        if let stats = worker.withLock({ $0?.stats }) {
+            text.gauge("mqbridge_broker_connected", "1 while the MQTT worker is connected to the broker.", stats.brokerConnected ? 1 : 0)
+            text.counter("mqbridge_broker_reconnects_total", "Broker connections after the first.", max(0, stats.brokerConnections - 1))
+            text.gauge("mqbridge_spool_bytes", "Unsettled outflow in the journal, in bytes.", stats.spoolBytes)
+            text.gauge("mqbridge_spool_messages", "Unsettled outflow messages in the journal.", stats.spoolMessages)
+        }
+        if let presence {
+            let status = presence.counters()
+            text.gauge("mqbridge_tracked_clients", "Clients in the online-status view.", presence.trackedClients)
+            text.counters("mqbridge_status_events_total", "Client status events produced, by type.", label: "type", status.events)
+            text.counters("mqbridge_status_problems_total", "Broker status messages not understood, by kind.", label: "kind", status.problems)
+        }
+        if let http = api.withLock({ $0?.counters }) {
+            text.counter("mqbridge_http_requests_total", "HTTP requests answered.", http.requestsServed)
+        }
+        return text.text
+    }
+
+    /// Logs one line every `interval` with the traffic since the last one, for people watching the log.
+    public func startProgressReports(every interval: Duration) {
+        let seconds = Double(interval.components.seconds) + Double(interval.components.attoseconds) / 1e18
+        let timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "mqbridge.progress"))
+        let previous = Mutex(hub.counters())
+        timer.schedule(deadline: .now() + seconds, repeating: seconds)
+        timer.setEventHandler { [weak self] in
+            guard let self else { return }
+            let now = self.hub.counters()
+            let before = previous.withLock { old in
+                defer { old = now }
+                return old
+            }
+            let outflow = now.outflowReceived - before.outflowReceived
+            let delivered = now.deliveriesAcked - before.deliveriesAcked
+            let inflow = now.inflowPublished.values.reduce(0, +) - before.inflowPublished.values.reduce(0, +)
+            let rejected = now.rejected.values.reduce(0, +) - before.rejected.values.reduce(0, +)
+            var line = "progress: outflow \(Self.rate(outflow, seconds))/s, delivered \(Self.rate(delivered, seconds))/s, "
+            line += "inflow \(Self.rate(inflow, seconds))/s, rejected \(rejected), in flight \(now.inFlight), "
+            line += "held \(now.heldForDurableGroups), peers \(now.workers)w/\(now.consumers)c/\(now.producers)p"
+            if let p99 = now.deliveryLatency.quantileUpperBoundMs(0.99) { line += ", p99 ≤ \(p99) ms" }
+            if let presence = self.presence { line += ", clients \(presence.trackedClients)" }
+            if let stats = self.worker.withLock({ $0?.stats }) {
+                line += ", broker \(stats.brokerConnected ? "up" : "DOWN"), spool \(stats.spoolBytes) B"
+            }
+            self.logger.info("\(line)")
+        }
+        timer.resume()
+        progressTimer = timer
+    }
+
+    static func rate(_ count: Int, _ seconds: Double) -> Int { Int((Double(count) / seconds).rounded()) }
 
     /// Stops the API, then the hub, then writes the status view to disk.
     public func stop() {
-        api?.stop()
-        api = nil
+        progressTimer?.cancel()
+        progressTimer = nil
+        let server = api.withLock { server in
+            defer { server = nil }
+            return server
+        }
+        server?.stop()
         hub.stop()
         presence?.close()
     }

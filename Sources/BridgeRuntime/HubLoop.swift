@@ -107,9 +107,7 @@ struct HubLoop {
             execute(router.replaceMappings(mappings))
             service.logger.info("mapping rules replaced")
         case .snapshot(let reply):
-            var counters = router.counters
-            counters.heldForDurableGroups = router.heldForDurableGroups
-            reply(counters)
+            reply(router.snapshot)
         }
     }
 

@@ -64,6 +64,27 @@ public final class MQTTWorker: @unchecked Sendable {
     let replayedBeyondWindow: Int
     let journal: OutflowJournal?
     let stopping = StopFlag()
+    /// Written by the worker thread, read by metrics and health checks.
+    let brokerConnectedFlag = Atomic<Bool>(false)
+    let brokerConnections = Atomic<Int>(0)
+
+    /// What the worker reports for metrics and health.
+    public struct Stats: Sendable {
+        /// Whether the broker connection is up.
+        public var brokerConnected: Bool
+        /// Successful broker connections since start (the first one included).
+        public var brokerConnections: Int
+        /// Unsettled outflow in the journal.
+        public var spoolBytes: Int
+        public var spoolMessages: Int
+    }
+
+    public var stats: Stats {
+        Stats(
+            brokerConnected: brokerConnectedFlag.load(ordering: .relaxed),
+            brokerConnections: brokerConnections.load(ordering: .relaxed),
+            spoolBytes: journal?.pendingBytes ?? 0, spoolMessages: journal?.pendingCount ?? 0)
+    }
     private let finished = DispatchSemaphore(value: 0)
     private var thread: Thread?
 

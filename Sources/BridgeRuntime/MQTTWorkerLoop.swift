@@ -204,6 +204,8 @@ struct MQTTWorkerLoop {
         case .connected(let result):
             if result.isSuccess {
                 brokerConnected = true
+                worker.brokerConnectedFlag.store(true, ordering: .relaxed)
+                worker.brokerConnections.add(1, ordering: .relaxed)
                 logger.info("connected to MQTT broker \(worker.settings.url)", metadata: ["sessionPresent": "\(result.sessionPresent)"])
                 subscribeAll()
             } else {
@@ -211,6 +213,7 @@ struct MQTTWorkerLoop {
             }
         case .disconnected(let reasonCode):
             brokerConnected = false
+            worker.brokerConnectedFlag.store(false, ordering: .relaxed)
             if reasonCode != 0 {
                 log.log(.warning, kind: "broker_lost", "lost the MQTT broker (code \(reasonCode)); reconnecting", now: now)
             }
@@ -261,6 +264,7 @@ struct MQTTWorkerLoop {
         }
         loopStarted = false
         brokerConnected = false
+        worker.brokerConnectedFlag.store(false, ordering: .relaxed)
         client = nil
     }
 

@@ -11,12 +11,15 @@ public struct StatusAPI: Sendable {
     public static let maxBatch = 500
 
     let presence: PresenceService?
-    /// Extra routes (e.g. `/metrics`), tried before the built-in ones.
-    let extraRoutes: [String: @Sendable (HTTPRequest) -> HTTPResponse]
+    let healthCheck: @Sendable () -> HealthReport
+    /// The Prometheus text for `/metrics`; nil: no such route.
+    let metrics: (@Sendable () -> String)?
 
-    public init(presence: PresenceService?, extraRoutes: [String: @Sendable (HTTPRequest) -> HTTPResponse] = [:]) {
+    public init(presence: PresenceService?, health: @escaping @Sendable () -> HealthReport = { HealthReport(checks: []) },
+                metrics: (@Sendable () -> String)? = nil) {
         self.presence = presence
-        self.extraRoutes = extraRoutes
+        self.healthCheck = health
+        self.metrics = metrics
     }
 
     public func handle(_ request: HTTPRequest) -> HTTPResponse {
@@ -26,13 +29,14 @@ public struct StatusAPI: Sendable {
             response.headers.add(name: "Allow", value: "GET, HEAD")
             return response
         }
-        if let route = extraRoutes[request.path] { return route(request) }
         let clientsPrefix = "/v1/clients/"
         switch request.path {
         case "/":
             return action(request, requestId)
         case "/healthz":
             return health()
+        case "/metrics" where metrics != nil:
+            return .text(status: 200, body: metrics!(), contentType: "text/plain; version=0.0.4; charset=utf-8")
         case let path where path.hasPrefix(clientsPrefix):
             return clientDetails(String(path.dropFirst(clientsPrefix.count)), requestId)
         default:
@@ -143,15 +147,28 @@ public struct StatusAPI: Sendable {
         return .json(status: 200, body: writer.text)
     }
 
+    /// 200 with `"status":"ok"` when every check passes, 503 with `"status":"unavailable"` otherwise.
     private func health() -> HTTPResponse {
+        let report = healthCheck()
         var writer = JSONWriter()
         writer.beginObject()
-        writer.field("status", "ok")
+        writer.field("status", report.healthy ? "ok" : "unavailable")
+        writer.key("checks")
+        writer.beginObject()
+        for check in report.checks {
+            writer.key(check.name)
+            writer.beginObject()
+            writer.key("ok")
+            writer.bool(check.ok)
+            writer.field("detail", check.detail)
+            writer.endObject()
+        }
+        writer.endObject()
         writer.field("statusSource", presence?.source.rawValue ?? "none")
         writer.key("trackedClients")
         writer.number(Int64(presence?.trackedClients ?? 0))
         writer.endObject()
-        return .json(status: 200, body: writer.text)
+        return .json(status: report.healthy ? 200 : 503, body: writer.text)
     }
 
     private func error(_ status: Int, _ requestId: String, _ code: String, _ message: String) -> HTTPResponse {
@@ -162,5 +179,27 @@ public struct StatusAPI: Sendable {
         writer.field("Message", message)
         writer.endObject()
         return .json(status: status, body: writer.text)
+    }
+}
+
+/// What `/healthz` reports: each check with its verdict and a detail for people.
+public struct HealthReport: Sendable {
+    public struct Check: Sendable {
+        public var name: String
+        public var ok: Bool
+        public var detail: String
+
+        public init(name: String, ok: Bool, detail: String) {
+            self.name = name
+            self.ok = ok
+            self.detail = detail
+        }
+    }
+
+    public var checks: [Check]
+    public var healthy: Bool { checks.allSatisfy(\.ok) }
+
+    public init(checks: [Check]) {
+        self.checks = checks
     }
 }

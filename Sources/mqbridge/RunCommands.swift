@@ -38,7 +38,9 @@ struct RunCommand: ParsableCommand {
             options: MQTTWorker.Options(
                 name: "mqtt-embedded", password: try configuration.mqtt.resolvedPassword(), spool: configuration.spool),
             logger: Logger(label: "mqbridge.mqtt"))
+        host.attach(worker: worker)
         worker.start()
+        if options.progress > 0 { host.startProgressReports(every: .seconds(options.progress)) }
         logger.info("mqbridge running; \(configuration.summary)")
         let signal = waitForTerminationSignal { reloadMappings(path: options.config, host: host, logger: logger) }
         logger.info("\(signal) received; stopping")
@@ -61,6 +63,7 @@ struct HubCommand: ParsableCommand {
         let logger = Logger(label: "mqbridge")
         let context = try ZMQContext()
         let host = try startBridgeHost(configuration, context: context, workers: [configuration.hub.endpoint], logger: logger)
+        if options.progress > 0 { host.startProgressReports(every: .seconds(options.progress)) }
         let signal = waitForTerminationSignal { reloadMappings(path: options.config, host: host, logger: logger) }
         logger.info("\(signal) received; stopping")
         host.stop()

@@ -13,6 +13,9 @@ struct RuntimeOptions: ParsableArguments {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
 
+    @Option(name: .long, help: "Seconds between progress lines in the log (0: none).")
+    var progress: Int = 10
+
     /// Sets up logging to standard error and loads the mapping file, printing its problems on failure.
     func prepare() throws -> BridgeConfiguration {
         guard let level = Logger.Level(rawValue: logLevel) else {

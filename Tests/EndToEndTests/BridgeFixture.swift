@@ -61,7 +61,9 @@ final class BridgeFixture: @unchecked Sendable {
     ///   - statusSource: `mosquitto-log` or `emqx-events`: adds the `status:` and `api:` sections (and, for
     ///     `mosquitto-log`, the broker's status logging).
     ///   - durableGroups: `queue.groups`.
+    ///   - withAPI: adds `api.listen` on a free port (always there with a status source).
     init(mode: Mode, rules: String, mqttSettings: [String] = [], statusSource: String? = nil, durableGroups: [String] = [],
+         withAPI: Bool = false,
          brokerOptions: MosquittoBroker.Options = MosquittoBroker.Options(extraConfig: BridgeFixture.brokerQueueConfig)) throws {
         self.mode = mode
         var brokerOptions = brokerOptions
@@ -70,20 +72,16 @@ final class BridgeFixture: @unchecked Sendable {
         publishEndpoint = "tcp://127.0.0.1:\(try FreePort.allocate())"
         acceptEndpoint = "tcp://127.0.0.1:\(try FreePort.allocate())"
         hubEndpoint = "tcp://127.0.0.1:\(try FreePort.allocate())"
-        apiPort = statusSource == nil ? nil : try FreePort.allocate()
+        apiPort = statusSource == nil && !withAPI ? nil : try FreePort.allocate()
         stateDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("mqbridge-state-\(UUID().uuidString)").path
         spoolDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("mqbridge-spool-\(UUID().uuidString)").path
         context = try ZMQContext()
         var statusSections = ""
-        if let statusSource, let apiPort {
-            statusSections = """
-                status:
-                  source: \(statusSource)
-                  stateDir: \(stateDirectory)
-                api:
-                  listen: 127.0.0.1:\(apiPort)
-
-                """
+        if let statusSource {
+            statusSections += "status:\n  source: \(statusSource)\n  stateDir: \(stateDirectory)\n"
+        }
+        if let apiPort {
+            statusSections += "api:\n  listen: 127.0.0.1:\(apiPort)\n"
         }
         let yaml = """
             mqtt:
@@ -124,6 +122,7 @@ final class BridgeFixture: @unchecked Sendable {
             let worker = try MQTTWorker(
                 settings: configuration.mqtt, hubEndpoint: Self.inProcessWorkers, context: context,
                 options: MQTTWorker.Options(spool: configuration.spool), logger: Logger(label: "test.mqtt"))
+            host.attach(worker: worker)
             worker.start()
             self.worker = worker
         case .runCommand:
