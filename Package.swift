@@ -68,8 +68,8 @@ let package = Package(
         ),
 
         .testTarget(name: "BridgeCoreTests", dependencies: ["BridgeCore", "TestSupport"]),
-        .testTarget(name: "BridgeConfigTests", dependencies: ["BridgeConfig", "BridgeCore"]),
-        .testTarget(name: "WireProtocolTests", dependencies: ["WireProtocol", "BridgeCore"]),
+        .testTarget(name: "BridgeConfigTests", dependencies: ["BridgeConfig", "BridgeCore", "TestSupport"]),
+        .testTarget(name: "WireProtocolTests", dependencies: ["WireProtocol", "BridgeCore", "TestSupport"]),
         .testTarget(name: "BridgeHubTests", dependencies: ["BridgeHub", "WireProtocol", "BridgeCore", "TestSupport"]),
         .testTarget(name: "BridgePresenceTests", dependencies: ["BridgePresence", "BridgeCore", "TestSupport"]),
         .testTarget(
@@ -86,7 +86,7 @@ let package = Package(
             name: "EndToEndTests",
             dependencies: [
                 "mqbridge", "BridgeRuntime", "BridgeConfig", "BridgeCore", "BridgeHub", "BridgePresence", "HTTPServer",
-                "LoopbackHarness", "Mosquitto", "ZeroMQ", "WireProtocol",
+                "LoopbackHarness", "Mosquitto", "ZeroMQ", "WireProtocol", "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

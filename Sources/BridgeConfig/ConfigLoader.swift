@@ -86,14 +86,39 @@ public enum ConfigLoader {
             .parser(let context, let problem, let mark, _),
             .composer(let context, let problem, let mark, _):
             let detail = context.map { "\($0.text) " } ?? ""
+            let (line, column) = positionInText(line: mark.line, column: mark.column, yaml: yaml)
             return ConfigDiagnostic(
-                file: file, line: mark.line, column: mark.column, message: "YAML syntax error: \(detail)\(problem)")
+                file: file, line: line, column: column, message: "YAML syntax error: \(detail)\(problem)")
         case .reader(let problem, let offset, _, _):
             return ConfigDiagnostic(
                 file: file, line: 1, column: 1, message: "YAML reader error: \(problem) at byte \(offset ?? 0)")
         default:
             return ConfigDiagnostic(file: file, line: 1, column: 1, message: "YAML error: \(error)")
         }
+    }
+}
+
+extension ConfigLoader {
+    /// libyaml moves its mark to a new line when the stream ends; a file whose last line has no line break
+    /// has no such line, so a problem found at the end is placed just after the file's last character.
+    static func positionInText(line: Int, column: Int, yaml: String) -> (line: Int, column: Int) {
+        var lines = 1
+        var lastLineLength = 0
+        var previous: Unicode.Scalar?
+        for scalar in yaml.unicodeScalars {
+            switch scalar {
+            case "\n" where previous == "\r":
+                break
+            case "\n", "\r", "\u{85}", "\u{2028}", "\u{2029}":
+                lines += 1
+                lastLineLength = 0
+            default:
+                lastLineLength += 1
+            }
+            previous = scalar
+        }
+        guard line > lines else { return (line, column) }
+        return (lines, lastLineLength + 1)
     }
 }
 

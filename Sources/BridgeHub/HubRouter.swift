@@ -161,6 +161,11 @@ public struct HubRouter: Sendable {
         }
         guard touch(peer, now: now) else {
             if message == .bye || message == .pong { return [] }
+            if case .error(let report) = message {
+                // Nobody answers an ERROR with an ERROR, not even one from a stranger.
+                counters.protocolErrors["peer_" + report.code, default: 0] += 1
+                return [.log(.warning, kind: "peer_error", "\(peer) reported \(report) before HELLO")]
+            }
             return refuse(peer, WireErrorReport(code: WireErrorCode.noHello, message: "send HELLO first"))
         }
         switch message {
@@ -192,8 +197,16 @@ public struct HubRouter: Sendable {
     }
 
     /// A message from `peer` that could not be decoded: answer with the error, count it, carry on.
-    public mutating func undecodable(_ error: WireErrorReport, from peer: PeerID, now: Int64) -> [HubAction] {
+    /// - Parameter kind: the message's kind when its first two frames could be read (`WireCodec.kind(of:)`);
+    ///   a broken `ERROR` is counted and logged but not answered, since nobody answers an ERROR with an ERROR.
+    public mutating func undecodable(_ error: WireErrorReport, kind: WireMessage.Kind? = nil, from peer: PeerID, now: Int64)
+        -> [HubAction]
+    {
         _ = touch(peer, now: now)
+        if kind == .error {
+            counters.protocolErrors[error.code, default: 0] += 1
+            return [.log(.warning, kind: error.code, "\(peer) sent an ERROR that cannot be read: \(error.message)")]
+        }
         return refuse(peer, error)
     }
 

@@ -80,8 +80,9 @@ struct HubLoop {
             let peer = PeerID(link: link, routingId: frames[0])
             let now = MonotonicClock.epochMs()
             let actions: [HubAction]
+            let messageFrames = Array(frames.dropFirst())
             do {
-                let message = try WireCodec.decode(Array(frames.dropFirst()), form: form)
+                let message = try WireCodec.decode(messageFrames, form: form)
                 if case .mqttData(let seq, let mqttMessage, _) = message, let presence = service.presence,
                     presence.accepts(topic: mqttMessage.topic), router.knows(peer)
                 {
@@ -91,7 +92,7 @@ struct HubLoop {
                     actions = router.receive(message, from: peer, now: now)
                 }
             } catch {
-                actions = router.undecodable(error, from: peer, now: now)
+                actions = router.undecodable(error, kind: WireCodec.kind(of: messageFrames), from: peer, now: now)
             }
             execute(actions)
         }

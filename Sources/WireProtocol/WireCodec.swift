@@ -77,9 +77,17 @@ public enum WireCodec {
         case .hello: return .hello(try meta.hello())
         case .welcome: return .welcome(try meta.welcome())
         case .data:
-            switch form {
-            case .queue: return try meta.queueData(body: frames[3])
-            case .mqtt: return try meta.mqttData(body: frames[3])
+            do {
+                switch form {
+                case .queue: return try meta.queueData(body: frames[3])
+                case .mqtt: return try meta.mqttData(body: frames[3])
+                }
+            } catch {
+                // The ERROR settles the DATA when its seq can be read, so the sender knows which message was
+                // refused (and a worker gets its window unit back) instead of waiting for it forever.
+                var report = error
+                report.seq = try? meta.optionalSeq()
+                throw report
             }
         case .ack: return .ack(seq: try meta.seq(), msgId: try meta.optionalString("msgId"))
         case .error:
@@ -92,6 +100,13 @@ public enum WireCodec {
         case .pong: return .pong
         case .bye: return .bye
         }
+    }
+
+    /// The kind of a message whose tag and kind word can be read, even when the rest cannot be decoded;
+    /// nil otherwise. A receiver uses it not to answer a broken `ERROR` with an `ERROR`.
+    public static func kind(of frames: [[UInt8]]) -> WireMessage.Kind? {
+        guard frames.count >= 2, frames[0] == protocolTag else { return nil }
+        return WireMessage.Kind(rawValue: String(decoding: frames[1], as: UTF8.self))
     }
 
     // MARK: - Writing

@@ -97,6 +97,15 @@ import Testing
             withHeader("outflow:\n  - id: a\n    mqtt: [s/#\n"),
             "m.yaml:8:1: YAML syntax error: while parsing a flow sequence did not find expected ',' or ']'"
         ),
+        // A file cut short, without a final line break: the end of the file, not a line after it.
+        (
+            withHeader("outflow:\n  - id: a\n    mqtt: [s/#"),
+            "m.yaml:7:15: YAML syntax error: while parsing a flow sequence did not find expected ',' or ']'"
+        ),
+        (
+            withHeader("outflow:\r\n  - id: a\r\n    queueTo"),
+            "m.yaml:7:12: YAML syntax error: while scanning a simple key could not find expected ':'"
+        ),
         // Duplicate key.
         (
             withHeader("outflow:\n  - id: a\n    mqtt: s/#\n    mqtt: t/#\n    queueTopic: Q\n"),

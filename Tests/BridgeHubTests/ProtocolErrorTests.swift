@@ -40,6 +40,30 @@ import WireProtocol
         #expect(router.counters.protocolErrors == [WireErrorCode.unknownKind: 1])
     }
 
+    /// Nobody answers an ERROR with an ERROR: a broken ERROR is counted and logged, not answered.
+    @Test(arguments: [PeerID.worker(1), .consumer(1), .producer(1)])
+    func undecodableErrorIsCountedNotAnswered(peer: PeerID) throws {
+        var router = try makeRouter()
+        router.helloWorker(.worker(1))
+        router.helloConsumer(.consumer(1))
+        router.helloProducer(.producer(1))
+        let report = WireErrorReport(code: WireErrorCode.malformedMessage, message: "ERROR: member 'code' is missing")
+        let actions = router.undecodable(report, kind: .error, from: peer, now: 0)
+        #expect(actions.sent(to: peer).isEmpty)
+        #expect(router.counters.protocolErrors == [WireErrorCode.malformedMessage: 1])
+        // Any other undecodable kind is still answered.
+        #expect(router.undecodable(report, kind: .data, from: peer, now: 0).sent(to: peer) == [.error(report)])
+    }
+
+    @Test(arguments: [PeerID.worker(2), .consumer(2), .producer(2)])
+    func errorBeforeHelloIsCountedNotAnswered(peer: PeerID) throws {
+        var router = try makeRouter()
+        let actions = router.receive(.error(WireErrorReport(seq: 3, code: "weird", message: "x")), from: peer, now: 0)
+        #expect(actions.sent(to: peer).isEmpty)
+        #expect(router.counters.protocolErrors == ["peer_weird": 1])
+        #expect(router.receive(.ping, from: peer, now: 0).errors(to: peer).map(\.code) == [WireErrorCode.noHello])
+    }
+
     @Test(arguments: [
         (PeerID.worker(1), WireMessage.queueData(seq: 1, QueueMessage(topic: "X"))),
         (PeerID.consumer(1), WireMessage.mqttData(seq: 1, MQTTMessage(topic: "a"), clientId: nil)),

@@ -116,7 +116,8 @@ final class BridgeFixture: @unchecked Sendable {
         case .inProcess:
             let configuration = try ConfigLoader.load(path: configPath)
             let host = try BridgeHost(
-                configuration: configuration, context: context, workers: [Self.inProcessWorkers], logger: Logger(label: "test"))
+                configuration: configuration, context: context, workers: [Self.inProcessWorkers, hubEndpoint],
+                logger: Logger(label: "test"))
             try host.start()
             self.host = host
             let worker = try MQTTWorker(
@@ -133,7 +134,7 @@ final class BridgeFixture: @unchecked Sendable {
         }
     }
 
-    /// Where MQTT workers reach the in-process hub.
+    /// Where the in-process MQTT worker reaches the in-process hub; other workers use `hubEndpoint` (tcp).
     static let inProcessWorkers = "inproc://workers"
 
     /// The in-process hub's counters (nil in the other modes).

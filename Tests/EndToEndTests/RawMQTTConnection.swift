@@ -49,6 +49,13 @@ final class RawMQTTConnection {
         }
     }
 
+    /// Sends a QoS 0 PUBLISH whose topic is exactly `topic`, checked or not (MQTT requires UTF-8 without
+    /// wildcards; this lets a test send what a broken client would).
+    func publish(topic: [UInt8], payload: [UInt8]) throws {
+        let variable = [UInt8(topic.count >> 8), UInt8(topic.count & 0xFF)] + topic + payload
+        try send([0x30] + Self.remainingLength(variable.count) + variable)
+    }
+
     /// Sends DISCONNECT and closes: the broker logs "Client … disconnected."
     func disconnect() {
         try? send([0xE0, 0x00])
