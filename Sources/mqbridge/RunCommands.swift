@@ -8,6 +8,9 @@ import ZeroMQ
 /// Settings the mapping file may hold that this version does not act on yet: said once at start-up,
 /// rather than silently ignored.
 func warnAboutUnavailableFeatures(_ configuration: BridgeConfiguration, logger: Logger) {
+    for warning in configuration.warnings {
+        logger.warning("\(warning)")
+    }
     if let groups = configuration.queue?.groups, !groups.isEmpty {
         logger.warning("queue.groups \(groups) are not durable in this version: a group receives messages only while a member is connected")
     }
@@ -98,15 +101,37 @@ struct MQTTWorkerCommand: ParsableCommand {
     func run() throws {
         let configuration = try options.prepare()
         let logger = Logger(label: "mqbridge.mqtt")
+        let curve = try curveKeys(configuration, logger: logger)
         let context = try ZMQContext()
         let worker = try MQTTWorker(
             settings: configuration.mqtt, hubEndpoint: configuration.hub.endpoint, context: context,
             options: MQTTWorker.Options(name: "mqtt-\(configuration.mqtt.clientId)", window: window,
-                                        password: try configuration.mqtt.resolvedPassword()),
+                                        password: try configuration.mqtt.resolvedPassword(), curve: curve),
             logger: logger)
         worker.start()
         let signal = waitForTerminationSignal()
         logger.info("\(signal) received; stopping")
         worker.stop()
+    }
+
+    /// `worker.curve`'s keys; a CURVE hub on tcp:// without them is a start-up error, not a silent wait.
+    private func curveKeys(_ configuration: BridgeConfiguration, logger: Logger) throws -> CurveClientKeys? {
+        guard let settings = configuration.worker.curve else {
+            if configuration.hub.curve != nil, configuration.hub.endpoint.hasPrefix("tcp://") {
+                Console.error("mqbridge: hub.curve is set, so the hub at \(configuration.hub.endpoint) lets in only CURVE clients: "
+                    + "add a worker.curve section (serverKey or serverKeyFile, and secretKeyFile or secretKeyEnv)")
+                throw ExitCode(1)
+            }
+            return nil
+        }
+        do {
+            let loaded = try settings.load()
+            if let warning = loaded.warning { logger.warning("\(warning)") }
+            logger.info("CURVE to the hub", metadata: ["hubPublicKey": "\(settings.serverKey)", "workerPublicKey": "\(loaded.keys.clientKeys.publicKey)"])
+            return loaded.keys
+        } catch {
+            Console.error("mqbridge: \(error)")
+            throw ExitCode(1)
+        }
     }
 }
