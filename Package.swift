@@ -62,6 +62,7 @@ let package = Package(
                 "HTTPServer",
                 "LoopbackHarness",
                 "Mosquitto",
+                "ZeroMQ",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -75,13 +76,14 @@ let package = Package(
         .testTarget(
             name: "BridgeRuntimeTests",
             dependencies: [
-                "BridgeRuntime", "BridgePresence", "BridgeCore", "HTTPServer", .product(name: "Logging", package: "swift-log"),
+                "BridgeRuntime", "BridgeConfig", "BridgePresence", "BridgeCore", "HTTPServer", "ZeroMQ",
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "TestSupport", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ", "TestSupport"]),
         .testTarget(name: "MosquittoTests", dependencies: ["Mosquitto", "LoopbackHarness"]),
-        .testTarget(name: "CLITests", dependencies: ["mqbridge", "LoopbackHarness"]),
+        .testTarget(name: "CLITests", dependencies: ["mqbridge", "LoopbackHarness", "ZeroMQ"]),
         .testTarget(
             name: "EndToEndTests",
             dependencies: [

@@ -3,6 +3,7 @@
 #   libzmq3-dev, libmosquitto-dev   C libraries the bridge links (found through pkg-config)
 #   mosquitto, mosquitto-clients    the broker the demo and the end-to-end tests start on loopback
 #   python3-zmq                     the Python worker that proves the wire protocol is language-neutral
+#   openssl                         makes the throwaway CA and broker certificate of the TLS tests
 set -euo pipefail
 
 mapfile -t packages < "$(dirname "$0")/packages.txt"

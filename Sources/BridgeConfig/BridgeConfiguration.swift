@@ -6,10 +6,15 @@ public struct BridgeConfiguration: Sendable {
     public var queue: QueueSettings?
     public var api: APISettings?
     public var hub: HubEndpointSettings
+    /// What a separate worker process needs to reach the hub.
+    public var worker: WorkerSettings
     public var status: StatusSettings
     public var spool: SpoolSettings
     /// The compiled rules and message limits.
     public var mappings: MappingTable
+    /// Valid settings that are probably a mistake, e.g. an API reachable from other hosts; each message
+    /// starts with `warning: `. `check` prints them, `run` and `hub` log them.
+    public var warnings: [ConfigDiagnostic]
 }
 
 /// The broker the bridge connects to (`mqtt:`).
@@ -34,6 +39,8 @@ public struct MQTTSettings: Sendable, Equatable {
     public var password: Password?
     /// Seconds between keep-alive pings.
     public var keepAlive: Int
+    /// The CA bundle that signs the broker's certificate, for `mqtts://` (nil: the system's bundle).
+    public var caFile: String?
 }
 
 /// `mqtt://host[:port]` (default 1883) or `mqtts://host[:port]` (default 8883).
@@ -74,10 +81,13 @@ public struct HubEndpointSettings: Sendable, Equatable {
     /// ZeroMQ endpoint the hub binds for workers and a separate worker process connects to.
     public var endpoint: String
     public var heartbeatMs: Int
+    /// CURVE on every `tcp://` endpoint the hub binds (this one, `queue.publish`, `queue.accept`).
+    public var curve: CurveServerSettings?
 
-    public init(endpoint: String = HubEndpointSettings.defaultEndpoint, heartbeatMs: Int = 1_000) {
+    public init(endpoint: String = HubEndpointSettings.defaultEndpoint, heartbeatMs: Int = 1_000, curve: CurveServerSettings? = nil) {
         self.endpoint = endpoint
         self.heartbeatMs = heartbeatMs
+        self.curve = curve
     }
 }
 
@@ -97,7 +107,8 @@ public struct SpoolSettings: Sendable, Equatable {
     }
 }
 
-/// HTTP API (`api:`).
+/// HTTP API (`api:`). `listen: 8080` or `listen: ":8080"` means 127.0.0.1:8080: the API has no
+/// authentication, so it stays on loopback unless a host is named.
 public struct APISettings: Sendable, Equatable {
     public var host: String
     public var port: Int

@@ -3,7 +3,7 @@ import Yams
 
 extension ConfigLoader {
     static func readMQTT(_ node: Node, _ reader: NodeReader) -> MQTTSettings? {
-        let known = ["url", "clientId", "protocol", "sharedGroup", "username", "password", "passwordEnv", "keepAlive"]
+        let known = ["url", "clientId", "protocol", "sharedGroup", "username", "password", "passwordEnv", "keepAlive", "caFile"]
         guard let fields = reader.mapping(node, "section 'mqtt'", known: known) else { return nil }
         var url: BrokerURL?
         if let urlNode = fields["url"] {
@@ -52,10 +52,27 @@ extension ConfigLoader {
             reader.report(key, "a password needs mqtt.username as well")
         }
         let keepAlive = fields["keepAlive"].flatMap { reader.integer($0, "mqtt.keepAlive", in: 5...65_535) } ?? 60
+        let caFile = fields["caFile"].flatMap { readCAFile($0, url: url, reader) }
         guard let url, let clientId else { return nil }
         return MQTTSettings(
             url: url, clientId: clientId, protocolVersion: version, sharedGroup: sharedGroup,
-            username: username, password: password, keepAlive: keepAlive)
+            username: username, password: password, keepAlive: keepAlive, caFile: caFile)
+    }
+
+    /// `mqtt.caFile`: only with mqtts://, and a file that can be read now (it is public; libmosquitto would
+    /// otherwise refuse it only when the worker starts).
+    static func readCAFile(_ node: Node, url: BrokerURL?, _ reader: NodeReader) -> String? {
+        guard let text = reader.nonEmptyString(node, "mqtt.caFile") else { return nil }
+        if let url, !url.tls {
+            reader.report(node, "mqtt.caFile is used only with an mqtts:// URL; mqtt.url is \(url)")
+            return nil
+        }
+        let path = resolvePath(text, relativeTo: reader.file)
+        if case .failure(let failure) = reader.readFile(path) {
+            reader.report(node, "mqtt.caFile '\(path)': \(failure.reason)")
+            return nil
+        }
+        return path
     }
 
     static func readQueue(_ node: Node, _ reader: NodeReader) -> QueueSettings? {
@@ -96,7 +113,9 @@ extension ConfigLoader {
             return nil
         }
         guard let text = reader.string(listenNode, "api.listen") else { return nil }
-        switch Address.hostPort(Substring(text), defaultPort: nil) {
+        // A port alone (8080 or :8080) listens on loopback: the API has no authentication.
+        let address = !text.isEmpty && text.allSatisfy({ $0.isASCII && $0.isNumber }) ? "127.0.0.1:\(text)" : text.hasPrefix(":") ? "127.0.0.1\(text)" : text
+        switch Address.hostPort(Substring(address), defaultPort: nil) {
         case .success(let (host, port)): return APISettings(host: host, port: port)
         case .failure(let error):
             reader.report(listenNode, "api.listen '\(text)': \(error.message) (expected host:port, e.g. 127.0.0.1:8080)")
@@ -106,7 +125,7 @@ extension ConfigLoader {
 
     static func readHub(_ node: Node, _ reader: NodeReader) -> HubEndpointSettings {
         var settings = HubEndpointSettings()
-        guard let fields = reader.mapping(node, "section 'hub'", known: ["endpoint", "heartbeatMs"]) else { return settings }
+        guard let fields = reader.mapping(node, "section 'hub'", known: ["endpoint", "heartbeatMs", "curve"]) else { return settings }
         if let endpointNode = fields["endpoint"], let text = reader.string(endpointNode, "hub.endpoint") {
             if let problem = Address.zmqEndpoint(text) {
                 reader.report(endpointNode, "hub.endpoint: \(problem.message)")
@@ -117,6 +136,7 @@ extension ConfigLoader {
         if let heartbeat = fields["heartbeatMs"].flatMap({ reader.integer($0, "hub.heartbeatMs", in: 50...60_000) }) {
             settings.heartbeatMs = heartbeat
         }
+        settings.curve = fields["curve"].flatMap { readHubCurve($0, reader) }
         return settings
     }
 

@@ -4,7 +4,9 @@ import Yams
 
 /// Loads and validates mapping files.
 public enum ConfigLoader {
-    static let topLevelKeys = ["mqtt", "queue", "api", "hub", "status", "spool", "limits", "outflow", "inflow", "statusRules"]
+    static let topLevelKeys = [
+        "mqtt", "queue", "api", "hub", "worker", "status", "spool", "limits", "outflow", "inflow", "statusRules",
+    ]
 
     /// Reads and validates the file at `path`. Every problem is reported, each with its line and column.
     public static func load(path: String) throws(ConfigError) -> BridgeConfiguration {
@@ -19,9 +21,15 @@ public enum ConfigLoader {
         return try parse(yaml: text, file: path)
     }
 
-    /// Validates mapping-file text; `file` names it in the diagnostics.
+    /// Validates mapping-file text; `file` names it in the diagnostics, and relative paths in it (key files,
+    /// CA files) are resolved against its directory.
     public static func parse(yaml: String, file: String) throws(ConfigError) -> BridgeConfiguration {
-        let reader = NodeReader(file: file)
+        try parse(yaml: yaml, file: file, readFile: ConfigFiles.read)
+    }
+
+    /// `parse(yaml:file:)` with the files the mapping file names read through `readFile`.
+    static func parse(yaml: String, file: String, readFile: @escaping FileReader) throws(ConfigError) -> BridgeConfiguration {
+        let reader = NodeReader(file: file, readFile: readFile)
         let root: Node?
         do {
             root = try Yams.compose(yaml: yaml)
@@ -35,9 +43,13 @@ public enum ConfigLoader {
             throw ConfigError(diagnostics: reader.diagnostics)
         }
         let configuration = read(root, reader)
-        guard reader.diagnostics.isEmpty, let configuration else {
-            throw ConfigError(diagnostics: reader.diagnostics.sorted { ($0.line, $0.column) < ($1.line, $1.column) })
+        guard reader.diagnostics.isEmpty, var configuration else {
+            // The mapping file's problems first, then those of the key files it names, each in file order.
+            throw ConfigError(diagnostics: reader.diagnostics.sorted {
+                ($0.file == file ? 0 : 1, $0.file, $0.line, $0.column) < ($1.file == file ? 0 : 1, $1.file, $1.line, $1.column)
+            })
         }
+        configuration.warnings = reader.warnings.sorted { ($0.line, $0.column) < ($1.line, $1.column) }
         return configuration
     }
 
@@ -52,6 +64,7 @@ public enum ConfigLoader {
         let queue = fields["queue"].flatMap { readQueue($0, reader) }
         let api = fields["api"].flatMap { readAPI($0, reader) }
         let hub = fields["hub"].map { readHub($0, reader) } ?? HubEndpointSettings()
+        let worker = fields["worker"].map { readWorker($0, reader) } ?? WorkerSettings()
         let status = fields["status"].map { readStatus($0, reader) } ?? StatusSettings(source: .none)
         let spool = fields["spool"].map { readSpool($0, reader) } ?? SpoolSettings()
         let limits = fields["limits"].map { readLimits($0, reader) } ?? MessageLimits()
@@ -70,9 +83,11 @@ public enum ConfigLoader {
             )
         }
         guard let mqtt else { return nil }
+        warnAboutExposure(fields, hub: hub, queue: queue, api: api, reader)
         let table = MappingTable(outflow: outflow, inflow: inflow, status: statusRules, limits: limits)
         return BridgeConfiguration(
-            mqtt: mqtt, queue: queue, api: api, hub: hub, status: status, spool: spool, mappings: table)
+            mqtt: mqtt, queue: queue, api: api, hub: hub, worker: worker, status: status, spool: spool, mappings: table,
+            warnings: [])
     }
 
     private static func syntaxDiagnostic(_ error: YamlError, file: String, yaml: String) -> ConfigDiagnostic {

@@ -4,10 +4,26 @@ import Yams
 /// them all at once.
 final class NodeReader {
     let file: String
+    /// Reads the files a mapping file names (key files, CA files), relative paths already resolved.
+    let readFile: FileReader
     private(set) var diagnostics: [ConfigDiagnostic] = []
+    /// Settings that are valid but probably not what the operator wants (printed by `check`, logged at start).
+    private(set) var warnings: [ConfigDiagnostic] = []
 
-    init(file: String) {
+    init(file: String, readFile: @escaping FileReader = ConfigFiles.read) {
         self.file = file
+        self.readFile = readFile
+    }
+
+    /// Records a problem in another file (a key file the mapping file names).
+    func report(file: String, line: Int, column: Int, _ message: String) {
+        diagnostics.append(ConfigDiagnostic(file: file, line: line, column: column, message: message))
+    }
+
+    /// Records a warning at `node`.
+    func warn(_ node: Node?, _ message: String) {
+        let mark = node?.mark
+        warnings.append(ConfigDiagnostic(file: file, line: mark?.line ?? 1, column: mark?.column ?? 1, message: "warning: " + message))
     }
 
     /// Records a problem at `node`, `columnOffset` characters into the node's text.

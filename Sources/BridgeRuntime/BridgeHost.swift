@@ -26,10 +26,16 @@ public final class BridgeHost: @unchecked Sendable {
     /// - Parameters:
     ///   - workers: endpoints MQTT workers connect to.
     ///   - stateDirectory: overrides `status.stateDir`.
+    ///   - environment: where `hub.curve.secretKeyEnv` is looked up.
+    /// - Throws: ``SecretKeyError`` when `hub.curve`'s secret key cannot be read (naming the file or variable).
     public init(configuration: BridgeConfiguration, context: ZMQContext, workers: [String],
-                stateDirectory: String? = nil, logger: Logger) throws {
+                stateDirectory: String? = nil, environment: [String: String] = ProcessInfo.processInfo.environment,
+                logger: Logger) throws {
         self.configuration = configuration
         self.logger = logger
+        let security = try configuration.hub.curve.map { settings throws(SecretKeyError) in
+            try HubSecurity.load(settings, environment: environment)
+        }
         if let source = configuration.status.source.statusSource {
             presence = try PresenceService(
                 source: source, stateDirectory: stateDirectory ?? configuration.status.stateDirectory,
@@ -46,8 +52,12 @@ public final class BridgeHost: @unchecked Sendable {
                 heartbeatMs: Int64(configuration.hub.heartbeatMs), durableGroups: Set(configuration.queue?.groups ?? [])),
             presence: presence,
             spoolDirectory: configuration.spool.directory,
+            security: security,
             logger: Logger(label: logger.label + ".hub"))
     }
+
+    /// CURVE handshakes the hub refused so far (0 without `hub.curve`).
+    public var curveRefusals: Int { hub.curveRefusals }
 
     /// Starts the hub, then the API; throws (having stopped what started) when an endpoint cannot be bound.
     public func start() throws {

@@ -44,18 +44,28 @@ public final class HubService: @unchecked Sendable {
     let presence: PresenceService?
     /// Where durable group registrations are kept between runs; nil keeps them in memory only.
     let durableFile: URL?
+    /// CURVE keys for the tcp:// endpoints; nil leaves them plain.
+    let security: HubSecurity?
+    /// Decides who passes the CURVE handshake; set with `security`.
+    let authenticator: CurveAuthenticator?
+    /// Answers the CURVE sockets' ZAP requests while the hub runs.
+    var zapHandler: ZAPHandler?
     let mailbox: ZMQMailbox<Command>
     private let ready = DispatchSemaphore(value: 0)
     private let finished = DispatchSemaphore(value: 0)
     private var startError: Error?
     private var thread: Thread?
 
-    /// - Parameter presence: when set, MQTT workers are asked to subscribe to its status topics, and what
-    ///   they forward from those topics updates it and becomes status events for the status rules.
+    /// - Parameters:
+    ///   - presence: when set, MQTT workers are asked to subscribe to its status topics, and what they forward
+    ///     from those topics updates it and becomes status events for the status rules.
     ///   - spoolDirectory: where the durable groups' registrations are kept, so that a restarted hub keeps
     ///     their messages before their members are back.
+    ///   - security: when set, every `tcp://` endpoint is a CURVE server that lets in only
+    ///     `security.allowedClients`; `inproc://` and `ipc://` endpoints stay plain.
     public init(context: ZMQContext, endpoints: Endpoints, mappings: MappingTable, settings: HubSettings,
-                presence: PresenceService? = nil, spoolDirectory: String? = nil, logger: Logger) throws {
+                presence: PresenceService? = nil, spoolDirectory: String? = nil, security: HubSecurity? = nil,
+                logger: Logger) throws {
         self.context = context
         self.endpoints = endpoints
         self.initialMappings = mappings
@@ -64,12 +74,20 @@ public final class HubService: @unchecked Sendable {
         self.settings = settings
         self.presence = presence
         self.durableFile = spoolDirectory.map { URL(fileURLWithPath: $0).appendingPathComponent("durable-groups.json") }
+        self.security = security
+        self.authenticator = try security.map {
+            try CurveAuthenticator(allowedClients: $0.allowedClients, logger: Logger(label: logger.label + ".curve"))
+        }
         self.logger = logger
         self.mailbox = try ZMQMailbox()
     }
 
+    /// How many clients the CURVE authenticator refused (0 without CURVE).
+    public var curveRefusals: Int { authenticator?.refusals ?? 0 }
+
     /// Binds every endpoint and starts the hub thread; throws when an endpoint cannot be bound.
     public func start() throws {
+        try startAuthenticator()
         let thread = Thread { [self] in
             runLoop()
             finished.signal()
@@ -80,6 +98,8 @@ public final class HubService: @unchecked Sendable {
         ready.wait()
         if let startError {
             finished.wait()
+            zapHandler?.stop()
+            zapHandler = nil
             throw startError
         }
     }
@@ -90,6 +110,9 @@ public final class HubService: @unchecked Sendable {
         mailbox.post(.stop)
         finished.wait()
         thread = nil
+        // Only now that the CURVE sockets are closed: without a handler libzmq would let any client in.
+        zapHandler?.stop()
+        zapHandler = nil
     }
 
     /// Routes a client status event to the status rules' consumers.
@@ -138,12 +161,21 @@ public final class HubService: @unchecked Sendable {
         }
     }
 
-    private func bindRouter(_ endpoints: [String]) throws -> ZMQSocket {
+    private func bindRouter(_ endpoints: [String], name: String) throws -> ZMQSocket {
         let socket = try ZMQSocket(context: context, type: .router)
         try socket.setLinger(milliseconds: 0)
         try socket.setSendHighWaterMark(0)
         try socket.setReceiveHighWaterMark(0)
         try socket.setRouterMandatory(true)
+        if let security, endpoints.contains(where: Self.isCurveTransport) {
+            // CURVE is a property of the socket, so it would apply to an ipc:// endpoint bound beside a tcp:// one.
+            if let plain = endpoints.first(where: { $0.hasPrefix("ipc://") }) {
+                socket.close()
+                throw HubStartError(endpoint: plain, underlying: HubStartError.Reason("\(name) cannot mix ipc:// and tcp:// endpoints when hub.curve is set"))
+            }
+            try socket.makeCurveServer(
+                secretKey: security.serverKeys.secretKey, zapDomain: CurveAuthenticator.zapDomain(endpointName: name))
+        }
         for endpoint in endpoints {
             do {
                 try socket.bind(endpoint)
@@ -158,9 +190,9 @@ public final class HubService: @unchecked Sendable {
     private func runLoop() {
         var sockets: [Link: ZMQSocket] = [:]
         do {
-            sockets[.workers] = try bindRouter(endpoints.workers)
-            if let consumers = endpoints.consumers { sockets[.consumers] = try bindRouter([consumers]) }
-            if let producers = endpoints.producers { sockets[.producers] = try bindRouter([producers]) }
+            for (link, name, endpoints) in namedEndpoints {
+                sockets[link] = try bindRouter(endpoints, name: name)
+            }
         } catch {
             startError = error
             sockets.values.forEach { $0.close() }
@@ -179,7 +211,16 @@ public struct HubStartError: Error, CustomStringConvertible {
     public let endpoint: String
     public let underlying: Error
 
-    public var description: String { "cannot bind \(endpoint): \(underlying)" }
+    /// A failure that is not a libzmq error; its text is the whole message.
+    struct Reason: Error, CustomStringConvertible {
+        let description: String
+        init(_ description: String) { self.description = description }
+    }
+
+    public var description: String {
+        if let reason = underlying as? Reason { return reason.description }
+        return "cannot bind \(endpoint): \(underlying)"
+    }
 }
 
 private final class CountersBox: @unchecked Sendable {

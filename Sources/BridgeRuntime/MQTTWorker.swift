@@ -20,6 +20,8 @@ public final class MQTTWorker: @unchecked Sendable {
         case published(mid: Int, reasonCode: Int)
         case connected(MQTTConnectResult)
         case disconnected(reasonCode: Int)
+        /// An error line from libmosquitto's log: the only report of a failed TLS handshake.
+        case clientError(String)
         case stop
     }
 
@@ -31,23 +33,26 @@ public final class MQTTWorker: @unchecked Sendable {
         public var window: Int
         /// The password when the mapping file names an environment variable or a literal.
         public var password: String?
-        /// CA bundle for mqtts:// URLs.
+        /// CA bundle for mqtts:// URLs when the mapping file sets no `mqtt.caFile`.
         public var caFile: String
         /// The disk spool for outflow (`spool:`); nil keeps unacknowledged messages in memory only.
         public var spool: SpoolSettings?
         /// How long `stop()` waits for messages in flight to be acknowledged before leaving them to the
         /// spool.
         public var drainTimeoutMs: Int64
+        /// The hub's public key and the worker's keys, for a hub with `hub.curve` on a tcp:// endpoint.
+        public var curve: CurveClientKeys?
 
         public init(name: String = "mqtt-worker", window: Int = 1_000, password: String? = nil,
                     caFile: String = "/etc/ssl/certs/ca-certificates.crt", spool: SpoolSettings? = nil,
-                    drainTimeoutMs: Int64 = 5_000) {
+                    drainTimeoutMs: Int64 = 5_000, curve: CurveClientKeys? = nil) {
             self.name = name
             self.window = window
             self.password = password
             self.caFile = caFile
             self.spool = spool
             self.drainTimeoutMs = drainTimeoutMs
+            self.curve = curve
         }
     }
 
@@ -147,7 +152,7 @@ public final class MQTTWorker: @unchecked Sendable {
             try client.setCredentials(username: username, password: options.password)
         }
         if settings.url.tls {
-            try client.setTLS(caFile: options.caFile)
+            try client.setTLS(caFile: tlsCAFile)
         }
         try client.setReconnectDelay(min: 1, max: 30, exponential: true)
         client.onMessage = { [mailbox, window, stopping, journal, logger] incoming in
@@ -177,8 +182,14 @@ public final class MQTTWorker: @unchecked Sendable {
         client.onPublishCompleted = { [mailbox] mid, reasonCode in mailbox.post(.published(mid: mid, reasonCode: reasonCode)) }
         client.onConnect = { [mailbox] result in mailbox.post(.connected(result)) }
         client.onDisconnect = { [mailbox] reasonCode in mailbox.post(.disconnected(reasonCode: reasonCode)) }
+        client.onLog = { [mailbox] level, text in
+            if level == .error { mailbox.post(.clientError(text)) }
+        }
         return client
     }
+
+    /// The CA bundle an mqtts:// connection trusts.
+    var tlsCAFile: String { settings.caFile ?? options.caFile }
 }
 
 /// A flag raised once, read from any thread.

@@ -13,7 +13,7 @@ struct MQTTWorkerLoop {
     var loopStarted = false
     var brokerConnected = false
     var nextConnectAttempt: Int64 = 0
-    var connectBackoffMs: Int64 = 500
+    var connectBackoffMs: Int64 = MQTTWorkerLoop.initialBackoffMs
     var subscriptions: [String] = []
     var parents: Set<String> = []
     var statusSubscriptions: [String] = []
@@ -42,7 +42,8 @@ struct MQTTWorkerLoop {
         let poller = ZMQPoller()
         do {
             let hello = Hello(role: .mqttWorker, name: worker.options.name, window: worker.options.window)
-            let link = try PeerLink(context: worker.context, endpoint: worker.hubEndpoint, hello: hello, form: .mqtt)
+            let link = try PeerLink(
+                context: worker.context, endpoint: worker.hubEndpoint, hello: hello, form: .mqtt, curve: worker.options.curve)
             self.link = link
             client = try worker.makeClient()
             _ = try poller.add(link.socket, events: .readable)
@@ -82,6 +83,9 @@ struct MQTTWorkerLoop {
                 }
                 if try link!.keepAlive(now: MonotonicClock.nowMs()) {
                     log.log(.warning, kind: "hub_silent", "no word from the hub at \(worker.hubEndpoint); saying HELLO again", now: now)
+                }
+                if let problem = link!.handshakeProblem() {
+                    log.log(.error, kind: "hub_handshake", "MQTT worker: \(link!.describe(problem))", now: now)
                 }
             } catch let error as ZMQError where error.isTerminated {
                 running = false
@@ -206,20 +210,51 @@ struct MQTTWorkerLoop {
                 brokerConnected = true
                 worker.brokerConnectedFlag.store(true, ordering: .relaxed)
                 worker.brokerConnections.add(1, ordering: .relaxed)
+                connectBackoffMs = Self.initialBackoffMs
                 logger.info("connected to MQTT broker \(worker.settings.url)", metadata: ["sessionPresent": "\(result.sessionPresent)"])
                 subscribeAll()
             } else {
-                log.log(.error, kind: "broker_refused", "MQTT broker refused the connection: \(result.reasonDescription)", now: now)
+                log.log(.error, kind: "broker_refused", "MQTT broker \(worker.settings.url) refused the connection: \(result.reasonDescription)"
+                    + BrokerRefusal.hint(result, username: worker.settings.username), now: now)
             }
         case .disconnected(let reasonCode):
+            let wasConnected = brokerConnected
             brokerConnected = false
             worker.brokerConnectedFlag.store(false, ordering: .relaxed)
-            if reasonCode != 0 {
+            if BrokerRefusal.endsClientLoop(reasonCode) {
+                // libmosquitto's thread has given up (a refused CONNACK on MQTT 5, a TLS failure...): reconnect here.
+                restartConnection(now: now)
+            } else if reasonCode != 0 && wasConnected {
                 log.log(.warning, kind: "broker_lost", "lost the MQTT broker (code \(reasonCode)); reconnecting", now: now)
+            }
+        case .clientError(let text):
+            if BrokerRefusal.isTLSFailure(text) {
+                log.log(.error, kind: "broker_tls", "TLS with the MQTT broker \(worker.settings.url) failed: \(text)"
+                    + BrokerRefusal.tlsHint(text, caFile: worker.tlsCAFile, host: worker.settings.url.host), now: now)
+                // A failed TLS handshake ends libmosquitto's thread without a disconnect callback.
+                restartConnection(now: now)
+            } else {
+                log.log(.warning, kind: "mqtt_client_error", "MQTT client: \(text)", now: now)
             }
         case .stop:
             break
         }
+    }
+
+    static let initialBackoffMs: Int64 = 500
+
+    /// Stops what is left of libmosquitto's network thread and connects again after the back-off (1 s doubling
+    /// to 30 s), so a broker that refuses the bridge is asked again without being hammered.
+    mutating func restartConnection(now: Int64) {
+        guard let client, loopStarted else { return }
+        // disconnect() first so that a loop thread still running ends instead of reconnecting by itself.
+        try? client.disconnect()
+        try? client.stopLoop(force: false)
+        loopStarted = false
+        brokerConnected = false
+        nextConnectAttempt = now + connectBackoffMs
+        logger.debug("reconnecting to the MQTT broker in \(connectBackoffMs) ms")
+        connectBackoffMs = min(connectBackoffMs * 2, 30_000)
     }
 
     /// Subscribes to every filter the hub asked for, through `$share/<group>/` when configured: outflow

@@ -1,5 +1,6 @@
 import BridgeCore
 import Logging
+import Synchronization
 import WireProtocol
 import ZeroMQ
 
@@ -19,14 +20,25 @@ final class PeerLink {
     private(set) var lastHeard: Int64
     private var lastSent: Int64
     private var helloSentAt: Int64
+    /// The CURVE keys used on a tcp:// endpoint; nil for a plain connection.
+    let curve: CurveClientKeys?
+    /// Watches the handshakes of a tcp:// connection, so that a refused key or a wrong server key is said
+    /// instead of leaving the peer waiting in silence.
+    private var handshakes: HandshakeWatch?
 
-    /// Connects and says HELLO.
-    init(context: ZMQContext, endpoint: String, hello: Hello, form: WireCodec.DataForm, configure: (ZMQSocket) throws -> Void = { _ in }) throws {
+    /// Connects and says HELLO. `curve` applies to tcp:// endpoints only (the hub's inproc:// and ipc://
+    /// endpoints are plain).
+    init(context: ZMQContext, endpoint: String, hello: Hello, form: WireCodec.DataForm, curve: CurveClientKeys? = nil,
+         configure: (ZMQSocket) throws -> Void = { _ in }) throws {
         socket = try ZMQSocket(context: context, type: .dealer)
         try socket.setLinger(milliseconds: 0)
         try socket.setSendHighWaterMark(0)
         try socket.setReceiveHighWaterMark(0)
+        let isTCP = endpoint.hasPrefix("tcp://")
+        self.curve = isTCP ? curve : nil
+        if let curve, isTCP { try socket.makeCurveClient(curve) }
         try configure(socket)
+        if isTCP { handshakes = try HandshakeWatch(socket: socket, context: context) }
         try socket.connect(endpoint)
         self.endpoint = endpoint
         self.hello = hello
@@ -92,9 +104,88 @@ final class PeerLink {
         try send(.hello(hello))
     }
 
+    /// Why the connection cannot get through the security handshake, if that is what the monitor shows.
+    func handshakeProblem() -> HandshakeProblem? {
+        handshakes?.poll()
+    }
+
+    /// A message saying what is wrong with the handshake and what to fix.
+    func describe(_ problem: HandshakeProblem) -> String {
+        switch problem {
+        case .refused(let status):
+            let key = curve.map { "its CURVE public key \($0.clientKeys.publicKey)" } ?? "this client"
+            return "the hub at \(endpoint) refused \(key) (ZAP status \(status)): add the key to the hub's hub.curve.allowedClients"
+        case .mechanismMismatch where curve != nil:
+            return "the hub at \(endpoint) does not use CURVE on this endpoint (security mechanism mismatch): "
+                + "connect without CURVE keys, or set hub.curve on the hub"
+        case .mechanismMismatch:
+            return "the hub at \(endpoint) uses CURVE (security mechanism mismatch): give this client the hub's public key "
+                + "and a secret key of its own (see the README's Security section)"
+        case .failing(let attempts) where curve != nil:
+            return "the CURVE handshake with the hub at \(endpoint) failed \(attempts) times: check the hub's public key this client "
+                + "was given (the hub logs its own at start-up) and that the hub has hub.curve set"
+        case .failing(let attempts):
+            return "the handshake with the hub at \(endpoint) failed \(attempts) times: check that this is the hub's endpoint "
+                + "and whether the hub uses CURVE (see the README's Security section)"
+        }
+    }
+
     /// Says BYE and closes the socket.
     func close() {
         _ = try? socket.send(WireCodec.encode(.bye), dontWait: true)
         socket.close()
+        handshakes?.close()
     }
+}
+
+/// What stops a peer at the security handshake.
+enum HandshakeProblem: Equatable {
+    /// The hub's authenticator refused this client's key (libzmq does not retry after that).
+    case refused(status: Int)
+    /// CURVE on one side only (libzmq does not retry after that either).
+    case mechanismMismatch
+    /// Handshakes keep failing without a reason from the hub: a wrong server key, or CURVE on one side only.
+    case failing(attempts: Int)
+}
+
+/// A socket monitor reporting handshake outcomes of one DEALER, read without blocking by its owner thread.
+final class HandshakeWatch {
+    /// Failures in a row before they are reported; one alone can be a hub that stopped mid-handshake.
+    static let failuresReported = 3
+    private static let counter = Atomic<Int>(0)
+
+    private let monitor: ZMQSocket
+    private var failuresInARow = 0
+    private var problem: HandshakeProblem?
+
+    /// Call before `socket` connects: events that happen before the monitor's PAIR connects are lost.
+    init(socket: ZMQSocket, context: ZMQContext) throws {
+        let number = Self.counter.add(1, ordering: .relaxed).newValue
+        let endpoint = "inproc://mqbridge-handshake-\(MonotonicClock.randomHex16())-\(number)"
+        try socket.monitor(events: [.handshakeSucceeded, .handshakeFailedAuth, .handshakeFailedProtocol, .handshakeFailedNoDetail],
+                           endpoint: endpoint)
+        monitor = try ZMQSocket(context: context, type: .pair)
+        try monitor.connect(endpoint)
+    }
+
+    /// Reads the events so far; returns the current problem, nil while handshakes succeed or none happened.
+    func poll() -> HandshakeProblem? {
+        while let event = try? ZMQMonitorEvent.receive(from: monitor, dontWait: true) {
+            switch event.event {
+            case .handshakeSucceeded:
+                failuresInARow = 0
+                problem = nil
+            case .handshakeFailedAuth:
+                problem = .refused(status: Int(event.value))
+            case _ where event.isMechanismMismatch:
+                problem = .mechanismMismatch
+            default:
+                failuresInARow += 1
+                if failuresInARow >= Self.failuresReported { problem = .failing(attempts: failuresInARow) }
+            }
+        }
+        return problem
+    }
+
+    func close() { monitor.close() }
 }

@@ -8,11 +8,14 @@ public enum QueueClientError: Error, CustomStringConvertible {
     case refused(WireErrorReport)
     /// No answer in time.
     case timeout(String)
+    /// The connection cannot pass the security handshake: a CURVE key the hub refuses, or the wrong hub key.
+    case handshake(String)
 
     public var description: String {
         switch self {
         case .refused(let report): "\(report.code): \(report.message)"
         case .timeout(let what): what
+        case .handshake(let what): what
         }
     }
 }
@@ -22,15 +25,18 @@ public enum QueueClientError: Error, CustomStringConvertible {
 public final class QueueConsumerClient {
     let link: PeerLink
 
+    /// - Parameter curve: the hub's public key and this consumer's keys, for a hub with `hub.curve` on a
+    ///   tcp:// endpoint (ignored on inproc:// and ipc://).
     public init(context: ZMQContext, endpoint: String, topic: String, tags: String = "*", group: String? = nil,
-                window: Int = Hello.defaultWindow, name: String = "consumer") throws {
+                window: Int = Hello.defaultWindow, name: String = "consumer", curve: CurveClientKeys? = nil) throws {
         let hello = Hello(role: .consumer, name: name, topic: topic, tags: tags, group: group, window: window)
-        link = try PeerLink(context: context, endpoint: endpoint, hello: hello, form: .queue)
+        link = try PeerLink(context: context, endpoint: endpoint, hello: hello, form: .queue, curve: curve)
     }
 
     /// Receives messages until `count` have arrived, `timeoutMs` has passed (either may be nil) or
     /// `shouldContinue` says no (asked at least every 100 ms), calling `handler` for each; returns how many
-    /// arrived. `onProblem` hears about bad frames from the hub.
+    /// arrived. `onProblem` hears about bad frames from the hub. Throws `.handshake` when the connection
+    /// cannot pass the security handshake (a refused CURVE key, a wrong hub key).
     @discardableResult
     public func run(count: Int?, timeoutMs: Int64?, handler: (QueueMessage) -> Void,
                     onProblem: (String) -> Void = { _ in }, shouldContinue: () -> Bool = { true },
@@ -62,6 +68,7 @@ public final class QueueConsumerClient {
                 }
                 if let count, received >= count { break }
             }
+            if let problem = link.handshakeProblem() { throw QueueClientError.handshake(link.describe(problem)) }
             _ = try link.keepAlive(now: MonotonicClock.nowMs())
         }
         return received
@@ -75,12 +82,17 @@ public final class QueueProducerClient {
     let link: PeerLink
     var nextSeq: UInt64 = 1
 
-    public init(context: ZMQContext, endpoint: String, name: String = "producer", window: Int = Hello.defaultWindow) throws {
-        link = try PeerLink(context: context, endpoint: endpoint, hello: Hello(role: .producer, name: name, window: window), form: .queue)
+    /// - Parameter curve: the hub's public key and this producer's keys, for a hub with `hub.curve` on a
+    ///   tcp:// endpoint (ignored on inproc:// and ipc://).
+    public init(context: ZMQContext, endpoint: String, name: String = "producer", window: Int = Hello.defaultWindow,
+                curve: CurveClientKeys? = nil) throws {
+        link = try PeerLink(
+            context: context, endpoint: endpoint, hello: Hello(role: .producer, name: name, window: window), form: .queue,
+            curve: curve)
     }
 
     /// Sends `message` and returns its `msgId` once the bridge has published it; throws `.refused` with the
-    /// bridge's reason, or `.timeout`.
+    /// bridge's reason, `.handshake` when the connection cannot pass the security handshake, or `.timeout`.
     public func send(_ message: QueueMessage, timeoutMs: Int64) throws -> String {
         let deadline = MonotonicClock.nowMs() + timeoutMs
         let seq = nextSeq
@@ -93,6 +105,7 @@ public final class QueueProducerClient {
                 try link.send(.queueData(seq: seq, message))
                 sent = true
             }
+            if let problem = link.handshakeProblem() { throw QueueClientError.handshake(link.describe(problem)) }
             let now = MonotonicClock.nowMs()
             if now >= deadline {
                 throw QueueClientError.timeout(sent

@@ -12,6 +12,7 @@ public final class MosquittoBroker: @unchecked Sendable {
     private var process: ManagedProcess?
     private var previousOutput = ""
     private var currentPort: Int
+    private var currentTLSPort: Int?
 
     /// Broker settings.
     public struct Options: Sendable {
@@ -25,6 +26,9 @@ public final class MosquittoBroker: @unchecked Sendable {
         public var users: [String: String]
         /// Extra lines appended to the generated config.
         public var extraConfig: [String]
+        /// Adds a second listener on ``MosquittoBroker/tlsPort`` that speaks TLS only, with a throwaway CA and
+        /// server certificate (``TLSCertificates``) made in the broker's directory. The plain listener stays.
+        public var tlsListener: Bool
         /// The broker binary (name or path); default `mosquitto` from `PATH`, `/usr/sbin`, `/usr/local/sbin`.
         public var executable: String
         /// How long to wait for the port to accept connections.
@@ -32,12 +36,13 @@ public final class MosquittoBroker: @unchecked Sendable {
 
         /// Creates options; every setting has a default.
         public init(allowAnonymous: Bool = true, statusLogging: Bool = false, users: [String: String] = [:],
-                    extraConfig: [String] = [], executable: String = "mosquitto",
+                    extraConfig: [String] = [], tlsListener: Bool = false, executable: String = "mosquitto",
                     startTimeout: Duration = .seconds(10)) {
             self.allowAnonymous = allowAnonymous
             self.statusLogging = statusLogging
             self.users = users
             self.extraConfig = extraConfig
+            self.tlsListener = tlsListener
             self.executable = executable
             self.startTimeout = startTimeout
         }
@@ -59,6 +64,14 @@ public final class MosquittoBroker: @unchecked Sendable {
     public var port: Int { lock.withLock { currentPort } }
     /// `mqtt://127.0.0.1:<port>`.
     public var url: String { "mqtt://\(host):\(port)" }
+    /// The TLS listener's port, with ``Options/tlsListener`` (kept across ``restart()``).
+    public var tlsPort: Int? { lock.withLock { currentTLSPort } }
+    /// `mqtts://127.0.0.1:<tlsPort>`, with ``Options/tlsListener``.
+    public var tlsURL: String? { tlsPort.map { "mqtts://\(host):\($0)" } }
+    /// The throwaway CA and server certificate of the TLS listener.
+    public var certificates: TLSCertificates? {
+        options.tlsListener ? Self.certificatePaths(in: directory) : nil
+    }
     /// The broker's pid while running.
     public var pid: Int32? { lock.withLock { process?.isRunning == true ? process?.pid : nil } }
     /// Whether the broker process is running.
@@ -82,6 +95,7 @@ public final class MosquittoBroker: @unchecked Sendable {
         for _ in 0..<5 {  // another process can take the port between allocation and bind
             do {
                 currentPort = try FreePort.allocate()
+                if options.tlsListener { currentTLSPort = try FreePort.allocate() }
                 try launch()
                 return
             } catch let error as StartError where error.description.contains("Address already in use") {
@@ -133,6 +147,7 @@ public final class MosquittoBroker: @unchecked Sendable {
         let fileManager = FileManager.default
         try fileManager.createDirectory(at: directory, withIntermediateDirectories: true)
         let port = self.port
+        let tlsPort = self.tlsPort
         var lines = [
             "listener \(port) 127.0.0.1",
             "allow_anonymous \(options.allowAnonymous)",
@@ -150,6 +165,14 @@ public final class MosquittoBroker: @unchecked Sendable {
             lines += ["connection_messages true", "log_dest topic", "log_type notice", "log_type error", "log_timestamp true"]
         }
         lines += options.extraConfig
+        if options.tlsListener, let tlsPort {
+            // Last: cafile, certfile and keyfile belong to the listener above them.
+            let certificates = try TLSCertificates.generate(in: directory.appendingPathComponent("tls"))
+            lines += [
+                "listener \(tlsPort) 127.0.0.1", "cafile \(certificates.caFile)", "certfile \(certificates.certFile)",
+                "keyfile \(certificates.keyFile)",
+            ]
+        }
         let configFile = directory.appendingPathComponent("mosquitto.conf")
         try (lines.joined(separator: "\n") + "\n").write(to: configFile, atomically: true, encoding: .utf8)
 
@@ -160,12 +183,20 @@ public final class MosquittoBroker: @unchecked Sendable {
             process = started
         }
         let up = waitUntilBlocking(timeout: options.startTimeout, pollInterval: .milliseconds(20)) {
-            !started.isRunning || FreePort.isAcceptingConnections(port: port)
+            !started.isRunning
+                || (FreePort.isAcceptingConnections(port: port) && tlsPort.map(FreePort.isAcceptingConnections) ?? true)
         }
         guard up, started.isRunning else {
             started.terminate(timeout: .seconds(2))
             throw StartError(description: "mosquitto did not start on port \(port) (exit \(started.exitCode.map(String.init) ?? "none")):\n\(logText)")
         }
+    }
+
+    private static func certificatePaths(in directory: URL) -> TLSCertificates {
+        let tls = directory.appendingPathComponent("tls")
+        return TLSCertificates(
+            caFile: tls.appendingPathComponent("ca.crt").path, certFile: tls.appendingPathComponent("server.crt").path,
+            keyFile: tls.appendingPathComponent("server.key").path)
     }
 
     private func writePasswordFile(_ path: String) throws {

@@ -39,7 +39,7 @@ extension MQTTClient {
         }
         mosquitto_log_callback_set(handle) { _, userData, level, text in
             guard let events = MQTTClient.events(from: userData), let text,
-                  let handler = events.handler(\.onLog) else { return }
+                  let handler = events.handler(\.onLog, notingThread: false) else { return }
             handler(MQTTLogLevel(mosquittoLevel: level), String(cString: text))
         }
     }

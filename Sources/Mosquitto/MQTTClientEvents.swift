@@ -55,10 +55,13 @@ final class MQTTClientEvents: Sendable {
     }
 
     /// Reads a handler under the lock and notes the calling thread, so the handler runs unlocked.
-    func handler<H>(_ keyPath: KeyPath<State, H?>) -> H? {
+    /// `notingThread: false` is for the log callback, which libmosquitto also calls on the thread of an API
+    /// call (`mosquitto_connect` logs "sending CONNECT"): noting that thread would make a later
+    /// ``MQTTClient/stopLoop(force:)`` from it look like a call from a handler.
+    func handler<H>(_ keyPath: KeyPath<State, H?>, notingThread: Bool = true) -> H? {
         let me = pthread_self()
         return state.withLock { state in
-            state.callbackThread = me
+            if notingThread { state.callbackThread = me }
             return state[keyPath: keyPath]
         }
     }

@@ -92,6 +92,12 @@ public struct ZMQMonitorEvent: Sendable, Hashable, CustomStringConvertible {
         return try ZMQMonitorEvent(frames: frames)
     }
 
+    /// A handshake that failed because the two sides use different security mechanisms, e.g. a CURVE server
+    /// and a plain (NULL) client. libzmq does not retry such a connection.
+    public var isMechanismMismatch: Bool {
+        event == .handshakeFailedProtocol && value == UInt32(ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH)
+    }
+
     public var description: String {
         "ZMQMonitorEvent(0x\(String(event.rawValue, radix: 16)), value: \(value), endpoint: \(endpoint))"
     }

@@ -13,6 +13,9 @@ struct CheckCommand: ParsableCommand {
     func run() throws {
         do {
             let configuration = try ConfigLoader.load(path: config)
+            for warning in configuration.warnings {
+                print(warning)
+            }
             print("\(config): valid; \(configuration.summary)")
         } catch {
             for diagnostic in error.diagnostics {
@@ -38,6 +41,16 @@ extension BridgeConfiguration {
         }
         if let api {
             parts.append("api \(api.host):\(api.port)")
+        }
+        // Key sources by name only: check never prints a secret key.
+        if let curve = hub.curve {
+            parts.append("CURVE on tcp:// endpoints (secret key from \(curve.secretKey), \(curve.allowedClients.count) allowed client keys)")
+        }
+        if let curve = worker.curve {
+            parts.append("worker CURVE (secret key from \(curve.secretKey))")
+        }
+        if mqtt.url.tls {
+            parts.append("TLS CA \(mqtt.caFile ?? "system bundle")")
         }
         return parts.joined(separator: "; ")
     }

@@ -25,12 +25,14 @@ struct ConsumeCommand: ParsableCommand {
     var timeout: Double?
     @Option(name: .long, help: "Messages the bridge may send before they are acknowledged.")
     var window: Int = 100
+    @OptionGroup(title: "CURVE (for a hub with hub.curve)") var curve: CurveClientOptions
 
     func run() throws {
+        let keys = try curve.keys(command: "consume")
         let context = try ZMQContext()
         let consumer = try QueueConsumerClient(
             context: context, endpoint: endpoint, topic: topic, tags: tags, group: group, window: window,
-            name: "mqbridge-consume")
+            name: "mqbridge-consume", curve: keys)
         defer { consumer.close() }
         do {
             try consumer.run(
@@ -66,6 +68,7 @@ struct ProduceCommand: ParsableCommand {
     var bodyFile: String?
     @Option(name: .long, help: "Seconds to wait for the bridge's answer.")
     var timeout: Double = 10
+    @OptionGroup(title: "CURVE (for a hub with hub.curve)") var curve: CurveClientOptions
 
     func validate() throws {
         guard (body == nil) != (bodyFile == nil) else { throw ValidationError("give exactly one of --body or --body-file") }
@@ -78,8 +81,9 @@ struct ProduceCommand: ParsableCommand {
             properties[name] = value
         }
         let bytes = try bodyFile.map { try Console.readFile($0, what: "body file") } ?? Array((body ?? "").utf8)
+        let keys = try curve.keys(command: "produce")
         let context = try ZMQContext()
-        let producer = try QueueProducerClient(context: context, endpoint: endpoint, name: "mqbridge-produce")
+        let producer = try QueueProducerClient(context: context, endpoint: endpoint, name: "mqbridge-produce", curve: keys)
         defer { producer.close() }
         do {
             let msgId = try producer.send(

@@ -5,6 +5,13 @@ import BridgeRuntime
 import Logging
 import ZeroMQ
 
+/// Logs the mapping file's warnings (valid settings that are probably a mistake) once at start-up.
+func logConfigurationWarnings(_ configuration: BridgeConfiguration, logger: Logger) {
+    for warning in configuration.warnings {
+        logger.warning("\(warning)")
+    }
+}
+
 /// Builds and starts the hub side of the bridge (hub, status view, HTTP API) for a configuration;
 /// `workers` are the endpoints MQTT workers connect to. A start failure is printed and ends the command
 /// with exit status 1.
@@ -42,6 +49,7 @@ struct RunCommand: ParsableCommand {
         worker.start()
         if options.progress > 0 { host.startProgressReports(every: .seconds(options.progress)) }
         logger.info("mqbridge running; \(configuration.summary)")
+        logConfigurationWarnings(configuration, logger: logger)
         let signal = waitForTerminationSignal { reloadMappings(path: options.config, host: host, logger: logger) }
         logger.info("\(signal) received; stopping")
         worker.stop()
@@ -64,6 +72,7 @@ struct HubCommand: ParsableCommand {
         let context = try ZMQContext()
         let host = try startBridgeHost(configuration, context: context, workers: [configuration.hub.endpoint], logger: logger)
         if options.progress > 0 { host.startProgressReports(every: .seconds(options.progress)) }
+        logConfigurationWarnings(configuration, logger: logger)
         let signal = waitForTerminationSignal { reloadMappings(path: options.config, host: host, logger: logger) }
         logger.info("\(signal) received; stopping")
         host.stop()
@@ -92,15 +101,38 @@ struct MQTTWorkerCommand: ParsableCommand {
     func run() throws {
         let configuration = try options.prepare()
         let logger = Logger(label: "mqbridge.mqtt")
+        let curve = try curveKeys(configuration, logger: logger)
         let context = try ZMQContext()
         let worker = try MQTTWorker(
             settings: configuration.mqtt, hubEndpoint: configuration.hub.endpoint, context: context,
             options: MQTTWorker.Options(name: "mqtt-\(configuration.mqtt.clientId)", window: window,
-                                        password: try configuration.mqtt.resolvedPassword(), spool: configuration.spool),
+                                        password: try configuration.mqtt.resolvedPassword(), spool: configuration.spool,
+                                        curve: curve),
             logger: logger)
         worker.start()
         let signal = waitForTerminationSignal()
         logger.info("\(signal) received; stopping")
         worker.stop()
+    }
+
+    /// `worker.curve`'s keys; a CURVE hub on tcp:// without them is a start-up error, not a silent wait.
+    private func curveKeys(_ configuration: BridgeConfiguration, logger: Logger) throws -> CurveClientKeys? {
+        guard let settings = configuration.worker.curve else {
+            if configuration.hub.curve != nil, configuration.hub.endpoint.hasPrefix("tcp://") {
+                Console.error("mqbridge: hub.curve is set, so the hub at \(configuration.hub.endpoint) lets in only CURVE clients: "
+                    + "add a worker.curve section (serverKey or serverKeyFile, and secretKeyFile or secretKeyEnv)")
+                throw ExitCode(1)
+            }
+            return nil
+        }
+        do {
+            let loaded = try settings.load()
+            if let warning = loaded.warning { logger.warning("\(warning)") }
+            logger.info("CURVE to the hub", metadata: ["hubPublicKey": "\(settings.serverKey)", "workerPublicKey": "\(loaded.keys.clientKeys.publicKey)"])
+            return loaded.keys
+        } catch {
+            Console.error("mqbridge: \(error)")
+            throw ExitCode(1)
+        }
     }
 }

@@ -29,6 +29,10 @@ final class BridgeFixture: @unchecked Sendable {
     let context: ZMQContext
     /// The HTTP API's port when the fixture has a status source.
     let apiPort: Int?
+    /// The CURVE keys when the hub sets `hub.curve`.
+    let curve: FixtureCurve?
+    /// Where the key files live (removed by `stop`).
+    private let keyDirectory: String
     /// Where the bridge keeps its online-status view (removed by `stop`).
     let stateDirectory: String
     /// The bridge's spool: outflow journal and durable group registrations (removed by `stop`).
@@ -56,18 +60,33 @@ final class BridgeFixture: @unchecked Sendable {
     /// 1000) wait for it; a bridge under back-pressure needs a deeper queue, as the README says.
     static let brokerQueueConfig = ["max_queued_messages 1000000"]
 
+    /// How the bridge reaches the broker.
+    enum BrokerAccess {
+        /// `mqtt://` on the broker's plain listener.
+        case plain
+        /// `mqtts://` on the broker's TLS listener (the broker needs `tlsListener`), trusting `caFile`
+        /// (default: the broker's own throwaway CA).
+        case tls(caFile: String? = nil)
+    }
+
     /// - Parameters:
     ///   - mqttSettings: extra lines for the `mqtt:` section (e.g. `protocol: "3.1.1"`).
     ///   - statusSource: `mosquitto-log` or `emqx-events`: adds the `status:` and `api:` sections (and, for
     ///     `mosquitto-log`, the broker's status logging).
     ///   - durableGroups: `queue.groups`.
     ///   - withAPI: adds `api.listen` on a free port (always there with a status source).
+    ///   - access: plain MQTT or TLS to the broker.
+    ///   - curve: CURVE keys: the hub gets `hub.curve` (its secret key in a file; the worker's and the
+    ///     client's public keys allowed), the worker `worker.curve` (its secret key in an environment variable).
     init(mode: Mode, rules: String, mqttSettings: [String] = [], statusSource: String? = nil, durableGroups: [String] = [],
          withAPI: Bool = false,
-         brokerOptions: MosquittoBroker.Options = MosquittoBroker.Options(extraConfig: BridgeFixture.brokerQueueConfig)) throws {
+         brokerOptions: MosquittoBroker.Options = MosquittoBroker.Options(extraConfig: BridgeFixture.brokerQueueConfig),
+         access: BrokerAccess = .plain, curve: FixtureCurve? = nil) throws {
         self.mode = mode
+        self.curve = curve
         var brokerOptions = brokerOptions
         if statusSource == "mosquitto-log" { brokerOptions.statusLogging = true }
+        if case .tls = access { brokerOptions.tlsListener = true }
         broker = try MosquittoBroker(options: brokerOptions)
         publishEndpoint = "tcp://127.0.0.1:\(try FreePort.allocate())"
         acceptEndpoint = "tcp://127.0.0.1:\(try FreePort.allocate())"
@@ -75,7 +94,28 @@ final class BridgeFixture: @unchecked Sendable {
         apiPort = statusSource == nil && !withAPI ? nil : try FreePort.allocate()
         stateDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("mqbridge-state-\(UUID().uuidString)").path
         spoolDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("mqbridge-spool-\(UUID().uuidString)").path
+        keyDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("mqbridge-keys-\(UUID().uuidString)").path
         context = try ZMQContext()
+        var brokerURL = broker.url
+        var mqttSettings = mqttSettings
+        if case .tls(let caFile) = access {
+            brokerURL = broker.tlsURL ?? broker.url
+            mqttSettings.append("caFile: \(caFile ?? broker.certificates?.caFile ?? "")")
+        }
+        var curveSections = ""
+        if let curve {
+            try curve.writeKeys(to: keyDirectory)
+            curveSections = """
+                  curve:
+                    secretKeyFile: \(keyDirectory)/hub.key
+                    allowedClientsFile: \(keyDirectory)/clients.txt
+                worker:
+                  curve:
+                    serverKeyFile: \(keyDirectory)/hub.pub
+                    secretKeyEnv: \(FixtureCurve.workerKeyVariable)
+
+                """
+        }
         var statusSections = ""
         if let statusSource {
             statusSections += "status:\n  source: \(statusSource)\n  stateDir: \(stateDirectory)\n"
@@ -85,7 +125,7 @@ final class BridgeFixture: @unchecked Sendable {
         }
         let yaml = """
             mqtt:
-              url: \(broker.url)
+              url: \(brokerURL)
               clientId: bridge-\(UUID().uuidString.prefix(8))
             \(mqttSettings.map { "  " + $0 }.joined(separator: "\n"))
             queue:
@@ -95,10 +135,8 @@ final class BridgeFixture: @unchecked Sendable {
             hub:
               endpoint: \(hubEndpoint)
               heartbeatMs: 500
-            spool:
-              dir: \(spoolDirectory)
 
-            """ + statusSections + rules
+            """ + curveSections + "spool:\n  dir: \(spoolDirectory)\n" + statusSections + rules
         configPath = FileManager.default.temporaryDirectory.appendingPathComponent("mqbridge-\(UUID().uuidString).yaml").path
         try yaml.write(toFile: configPath, atomically: true, encoding: .utf8)
         do {
@@ -120,9 +158,11 @@ final class BridgeFixture: @unchecked Sendable {
                 logger: Logger(label: "test"))
             try host.start()
             self.host = host
+            var password: String?
+            if case .literal(let text) = configuration.mqtt.password { password = text }
             let worker = try MQTTWorker(
                 settings: configuration.mqtt, hubEndpoint: Self.inProcessWorkers, context: context,
-                options: MQTTWorker.Options(spool: configuration.spool), logger: Logger(label: "test.mqtt"))
+                options: MQTTWorker.Options(password: password, spool: configuration.spool), logger: Logger(label: "test.mqtt"))
             host.attach(worker: worker)
             worker.start()
             self.worker = worker
@@ -130,8 +170,14 @@ final class BridgeFixture: @unchecked Sendable {
             processes.append(try ManagedProcess(executable: binary, arguments: ["run", "--config", configPath]))
         case .separateProcesses:
             processes.append(try ManagedProcess(executable: binary, arguments: ["hub", "--config", configPath]))
-            processes.append(try ManagedProcess(executable: binary, arguments: ["worker", "mqtt", "--config", configPath]))
+            processes.append(try ManagedProcess(
+                executable: binary, arguments: ["worker", "mqtt", "--config", configPath], environment: workerEnvironment))
         }
+    }
+
+    /// The worker process's secret key, when the fixture has CURVE keys.
+    private var workerEnvironment: [String: String] {
+        curve.map { [FixtureCurve.workerKeyVariable: $0.worker.secretKey] } ?? [:]
     }
 
     /// Where the in-process MQTT worker reaches the in-process hub; other workers use `hubEndpoint` (tcp).
@@ -139,6 +185,9 @@ final class BridgeFixture: @unchecked Sendable {
 
     /// The in-process hub's counters (nil in the other modes).
     var hubCounters: HubCounters? { host?.hub.counters() }
+
+    /// CURVE handshakes the in-process hub refused (nil in the other modes).
+    var curveRefusals: Int? { host?.curveRefusals }
 
     /// The in-process bridge's status view (nil in the other modes).
     var presence: PresenceService? { host?.presence }
@@ -190,6 +239,9 @@ final class BridgeFixture: @unchecked Sendable {
         processes[0] = try ManagedProcess(executable: Self.executable.path, arguments: ["hub", "--config", configPath])
     }
 
+    /// Whether every bridge child process still runs (true in process).
+    var isRunning: Bool { processes.allSatisfy(\.isRunning) }
+
     /// The bridge's log so far (child processes only), for failure messages.
     var bridgeLog: String { processes.map { $0.stderrText }.joined(separator: "\n") }
 
@@ -204,6 +256,7 @@ final class BridgeFixture: @unchecked Sendable {
         try? FileManager.default.removeItem(atPath: configPath)
         try? FileManager.default.removeItem(atPath: stateDirectory)
         try? FileManager.default.removeItem(atPath: spoolDirectory)
+        try? FileManager.default.removeItem(atPath: keyDirectory)
     }
 
     deinit { stop() }
@@ -214,4 +267,34 @@ final class BridgeFixture: @unchecked Sendable {
 
     static let repositoryRoot = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+}
+
+/// CURVE keys for a fixture whose hub sets `hub.curve`: the hub's, the worker's and one allowed client's.
+struct FixtureCurve: Sendable {
+    static let workerKeyVariable = "MQBRIDGE_TEST_WORKER_SECRET_KEY"
+
+    let hub: CurveKeyPair
+    let worker: CurveKeyPair
+    let client: CurveKeyPair
+
+    static func generate() throws -> FixtureCurve {
+        FixtureCurve(hub: try CurveKeyPair.generate(), worker: try CurveKeyPair.generate(), client: try CurveKeyPair.generate())
+    }
+
+    /// What the allowed client passes to the queue clients.
+    var clientKeys: CurveClientKeys { CurveClientKeys(serverPublicKey: hub.publicKey, clientKeys: client) }
+
+    /// `hub.key` (mode 0600), `hub.pub`, `client.key` (0600) and `clients.txt` with the worker's and the client's public keys.
+    func writeKeys(to directory: String) throws {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        func write(_ text: String, _ name: String, secret: Bool = false) throws {
+            let path = directory + "/" + name
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+            try FileManager.default.setAttributes([.posixPermissions: secret ? 0o600 : 0o644], ofItemAtPath: path)
+        }
+        try write(hub.secretKey + "\n", "hub.key", secret: true)
+        try write(hub.publicKey + "\n", "hub.pub")
+        try write(client.secretKey + "\n", "client.key", secret: true)
+        try write("# the MQTT worker\n\(worker.publicKey)\n# the test client\n\(client.publicKey)\n", "clients.txt")
+    }
 }

@@ -16,12 +16,13 @@ final class TestConsumer: Sendable {
 
     /// - Parameter delayPerMessage: time spent on each message before it is acknowledged (a slow consumer).
     init(context: ZMQContext, endpoint: String, topic: String, tags: String = "*", group: String? = nil, window: Int = 100,
-         delayPerMessage: Duration? = nil) {
+         delayPerMessage: Duration? = nil, curve: CurveClientKeys? = nil) {
         let thread = Thread { [self] in
             defer { finished.signal() }
             do {
                 let client = try QueueConsumerClient(
-                    context: context, endpoint: endpoint, topic: topic, tags: tags, group: group, window: window, name: "test")
+                    context: context, endpoint: endpoint, topic: topic, tags: tags, group: group, window: window, name: "test",
+                    curve: curve)
                 defer { client.close() }
                 try client.run(
                     count: nil, timeoutMs: 120_000,
@@ -50,6 +51,12 @@ final class TestConsumer: Sendable {
     }
 
     var error: String? { state.withLock { $0.error } }
+
+    /// Waits until the consumer has given up with an error.
+    func waitForError(timeout: Duration = .seconds(20)) -> String? {
+        _ = waitUntilBlocking(timeout: timeout) { error != nil }
+        return error
+    }
 
     /// Waits for the hub's WELCOME.
     func waitReady(timeout: Duration = .seconds(10)) -> Bool {
