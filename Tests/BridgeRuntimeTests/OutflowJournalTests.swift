@@ -1,0 +1,93 @@
+import BridgeCore
+import Foundation
+import Testing
+
+@testable import BridgeRuntime
+
+/// The MQTT worker's outflow journal: what a run leaves unsettled the next one finds, a torn end is cut,
+/// compaction keeps only what is pending, and a full journal holds the writer back.
+@Suite struct OutflowJournalTests {
+    static func directory() -> String {
+        FileManager.default.temporaryDirectory.appendingPathComponent("journal-test-\(UUID().uuidString)").path
+    }
+
+    static func message(_ index: Int, size: Int = 10) -> MQTTMessage {
+        MQTTMessage(
+            topic: "sensors/dev\(index)/x", payload: Array(String(repeating: "\(index % 10)", count: size).utf8), qos: .atLeastOnce,
+            userProperties: [UserProperty(key: "n", value: "\(index)")], contentType: index % 2 == 0 ? "text/plain" : nil)
+    }
+
+    @Test func unsettledMessagesSurviveAReopenInOrder() throws {
+        let directory = Self.directory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let first = try OutflowJournal(directory: directory, name: "j", maxBytes: 1 << 20)
+        let ids = try (0..<10).map { try first.append(Self.message($0)) }
+        for id in ids where id % 3 == 0 { try first.settle(id) }
+        first.close()
+
+        let second = try OutflowJournal(directory: directory, name: "j", maxBytes: 1 << 20)
+        let pending = second.pending
+        #expect(pending.map(\.id) == ids.filter { $0 % 3 != 0 })
+        #expect(pending.map(\.message) == ids.filter { $0 % 3 != 0 }.map { Self.message(Int($0) - 1) })
+        // New ids continue after the old ones.
+        #expect(try second.append(Self.message(99)) > ids.last!)
+    }
+
+    @Test func aTornLastRecordIsCutAndTheRestKept() throws {
+        let directory = Self.directory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let journal = try OutflowJournal(directory: directory, name: "j", maxBytes: 1 << 20)
+        _ = try journal.append(Self.message(1))
+        _ = try journal.append(Self.message(2))
+        journal.close()
+        let path = URL(fileURLWithPath: directory).appendingPathComponent("j").path
+        let size = try #require(try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int)
+        #expect(truncate(path, off_t(size - 5)) == 0, "a crash in the middle of the last write")
+
+        let reopened = try OutflowJournal(directory: directory, name: "j", maxBytes: 1 << 20)
+        #expect(reopened.pending.map(\.message) == [Self.message(1)])
+        _ = try reopened.append(Self.message(3))
+        reopened.close()
+        #expect(try OutflowJournal(directory: directory, name: "j", maxBytes: 1 << 20).pending.map(\.message) == [Self.message(1), Self.message(3)])
+    }
+
+    @Test func compactionKeepsOnlyPendingMessages() throws {
+        let directory = Self.directory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let journal = try OutflowJournal(directory: directory, name: "j", maxBytes: 1 << 30, compactAfterBytes: 4_096)
+        var kept: [UInt64] = []
+        for index in 0..<500 {
+            let id = try journal.append(Self.message(index, size: 50))
+            if index % 100 == 0 { kept.append(id) } else { try journal.settle(id) }
+        }
+        let path = URL(fileURLWithPath: directory).appendingPathComponent("j").path
+        let size = try #require(try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int)
+        #expect(size < 8_192, "compacted to the pending records, not 500 messages and their settlements")
+        journal.close()
+        #expect(try OutflowJournal(directory: directory, name: "j", maxBytes: 1 << 30).pending.map(\.id) == kept)
+    }
+
+    @Test func aFullJournalHoldsTheWriterUntilMessagesSettle() throws {
+        let directory = Self.directory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let journal = try OutflowJournal(directory: directory, name: "j", maxBytes: 2_000)
+        var ids: [UInt64] = []
+        while journal.hasRoom { ids.append(try journal.append(Self.message(ids.count, size: 200))) }
+        #expect(journal.pendingBytes >= 2_000)
+        #expect(!journal.waitForRoom { true }, "no room, and told to stop waiting")
+        try journal.settle(ids[0])
+        try journal.settle(ids[1])
+        #expect(journal.waitForRoom { false }, "room again once messages settle")
+    }
+
+    @Test func anUnwritableDirectoryIsAClearError() throws {
+        let file = Self.directory()
+        FileManager.default.createFile(atPath: file, contents: Data("x".utf8))
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        #expect {
+            _ = try OutflowJournal(directory: file, name: "j", maxBytes: 1 << 20)
+        } throws: { error in
+            "\(error)".contains(file)
+        }
+    }
+}
