@@ -137,6 +137,7 @@ public final class BridgeHost: @unchecked Sendable {
         text.counter("mqbridge_deliveries_dropped_total", "Deliveries lost with a consumer that had no group to take them.", counters.deliveriesDropped)
         text.counter("mqbridge_redelivered_total", "Deliveries handed to another group member or kept for a durable group.", counters.redelivered)
         text.counter("mqbridge_peers_timed_out_total", "Peers dropped after three silent heartbeats.", counters.peersTimedOut)
+        text.counter("mqbridge_curve_refusals_total", "CURVE handshakes refused (client key not allowed).", curveRefusals)
         text.gauge("mqbridge_in_flight", "Deliveries sent to consumers and not acknowledged, or queued for them.", counters.inFlight)
         text.gauge("mqbridge_held_for_durable_groups", "Deliveries kept for durable groups with no member connected.", counters.heldForDurableGroups)
         text.gauge("mqbridge_workers", "Connected MQTT workers.", counters.workers)

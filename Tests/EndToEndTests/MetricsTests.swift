@@ -63,6 +63,7 @@ import Testing
         #expect(final["mqbridge_consumers"] == 1)
         #expect(final["mqbridge_spool_bytes"] != nil)
         #expect(final["mqbridge_unrouted_total"] == 0)
+        #expect(final["mqbridge_curve_refusals_total"] == 0)
 
         let healthy = try HTTPClient.get(host: "127.0.0.1", port: port, path: "/healthz")
         #expect(healthy.status == 200, "\(String(decoding: healthy.body, as: UTF8.self))")
