@@ -51,7 +51,7 @@ let package = Package(
         // Starts real pieces (Mosquitto, bridge processes) on loopback for the tests and the demo.
         .target(name: "LoopbackHarness"),
         // Helpers shared by the test targets: a seeded generator and a thread joined with a deadline.
-        .target(name: "TestSupport"),
+        .target(name: "TestSupport", dependencies: [.product(name: "Logging", package: "swift-log")]),
 
         .executableTarget(
             name: "mqbridge",
@@ -76,7 +76,7 @@ let package = Package(
         .testTarget(
             name: "BridgeRuntimeTests",
             dependencies: [
-                "BridgeRuntime", "BridgeConfig", "BridgePresence", "BridgeCore", "HTTPServer", "ZeroMQ",
+                "BridgeRuntime", "BridgeConfig", "BridgePresence", "BridgeCore", "HTTPServer", "ZeroMQ", "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

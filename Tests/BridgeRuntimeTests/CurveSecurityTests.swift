@@ -2,6 +2,7 @@ import BridgeConfig
 import Foundation
 import Logging
 import Synchronization
+import TestSupport
 import Testing
 import ZeroMQ
 
@@ -107,33 +108,5 @@ import ZeroMQ
         #expect(!BrokerRefusal.endsClientLoop(0))
         #expect(BrokerRefusal.isTLSFailure("OpenSSL Error[0]: error:0A000086:SSL routines::certificate verify failed"))
         #expect(BrokerRefusal.tlsHint("OpenSSL Error[0]: certificate verify failed", caFile: "/ca.pem", host: "h").contains("mqtt.caFile (/ca.pem)"))
-    }
-}
-
-/// A logger that keeps what it is given.
-final class LogCapture: Sendable {
-    private let lines = Mutex<[(level: Logger.Level, message: String)]>([])
-
-    var logger: Logger {
-        Logger(label: "test") { _ in Handler(capture: self) }
-    }
-
-    func messages(at level: Logger.Level) -> [String] {
-        lines.withLock { $0.filter { $0.level == level }.map(\.message) }
-    }
-
-    private struct Handler: LogHandler {
-        let capture: LogCapture
-        var metadata: Logger.Metadata = [:]
-        var logLevel: Logger.Level = .trace
-
-        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-            get { metadata[key] }
-            set { metadata[key] = newValue }
-        }
-
-        func log(event: LogEvent) {
-            capture.lines.withLock { $0.append((event.level, "\(event.message)")) }
-        }
     }
 }

@@ -1,38 +1,10 @@
+import TestSupport
 import Dispatch
 import Foundation
 import HTTPServer
 import Logging
 import Synchronization
 import Testing
-
-/// A logger that keeps what it is given, so tests can check what the server logged.
-final class LogCapture: Sendable {
-    private let lines = Mutex<[(level: Logger.Level, message: String)]>([])
-
-    var logger: Logger {
-        Logger(label: "test.http") { _ in Handler(capture: self) }
-    }
-
-    func messages(at level: Logger.Level) -> [String] {
-        lines.withLock { $0.filter { $0.level == level }.map(\.message) }
-    }
-
-    private struct Handler: LogHandler {
-        let capture: LogCapture
-        var metadata: Logger.Metadata = [:]
-        var logLevel: Logger.Level = .trace
-
-        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-            get { metadata[key] }
-            set { metadata[key] = newValue }
-        }
-
-        func log(event: LogEvent) {
-            let details = (event.metadata ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-            capture.lines.withLock { $0.append((event.level, "\(event.message) \(details)")) }
-        }
-    }
-}
 
 /// The handler of most tests: GET and HEAD echo the request as text lines, `/large` answers
 /// 100 000 bytes, `/close` asks to close, other methods get 405.
