@@ -71,6 +71,8 @@ public final class HubService: @unchecked Sendable {
     /// Binds every endpoint and starts the hub thread; throws when an endpoint cannot be bound.
     public func start() throws {
         let thread = Thread { [self] in
+            // Names the OS thread too (for top -H, ps -L, profilers): set from the running thread, Foundation applies it.
+            Thread.current.name = "mqbridge-hub"
             runLoop()
             finished.signal()
         }
