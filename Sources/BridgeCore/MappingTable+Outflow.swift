@@ -28,8 +28,8 @@ extension MappingTable {
             + outflowRules[matches[0]].properties.count)
         common[PropertyName.qosLevel] = message.qos.text
         common[PropertyName.topic] = topic.name
-        let subTopic = topic.subTopic
-        if !subTopic.isEmpty { common[PropertyName.mqttSecondTopic] = String(subTopic) }
+        let subTopic = topic.subTopicString
+        if !subTopic.isEmpty { common[PropertyName.mqttSecondTopic] = subTopic }
         if message.retain { common[PropertyName.mqttRetain] = "true" }
         if !message.userProperties.isEmpty {
             let json = UserPropertyCoding.encode(message.userProperties)

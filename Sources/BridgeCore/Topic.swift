@@ -89,6 +89,17 @@ public struct Topic: Sendable, Equatable {
         number >= 1 && number <= levelEnds.count ? levelSlice(number - 1) : nil
     }
 
+    /// The sub-topic as a string of its own (what outflow sets as `mqttSecondTopic`); empty when there is none.
+    var subTopicString: String {
+        if levelEnds.count == 1 { return "" }
+        if isASCII, let text = name.utf8.withContiguousStorageIfAvailable({
+            String(decoding: UnsafeBufferPointer(rebasing: $0[levelEnds[0]...]), as: UTF8.self)
+        }) {
+            return text
+        }
+        return String(subTopic)
+    }
+
     /// The N-th level as a string of its own (what templates render), or nil past the last level.
     func levelString(_ number: Int) -> String? {
         guard number >= 1 && number <= levelEnds.count else { return nil }
