@@ -5,7 +5,8 @@ let package = Package(
     name: "mqbridge",
     platforms: [.macOS(.v14)],
     products: [
-        .executable(name: "mqbridge", targets: ["mqbridge"])
+        .executable(name: "mqbridge", targets: ["mqbridge"]),
+        .executable(name: "mqbridge-bench", targets: ["Benchmarks"]),
     ],
     dependencies: [
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
@@ -48,6 +49,9 @@ let package = Package(
             ]
         ),
 
+        // Generated MQTT traffic for `mqbridge loadgen` and the benchmarks: publishers on libmosquitto.
+        .target(name: "LoadGenerator", dependencies: ["Mosquitto"]),
+
         // Starts real pieces (Mosquitto, bridge processes) on loopback for the tests and the demo.
         .target(name: "LoopbackHarness"),
         // Helpers shared by the test targets: a seeded generator and a thread joined with a deadline.
@@ -60,9 +64,21 @@ let package = Package(
                 "BridgeConfig",
                 "BridgeRuntime",
                 "HTTPServer",
+                "LoadGenerator",
                 "LoopbackHarness",
                 "Mosquitto",
                 "ZeroMQ",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        // `swift run -c release mqbridge-bench`: every benchmark against the targets (kept out of `swift test`).
+        .executableTarget(
+            name: "Benchmarks",
+            dependencies: [
+                "BridgeCore", "BridgeConfig", "BridgeHub", "BridgePresence", "BridgeRuntime", "WireProtocol", "ZeroMQ",
+                "Mosquitto", "LoadGenerator", "LoopbackHarness", "TestSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -83,6 +99,7 @@ let package = Package(
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "TestSupport", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ", "TestSupport"]),
         .testTarget(name: "MosquittoTests", dependencies: ["Mosquitto", "LoopbackHarness"]),
+        .testTarget(name: "LoadGeneratorTests", dependencies: ["LoadGenerator", "Mosquitto", "LoopbackHarness"]),
         .testTarget(name: "CLITests", dependencies: ["mqbridge", "LoopbackHarness", "ZeroMQ"]),
         .testTarget(
             name: "EndToEndTests",

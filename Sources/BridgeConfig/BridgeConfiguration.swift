@@ -56,6 +56,16 @@ public struct BrokerURL: Sendable, Equatable, CustomStringConvertible {
     }
 
     public var description: String { "\(tls ? "mqtts" : "mqtt")://\(host):\(port)" }
+
+    /// Parses `mqtt://host[:port]` or `mqtts://host[:port]` as `mqtt.url` does; the error says what is wrong.
+    public static func parse(_ text: String) -> Result<BrokerURL, BrokerURLError> {
+        Address.brokerURL(text).mapError { BrokerURLError(description: $0.message) }
+    }
+}
+
+/// Why a broker URL cannot be used.
+public struct BrokerURLError: Error, Sendable, CustomStringConvertible {
+    public let description: String
 }
 
 /// Queue-side endpoints (`queue:`).

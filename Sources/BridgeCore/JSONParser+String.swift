@@ -3,6 +3,18 @@ extension JSONParser {
     mutating func parseString() throws(JSONParseError) -> String {
         let start = position
         position += 1
+        // Most strings have no escapes: one validated copy of the bytes between the quotes.
+        var end = position
+        while end < bytes.count, bytes[end] != UInt8(ascii: "\""), bytes[end] != UInt8(ascii: "\\"), bytes[end] >= 0x20 {
+            end += 1
+        }
+        if end < bytes.count, bytes[end] == UInt8(ascii: "\"") {
+            let run = position
+            let text = bytes.withUnsafeBufferPointer { JSONParser.validatedString(UnsafeBufferPointer(rebasing: $0[run..<end])) }
+            guard let text else { throw JSONParseError(offset: run, message: "invalid UTF-8 in a string") }
+            position = end + 1
+            return text
+        }
         var scalars = String.UnicodeScalarView()
         var runStart = position
         func flushRun(_ parser: JSONParser, upTo end: Int) throws(JSONParseError) {
@@ -31,6 +43,18 @@ extension JSONParser {
             position += 1
         }
         throw JSONParseError(offset: start, message: "unterminated string")
+    }
+
+    /// The bytes as a String when they are valid UTF-8. ASCII, the common case, takes a plain scan and a
+    /// copy (`String(validating:)` is generic and not specialized for buffers).
+    static func validatedString(_ bytes: UnsafeBufferPointer<UInt8>) -> String? {
+        var ascii = true
+        for byte in bytes where byte >= 0x80 {
+            ascii = false
+            break
+        }
+        if ascii { return String(decoding: bytes, as: UTF8.self) }
+        return String(validating: bytes, as: UTF8.self)
     }
 
     private mutating func parseEscape() throws(JSONParseError) -> Unicode.Scalar {

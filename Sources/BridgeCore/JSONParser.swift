@@ -25,8 +25,11 @@ struct JSONParser {
     }
 
     private mutating func skipWhitespace() {
-        while position < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[position]) {
-            position += 1
+        while position < bytes.count {
+            switch bytes[position] {
+            case 0x20, 0x09, 0x0A, 0x0D: position += 1
+            default: return
+            }
         }
     }
 
@@ -127,6 +130,13 @@ struct JSONParser {
             let exponentStart = position
             while position < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[position]) { position += 1 }
             if position == exponentStart { throw fail("expected a digit in the exponent") }
+        }
+        // Whole numbers of up to 15 digits (every seq, timestamp and window) are exact in a Double: no text.
+        if position - digitsStart <= 15, !bytes[digitsStart..<position].contains(where: { $0 < 0x30 || $0 > 0x39 }) {
+            var whole: Int64 = 0
+            for index in digitsStart..<position { whole = whole * 10 + Int64(bytes[index] - 0x30) }
+            let value = Double(whole)
+            return .number(digitsStart > start ? -value : value)
         }
         let text = String(decoding: bytes[start..<position], as: UTF8.self)
         guard let value = Double(text) else { throw fail("number out of range") }

@@ -1,36 +1,63 @@
-/// Builds compact JSON text. Small and allocation-light because it runs once per message.
+/// Builds compact JSON text as UTF-8 bytes. It runs several times per message (wire metadata, the journal),
+/// so it appends bytes to one buffer and copies strings run by run, never character by character.
 public struct JSONWriter: Sendable {
-    public private(set) var text = ""
-    private var needsComma: [Bool] = [false]
+    /// The UTF-8 bytes written so far.
+    public private(set) var bytes: [UInt8] = []
+    /// One bit per open object or array (bit 0 for the top level): set when the next item needs a comma.
+    private var commaBits: UInt64 = 0
+    private var depth = 0
 
-    public init() {}
+    /// Deepest nesting the writer supports (the parser's limit too).
+    public static let maxDepth = 63
 
-    public mutating func beginObject() { open("{") }
-    public mutating func endObject() { close("}") }
-    public mutating func beginArray() { open("[") }
-    public mutating func endArray() { close("]") }
+    public init() {
+        bytes.reserveCapacity(256)
+    }
+
+    /// The text written so far.
+    public var text: String { String(decoding: bytes, as: UTF8.self) }
+
+    public mutating func beginObject() { open(UInt8(ascii: "{")) }
+    public mutating func endObject() { close(UInt8(ascii: "}")) }
+    public mutating func beginArray() { open(UInt8(ascii: "[")) }
+    public mutating func endArray() { close(UInt8(ascii: "]")) }
 
     /// Writes `"name":` inside an object; the value must follow.
     public mutating func key(_ name: String) {
         separate()
-        JSONWriter.appendQuoted(name, to: &text)
-        text += ":"
-        needsComma[needsComma.count - 1] = false
+        JSONWriter.appendQuoted(name, to: &bytes)
+        bytes.append(UInt8(ascii: ":"))
+        commaBits &= ~(1 << UInt64(depth))
     }
 
     public mutating func string(_ value: String) {
         separate()
-        JSONWriter.appendQuoted(value, to: &text)
+        JSONWriter.appendQuoted(value, to: &bytes)
     }
 
     public mutating func number(_ value: Int64) {
         separate()
-        text += String(value)
+        if value >= 0 && value < 10 {
+            bytes.append(UInt8(ascii: "0") + UInt8(value))
+            return
+        }
+        // Digits backwards into a small buffer, then appended in order.
+        var magnitude = value.magnitude
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+            var count = 0
+            repeat {
+                digits[19 - count] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                magnitude /= 10
+                count += 1
+            } while magnitude > 0
+            if value < 0 { bytes.append(UInt8(ascii: "-")) }
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: digits[(20 - count)...]))
+        }
     }
 
     public mutating func bool(_ value: Bool) {
         separate()
-        text += value ? "true" : "false"
+        bytes.append(contentsOf: value ? JSONWriter.trueBytes : JSONWriter.falseBytes)
     }
 
     /// User properties as an array of `{"key":…,"value":…}` objects, order and duplicates kept.
@@ -51,53 +78,69 @@ public struct JSONWriter: Sendable {
         string(value)
     }
 
-    private mutating func open(_ bracket: String) {
+    private static let trueBytes: [UInt8] = Array("true".utf8)
+    private static let falseBytes: [UInt8] = Array("false".utf8)
+
+    private mutating func open(_ bracket: UInt8) {
         separate()
-        text += bracket
-        needsComma.append(false)
+        bytes.append(bracket)
+        depth += 1
+        precondition(depth <= JSONWriter.maxDepth, "JSONWriter nests at most \(JSONWriter.maxDepth) levels")
+        commaBits &= ~(1 << UInt64(depth))
     }
 
-    private mutating func close(_ bracket: String) {
-        needsComma.removeLast()
-        text += bracket
-        needsComma[needsComma.count - 1] = true
+    private mutating func close(_ bracket: UInt8) {
+        depth -= 1
+        bytes.append(bracket)
+        commaBits |= 1 << UInt64(depth)
     }
 
+    @inline(__always)
     private mutating func separate() {
-        if needsComma[needsComma.count - 1] {
-            text += ","
+        let bit: UInt64 = 1 << UInt64(depth)
+        if commaBits & bit != 0 {
+            bytes.append(UInt8(ascii: ","))
         }
-        needsComma[needsComma.count - 1] = true
+        commaBits |= bit
     }
 
     /// Appends `value` as a JSON string literal (RFC 8259 escapes; other characters as UTF-8).
     public static func appendQuoted(_ value: String, to text: inout String) {
-        text += "\""
-        var plainStart = value.unicodeScalars.startIndex
-        var index = plainStart
-        let scalars = value.unicodeScalars
-        while index < scalars.endIndex {
-            let scalar = scalars[index]
-            let escape: String?
-            switch scalar {
-            case "\"": escape = "\\\""
-            case "\\": escape = "\\\\"
-            case "\n": escape = "\\n"
-            case "\r": escape = "\\r"
-            case "\t": escape = "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                escape = "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: escape = nil
+        var bytes: [UInt8] = []
+        appendQuoted(value, to: &bytes)
+        text += String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Appends `value` as a JSON string literal, in UTF-8: `"` and `\` and control characters escaped, the
+    /// rest copied as it is.
+    public static func appendQuoted(_ value: String, to bytes: inout [UInt8]) {
+        bytes.append(UInt8(ascii: "\""))
+        var value = value
+        value.withUTF8 { utf8 in
+            var runStart = 0
+            for index in 0..<utf8.count {
+                let byte = utf8[index]
+                guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
+                if runStart < index { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<index])) }
+                appendEscape(for: byte, to: &bytes)
+                runStart = index + 1
             }
-            if let escape {
-                text.unicodeScalars.append(contentsOf: scalars[plainStart..<index])
-                text += escape
-                plainStart = scalars.index(after: index)
-            }
-            index = scalars.index(after: index)
+            if runStart < utf8.count { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart...])) }
         }
-        text.unicodeScalars.append(contentsOf: scalars[plainStart..<index])
-        text += "\""
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+
+    private static func appendEscape(for byte: UInt8, to bytes: inout [UInt8]) {
+        bytes.append(UInt8(ascii: "\\"))
+        switch byte {
+        case UInt8(ascii: "\""), UInt8(ascii: "\\"): bytes.append(byte)
+        case 0x0A: bytes.append(UInt8(ascii: "n"))
+        case 0x0D: bytes.append(UInt8(ascii: "r"))
+        case 0x09: bytes.append(UInt8(ascii: "t"))
+        default:
+            bytes.append(contentsOf: [UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hexDigits[Int(byte >> 4)], hexDigits[Int(byte & 0xF)]])
+        }
     }
 }

@@ -25,19 +25,23 @@ extension MappingTable {
         guard let candidates = inflowByQueueTopic[message.topic] else {
             throw TranslationError(.noInflowRule, "no inflow rule takes queue topic '\(message.topic)'")
         }
-        guard let rule = candidates.lazy.map({ self.inflowRules[$0] }).first(where: { $0.tags.accepts(message.tag) })
-        else {
+        guard let ruleIndex = candidates.first(where: { inflowRules[$0].tags.accepts(message.tag) }) else {
             let tag = message.tag.map { "tag '\($0)'" } ?? "an untagged message"
             throw TranslationError(.tagNotAccepted, "no inflow rule for queue topic '\(message.topic)' accepts \(tag)")
         }
+        let rule = inflowRules[ruleIndex]
         if message.body.count > limits.maxBodyBytes {
             throw TranslationError(
                 .bodyTooLarge,
                 "body of \(message.body.count) bytes exceeds limits.maxBodyBytes (\(limits.maxBodyBytes))"
             )
         }
-        let properties = message.properties
-        var subTopic = properties[PropertyName.mqttSecondTopic] ?? ""
+        // One pass over the properties (a message carries a few) instead of a lookup for every known name.
+        var known = InflowProperties()
+        for (name, value) in message.properties {
+            known.take(name, value)
+        }
+        var subTopic = known.secondTopic ?? ""
         if let problem = Self.subTopicProblem(subTopic) {
             throw TranslationError(.invalidSubTopic, "\(PropertyName.mqttSecondTopic) '\(subTopic)' \(problem)")
         }
@@ -51,7 +55,7 @@ extension MappingTable {
         }
 
         var userProperties: [UserProperty] = []
-        if let json = properties[PropertyName.mqtt5UserProperty] {
+        if let json = known.userProperties {
             if json.utf8.count > limits.maxUserPropertyBytes {
                 throw TranslationError(
                     .userPropertiesTooLarge,
@@ -60,7 +64,7 @@ extension MappingTable {
             }
             userProperties = try UserPropertyCoding.decode(json)
         }
-        if let realTopic = properties[PropertyName.mqttRealTopic] {
+        if let realTopic = known.realTopic {
             if let problem = Self.subTopicProblem(realTopic) {
                 throw TranslationError(.invalidRealTopic, "\(PropertyName.mqttRealTopic) '\(realTopic)' \(problem)")
             }
@@ -70,12 +74,12 @@ extension MappingTable {
                 userProperties.append(UserProperty(key: PropertyName.mqttRealTopic, value: realTopic))
             }
         }
-        if p2pClientId != nil, let cleanSession = properties[PropertyName.cleanSessionFlag] {
+        if p2pClientId != nil, let cleanSession = known.cleanSession {
             userProperties.append(UserProperty(key: PropertyName.cleanSessionFlag, value: cleanSession))
         }
 
         let qos: QoS
-        if let text = properties[PropertyName.qosLevel] {
+        if let text = known.qosLevel {
             guard let parsed = QoS(text: text) else {
                 throw TranslationError(.invalidQoS, "\(PropertyName.qosLevel) '\(text)' must be 0, 1 or 2")
             }
@@ -84,14 +88,14 @@ extension MappingTable {
             qos = rule.qos ?? .atLeastOnce
         }
         let retain: Bool
-        switch properties[PropertyName.mqttRetain] {
+        switch known.retain {
         case nil, "false": retain = false
         case "true": retain = true
         case let other?:
             throw TranslationError(.invalidRetain, "\(PropertyName.mqttRetain) '\(other)' must be 'true' or 'false'")
         }
         var expiry: UInt32?
-        if let text = properties[PropertyName.mqtt5MsgExpireInterval] {
+        if let text = known.expiry {
             guard let seconds = UInt32(text) else {
                 throw TranslationError(
                     .invalidExpiryInterval,
@@ -111,7 +115,7 @@ extension MappingTable {
             qos: qos,
             retain: retain,
             userProperties: userProperties,
-            contentType: properties[PropertyName.mqtt5ContentType],
+            contentType: known.contentType,
             messageExpiryInterval: expiry
         )
         return RoutedMQTTMessage(ruleId: rule.id, message: publish, p2pClientId: p2pClientId)
@@ -129,5 +133,31 @@ extension MappingTable {
             }
         }
         return nil
+    }
+}
+
+/// The properties inflow reads, picked out of a message's properties in one pass.
+private struct InflowProperties {
+    var secondTopic: String?
+    var userProperties: String?
+    var realTopic: String?
+    var cleanSession: String?
+    var qosLevel: String?
+    var retain: String?
+    var expiry: String?
+    var contentType: String?
+
+    mutating func take(_ name: String, _ value: String) {
+        switch name {
+        case PropertyName.mqttSecondTopic: secondTopic = value
+        case PropertyName.qosLevel: qosLevel = value
+        case PropertyName.mqtt5UserProperty: userProperties = value
+        case PropertyName.mqttRealTopic: realTopic = value
+        case PropertyName.cleanSessionFlag: cleanSession = value
+        case PropertyName.mqttRetain: retain = value
+        case PropertyName.mqtt5MsgExpireInterval: expiry = value
+        case PropertyName.mqtt5ContentType: contentType = value
+        default: break
+        }
     }
 }

@@ -13,8 +13,8 @@ extension MappingTable {
         } catch {
             throw TranslationError(.invalidTopic, "MQTT topic '\(message.topic)': \(error)")
         }
-        let rules = outflowRules(matching: topic)
-        if rules.isEmpty { return [] }
+        let matches = outflowIndex.matches(topic)
+        if matches.isEmpty { return [] }
         if message.payload.count > limits.maxBodyBytes {
             throw TranslationError(
                 .bodyTooLarge,
@@ -22,12 +22,14 @@ extension MappingTable {
             )
         }
 
-        var common: [String: String] = [
-            PropertyName.qosLevel: message.qos.text,
-            PropertyName.topic: topic.name,
-        ]
-        let subTopic = topic.subTopic
-        if !subTopic.isEmpty { common[PropertyName.mqttSecondTopic] = String(subTopic) }
+        // Sized for every property the first rule adds, so that adding them never rehashes.
+        var common = [String: String](minimumCapacity: 4 + (message.userProperties.isEmpty ? 0 : 1)
+            + (message.contentType == nil ? 0 : 1) + (message.messageExpiryInterval == nil ? 0 : 1)
+            + outflowRules[matches[0]].properties.count)
+        common[PropertyName.qosLevel] = message.qos.text
+        common[PropertyName.topic] = topic.name
+        let subTopic = topic.subTopicString
+        if !subTopic.isEmpty { common[PropertyName.mqttSecondTopic] = subTopic }
         if message.retain { common[PropertyName.mqttRetain] = "true" }
         if !message.userProperties.isEmpty {
             let json = UserPropertyCoding.encode(message.userProperties)
@@ -44,31 +46,38 @@ extension MappingTable {
 
         let knownClientId = publisherClientId ?? message.userProperties.first(named: PropertyName.clientId)
         var results: [RoutedQueueMessage] = []
-        results.reserveCapacity(rules.count)
-        for rule in rules {
+        results.reserveCapacity(matches.count)
+        for (position, index) in matches.enumerated() {
+            // Fields are read one by one: a copy of the whole rule would retain every one of them.
             var clientId = knownClientId
-            if clientId == nil, let template = rule.clientId {
+            if clientId == nil, let template = outflowRules[index].clientId {
                 let values = TemplateValues(topic: topic, clientId: nil, qos: message.qos, userProperties: message.userProperties)
                 let rendered = template.render(values)
                 clientId = rendered.isEmpty ? nil : rendered
             }
             let values = TemplateValues(topic: topic, clientId: clientId, qos: message.qos, userProperties: message.userProperties)
+            // The last rule takes the common properties over; earlier ones take a copy.
             var properties = common
+            if position == matches.count - 1 { common = [:] }
             if let clientId { properties[PropertyName.clientId] = clientId }
-            for extra in rule.properties {
+            for extra in outflowRules[index].properties {
                 let value = extra.value.render(values)
                 if !value.isEmpty { properties[extra.name] = value }
             }
-            let tag = rule.tag.map { $0.render(values) }
-            let keys = rule.keys.map { $0.render(values) }.filter { !$0.isEmpty }
+            var tag = outflowRules[index].tag?.render(values)
+            if tag?.isEmpty == true { tag = nil }
+            var keys: [String] = []
+            let keyTemplates = outflowRules[index].keys
+            if !keyTemplates.isEmpty {
+                keys.reserveCapacity(keyTemplates.count)
+                for key in keyTemplates {
+                    let rendered = key.render(values)
+                    if !rendered.isEmpty { keys.append(rendered) }
+                }
+            }
             let queueMessage = QueueMessage(
-                topic: rule.queueTopic,
-                tag: tag?.isEmpty == false ? tag : nil,
-                keys: keys,
-                properties: properties,
-                body: message.payload
-            )
-            results.append(RoutedQueueMessage(ruleId: rule.id, message: queueMessage))
+                topic: outflowRules[index].queueTopic, tag: tag, keys: keys, properties: properties, body: message.payload)
+            results.append(RoutedQueueMessage(ruleId: outflowRules[index].id, message: queueMessage))
         }
         return results
     }

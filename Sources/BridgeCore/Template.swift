@@ -17,6 +17,8 @@ public struct Template: Sendable, Equatable, CustomStringConvertible {
 
     public let text: String
     let segments: [Segment]
+    /// UTF-8 bytes of the literal segments, to size a rendering at once.
+    let literalBytes: Int
 
     /// Compiles `text`; the error carries the character offset of the problem within `text`.
     public init(_ text: String) throws(TemplateError) {
@@ -60,6 +62,10 @@ public struct Template: Sendable, Equatable, CustomStringConvertible {
         }
         self.text = text
         self.segments = segments
+        self.literalBytes = segments.reduce(0) { total, segment in
+            if case .literal(let literal) = segment { return total + literal.utf8.count }
+            return total
+        }
     }
 
     /// The variables this template uses.
@@ -72,10 +78,14 @@ public struct Template: Sendable, Equatable, CustomStringConvertible {
 
     /// Renders the template with the values of one message.
     public func render(_ values: TemplateValues) -> String {
-        if segments.count == 1, case .literal(let constant) = segments[0] {
-            return constant
+        if segments.count == 1 {
+            switch segments[0] {
+            case .literal(let constant): return constant
+            case .variable(let variable): return values.value(of: variable)
+            }
         }
         var result = ""
+        result.reserveCapacity(literalBytes + 32)
         for segment in segments {
             switch segment {
             case .literal(let text): result += text

@@ -18,7 +18,7 @@ public struct TemplateValues: Sendable {
         case .topic: topic.name
         case .parent: String(topic.parent)
         case .subTopic: String(topic.subTopic)
-        case .level(let number): topic.level(number).map(String.init) ?? ""
+        case .level(let number): topic.levelString(number) ?? ""
         case .clientId: clientId ?? ""
         case .groupId: clientId.flatMap(ClientID.groupId(of:)) ?? ""
         case .qos: qos.text

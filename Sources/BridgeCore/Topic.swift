@@ -7,45 +7,128 @@ public struct Topic: Sendable, Equatable {
     public static let maxBytes = 65_535
 
     public let name: String
-    /// The levels, in order; a topic `a//b` has an empty second level.
-    public let levels: [Substring]
+    /// Where each level ends, as a UTF-8 offset into `name` (the last is the name's length). Levels are kept
+    /// as offsets rather than substrings: the trie reads them as bytes, and most messages never ask for one.
+    let levelEnds: [Int]
+    /// Whether `name` is all ASCII (then a level is exactly its bytes).
+    let isASCII: Bool
 
     /// Checks the rules of MQTT topic names that are published to: 1...65535 UTF-8 bytes, no NUL, no `+` or `#`.
     public init(_ name: String) throws(TopicError) {
-        if let problem = Topic.problem(inName: name) {
-            throw problem
-        }
+        // One pass over the bytes checks the name and finds the levels of an ASCII name.
+        let scan = name.utf8.withContiguousStorageIfAvailable { Topic.scan($0) } ?? Topic.scan(Array(name.utf8))
+        if let problem = scan.problem { throw problem }
         self.name = name
-        self.levels = name.split(separator: "/", omittingEmptySubsequences: false)
+        self.isASCII = scan.isASCII
+        if scan.isASCII {
+            levelEnds = scan.levelEnds
+        } else {
+            // Any other name is split on characters, as it always was: a `/` followed by a combining mark is
+            // one character there, not a separator.
+            let utf8 = name.utf8
+            levelEnds = name.split(separator: "/", omittingEmptySubsequences: false).map {
+                utf8.distance(from: utf8.startIndex, to: $0.endIndex)
+            }
+        }
+    }
+
+    private static func scan(_ bytes: UnsafeBufferPointer<UInt8>) -> (problem: TopicError?, isASCII: Bool, levelEnds: [Int]) {
+        if bytes.isEmpty { return (.empty, true, []) }
+        if bytes.count > maxBytes { return (.tooLong(bytes.count), true, []) }
+        var ascii = true
+        var ends: [Int] = []
+        ends.reserveCapacity(8)
+        for index in 0..<bytes.count {
+            switch bytes[index] {
+            case 0: return (.containsNUL, ascii, [])
+            case UInt8(ascii: "+"), UInt8(ascii: "#"): return (.containsWildcard, ascii, [])
+            case UInt8(ascii: "/"): ends.append(index)
+            case 0x80...: ascii = false
+            default: continue
+            }
+        }
+        ends.append(bytes.count)
+        return (nil, ascii, ends)
+    }
+
+    private static func scan(_ bytes: [UInt8]) -> (problem: TopicError?, isASCII: Bool, levelEnds: [Int]) {
+        bytes.withUnsafeBufferPointer { scan($0) }
+    }
+
+    /// The levels, in order; a topic `a//b` has an empty second level.
+    public var levels: [Substring] {
+        (0..<levelEnds.count).map { levelSlice($0) }
+    }
+
+    /// The number of levels.
+    public var levelCount: Int { levelEnds.count }
+
+    /// The UTF-8 offsets of level `index` (0-based) in `name`.
+    @inline(__always)
+    func levelRange(_ index: Int) -> Range<Int> {
+        (index == 0 ? 0 : levelEnds[index - 1] + 1)..<levelEnds[index]
+    }
+
+    private func levelSlice(_ index: Int) -> Substring {
+        let range = levelRange(index)
+        let utf8 = name.utf8
+        return name[utf8.index(utf8.startIndex, offsetBy: range.lowerBound)..<utf8.index(utf8.startIndex, offsetBy: range.upperBound)]
     }
 
     /// The first level.
-    public var parent: Substring { levels[0] }
+    public var parent: Substring { levelSlice(0) }
 
     /// The rest of the topic after the parent, with its leading `/`; empty when there is no rest.
     public var subTopic: Substring {
-        let start = name.index(name.startIndex, offsetBy: levels[0].count)
-        return name[start...]
+        let utf8 = name.utf8
+        return name[utf8.index(utf8.startIndex, offsetBy: levelEnds[0])...]
     }
 
     /// The N-th level, 1-based, or nil past the last level.
     public func level(_ number: Int) -> Substring? {
-        number >= 1 && number <= levels.count ? levels[number - 1] : nil
+        number >= 1 && number <= levelEnds.count ? levelSlice(number - 1) : nil
     }
+
+    /// The sub-topic as a string of its own (what outflow sets as `mqttSecondTopic`); empty when there is none.
+    var subTopicString: String {
+        if levelEnds.count == 1 { return "" }
+        if isASCII, let text = name.utf8.withContiguousStorageIfAvailable({
+            String(decoding: UnsafeBufferPointer(rebasing: $0[levelEnds[0]...]), as: UTF8.self)
+        }) {
+            return text
+        }
+        return String(subTopic)
+    }
+
+    /// The N-th level as a string of its own (what templates render), or nil past the last level.
+    func levelString(_ number: Int) -> String? {
+        guard number >= 1 && number <= levelEnds.count else { return nil }
+        if isASCII, let text = name.utf8.withContiguousStorageIfAvailable({
+            String(decoding: UnsafeBufferPointer(rebasing: $0[levelRange(number - 1)]), as: UTF8.self)
+        }) {
+            return text
+        }
+        return String(levelSlice(number - 1))
+    }
+
+    public static func == (lhs: Topic, rhs: Topic) -> Bool { lhs.name == rhs.name }
 
     /// Why `name` cannot be published to, or nil when it can.
     public static func problem(inName name: String) -> TopicError? {
-        let bytes = name.utf8.count
-        if bytes == 0 { return .empty }
-        if bytes > maxBytes { return .tooLong(bytes) }
-        for byte in name.utf8 {
-            switch byte {
-            case 0: return .containsNUL
-            case UInt8(ascii: "+"), UInt8(ascii: "#"): return .containsWildcard
-            default: continue
+        let check = { (bytes: UnsafeBufferPointer<UInt8>) -> TopicError? in
+            if bytes.isEmpty { return .empty }
+            if bytes.count > maxBytes { return .tooLong(bytes.count) }
+            for byte in bytes {
+                switch byte {
+                case 0: return .containsNUL
+                case UInt8(ascii: "+"), UInt8(ascii: "#"): return .containsWildcard
+                default: continue
+                }
             }
+            return nil
         }
-        return nil
+        if let result = name.utf8.withContiguousStorageIfAvailable(check) { return result }
+        return Array(name.utf8).withUnsafeBufferPointer(check)
     }
 }
 

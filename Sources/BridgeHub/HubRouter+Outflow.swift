@@ -87,15 +87,12 @@ extension HubRouter {
 
     /// Sends queued deliveries to a consumer while its window has room.
     mutating func pump(_ peer: PeerID) -> [HubAction] {
-        guard var consumer = consumers[peer] else { return [] }
         var actions: [HubAction] = []
-        while consumer.unacked.count < consumer.window, let delivery = consumer.queue.pop() {
-            let seq = consumer.nextSeq
-            consumer.nextSeq += 1
-            consumer.unacked[seq] = delivery
+        // In place: a copy of the consumer taken out of the dictionary would make the next write to
+        // `unacked` copy the whole window of deliveries, once per message.
+        consumers[peer]?.pumpWindow { seq, delivery in
             actions.append(.send(peer, .queueData(seq: seq, delivery.message)))
         }
-        consumers[peer] = consumer
         return actions
     }
 

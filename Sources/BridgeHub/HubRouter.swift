@@ -55,6 +55,16 @@ public struct HubRouter: Sendable {
         var queue = FIFO<Delivery>()
 
         var load: Int { unacked.count + queue.count }
+
+        /// Moves queued deliveries into the window while it has room, numbering them; `send` sees each one.
+        mutating func pumpWindow(_ send: (UInt64, Delivery) -> Void) {
+            while unacked.count < window, let delivery = queue.pop() {
+                let seq = nextSeq
+                nextSeq += 1
+                unacked[seq] = delivery
+                send(seq, delivery)
+            }
+        }
     }
 
     struct Group: Sendable {
@@ -107,9 +117,24 @@ public struct HubRouter: Sendable {
     /// A new message ID: the run's prefix and a counter, 32 hex characters.
     mutating func nextMessageId() -> String {
         idCounter += 1
-        let counter = String(idCounter, radix: 16)
-        return idPrefix + String(repeating: "0", count: max(0, 16 - counter.count)) + counter
+        let counter = idCounter
+        let prefix = idPrefix.utf8
+        // Written in one go: this runs for every message the hub routes.
+        return String(unsafeUninitializedCapacity: prefix.count + 16) { buffer in
+            var index = 0
+            for byte in prefix {
+                buffer[index] = byte
+                index += 1
+            }
+            for shift in stride(from: 60, through: 0, by: -4) {
+                buffer[index] = HubRouter.hexDigits[Int((counter >> UInt64(shift)) & 0xF)]
+                index += 1
+            }
+            return index
+        }
     }
+
+    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
     /// Replaces the rules at once: every message received from now on is translated with the new ones;
     /// messages already routed are not affected. Workers get a new `WELCOME` (same session) with the new

@@ -9,10 +9,32 @@ public enum Link: String, Sendable, Hashable, CaseIterable {
 public struct PeerID: Sendable, Hashable, CustomStringConvertible {
     public let link: Link
     public let routingId: [UInt8]
+    /// FNV-1a of the link and the routing id, made once: the router looks peers up in several dictionaries
+    /// per message, and hashing an array feeds the hasher one byte at a time.
+    private let digest: UInt64
 
     public init(link: Link, routingId: [UInt8]) {
         self.link = link
         self.routingId = routingId
+        let prime: UInt64 = 0x0000_0100_0000_01b3
+        let linkNumber: UInt64 = switch link {
+        case .workers: 1
+        case .consumers: 2
+        case .producers: 3
+        }
+        var digest: UInt64 = 0xcbf2_9ce4_8422_2325 ^ linkNumber
+        for byte in routingId {
+            digest = (digest ^ UInt64(byte)) &* prime
+        }
+        self.digest = digest
+    }
+
+    public static func == (lhs: PeerID, rhs: PeerID) -> Bool {
+        lhs.digest == rhs.digest && lhs.link == rhs.link && lhs.routingId == rhs.routingId
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(digest)
     }
 
     public var description: String {

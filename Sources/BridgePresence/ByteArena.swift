@@ -69,12 +69,6 @@ struct ByteArena: Sendable {
         return text.withUTF8 { equals(offset: offset, length: length, $0) }
     }
 
-    func hash(offset: Int, length: Int) -> UInt64 {
-        bytes.withUnsafeBufferPointer { buffer in
-            Mix.hash(UnsafeBufferPointer(rebasing: buffer[offset..<offset + length]))
-        }
-    }
-
     /// A little-endian 32-bit value at `offset` (the length prefix of a long client ID).
     func uint32(at offset: Int) -> Int {
         var value = 0

@@ -8,9 +8,11 @@ extension PresenceTracker {
     }
 
     func findRecord(_ bytes: UnsafeBufferPointer<UInt8>, hash: UInt64) -> Int32? {
-        index.find(hash: hash) { record in
-            let (offset, length) = PresenceTracker.idLocation(of: records[Int(record)], in: arena)
-            return arena.equals(offset: offset, length: length, bytes)
+        records.withUnsafeBufferPointer { records in
+            index.find(hash: hash) { record in
+                let (offset, length) = PresenceTracker.idLocation(of: records[Int(record)], in: arena)
+                return arena.equals(offset: offset, length: length, bytes)
+            }
         }
     }
 
@@ -20,11 +22,6 @@ extension PresenceTracker {
             return (offset + 4, arena.uint32(at: offset))
         }
         return (offset, Int(record.idLength))
-    }
-
-    static func hashID(of record: ClientRecord, in arena: ByteArena) -> UInt64 {
-        let (offset, length) = idLocation(of: record, in: arena)
-        return arena.hash(offset: offset, length: length)
     }
 
     func clientId(of record: ClientRecord) -> String {
@@ -47,9 +44,7 @@ extension PresenceTracker {
         }
         _ = arena.append(bytes)
         records.append(ClientRecord(idOffset: UInt32(offset), idLength: length, flags: 0))
-        let records = self.records
-        let arena = self.arena
-        index.insert(number, hash: hash) { record in PresenceTracker.hashID(of: records[Int(record)], in: arena) }
+        index.insert(number, hash: hash)
         return number
     }
 
@@ -73,6 +68,16 @@ extension PresenceTracker {
             } else if let channel = extra?.lastEventChannel, let address = extra?.lastEventAddress {
                 state.lastEvent = LastEvent(type: type, time: stored.lastEventTime, channel: channel, address: address)
             }
+        }
+        return state
+    }
+
+    /// `state(of:)` for a change that `store` writes back: the side table lets go of the channel list, so
+    /// the state's copy is the only one and changing it does not copy it.
+    mutating func takeState(of record: Int32) -> ClientState {
+        let state = state(of: record)
+        if records[Int(record)].has(ClientRecord.hasExtras) {
+            extras[record]?.others = []
         }
         return state
     }

@@ -13,8 +13,8 @@ import BridgeCore
 /// was dropped would open the channel again. `pruneTombstones(before:)` drops old tombstones altogether.
 /// Clients are never forgotten: `clientCount` only grows.
 ///
-/// Memory: a client with one channel costs a 56-byte record, its ID's bytes in a shared arena and a 4-byte
-/// hash slot (about 90–110 bytes in all with a 20-byte ID; canonical IPv4 addresses and 32-hex channel IDs are
+/// Memory: a client with one channel costs a 56-byte record, its ID's bytes in a shared arena and an 8-byte
+/// hash slot (about 100–120 bytes in all with a 20-byte ID; canonical IPv4 addresses and 32-hex channel IDs are
 /// packed into the record). Clients with several channels or tombstones also get a side-table entry.
 public struct PresenceTracker: Sendable {
     /// How many closed channels besides the current one each client keeps.
@@ -42,9 +42,7 @@ public struct PresenceTracker: Sendable {
     public mutating func reserveCapacity(clients: Int, averageIDLength: Int = 24) {
         records.reserveCapacity(clients)
         arena.reserveCapacity(clients * averageIDLength)
-        let records = self.records
-        let arena = self.arena
-        index.reserve(clients) { record in PresenceTracker.hashID(of: records[Int(record)], in: arena) }
+        index.reserve(clients)
     }
 
     /// Applies one event and reports what it changed.
@@ -56,7 +54,7 @@ public struct PresenceTracker: Sendable {
         return clientId.withUTF8 { bytes in
             let hash = Mix.hash(bytes)
             let existing = findRecord(bytes, hash: hash)
-            var state = existing.map { self.state(of: $0) } ?? ClientState()
+            var state = existing.map { self.takeState(of: $0) } ?? ClientState()
             let wasOnline = state.isOnline
             let change = state.apply(
                 event.eventType, time: event.time, channel: channel, address: address, tombstoneLimit: tombstoneLimit)
@@ -147,7 +145,7 @@ public struct PresenceTracker: Sendable {
 
     /// Bytes held by the tracker's storage, estimated from capacities (the side table roughly).
     public var approximateMemoryBytes: Int {
-        var total = records.capacity * MemoryLayout<ClientRecord>.stride + index.capacity * 4 + arena.capacity
+        var total = records.capacity * MemoryLayout<ClientRecord>.stride + index.capacity * ClientIndex.slotBytes + arena.capacity
         for extra in extras.values {
             total += 96 + extra.others.count * MemoryLayout<ChannelEntry>.stride
         }

@@ -118,6 +118,8 @@ public final class MQTTWorker: @unchecked Sendable {
     /// retries, so a broker that is not up yet is waited for.
     public func start() {
         let thread = Thread { [self] in
+            // Names the OS thread too (for top -H, ps -L, profilers).
+            Thread.current.name = "mqbridge-worker"
             var loop = MQTTWorkerLoop(worker: self)
             loop.run()
             finished.signal()
@@ -155,6 +157,8 @@ public final class MQTTWorker: @unchecked Sendable {
             try client.setTLS(caFile: tlsCAFile)
         }
         try client.setReconnectDelay(min: 1, max: 30, exponential: true)
+        // Acknowledgements and inflow publishes leave at once instead of waiting on Nagle's algorithm.
+        try client.setTCPNoDelay(true)
         client.onMessage = { [mailbox, window, stopping, journal, logger] incoming in
             // libmosquitto acknowledges the message to the broker when this returns, so it must be on disk
             // (or, without a spool, handed on) first. Back-pressure: while the spool is full or the hub

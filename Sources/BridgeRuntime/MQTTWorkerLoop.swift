@@ -22,6 +22,9 @@ struct MQTTWorkerLoop {
     var unacked: [UInt64: (message: MQTTMessage, journalId: UInt64?)] = [:]
     /// Replayed messages whose acknowledgement frees no window room (see `MQTTWorker.replayedBeyondWindow`).
     var replayDebt: Int
+    /// Journal ids and window room of outflow messages settled since the last `flushSettled`.
+    var settledJournalIds: [UInt64] = []
+    var windowReleases = 0
     /// Inflow publishes waiting for the broker, by libmosquitto message id -> the hub's seq.
     var inflightByMid: [Int: UInt64] = [:]
 
@@ -116,6 +119,8 @@ struct MQTTWorkerLoop {
     mutating func readHub() throws {
         guard let link else { return }
         let now = MonotonicClock.nowMs()
+        // Acknowledgements that arrived together are marked settled in the journal with one write.
+        defer { flushSettled() }
         while let message = try link.receive(onBadFrame: { error in
             log.log(.warning, kind: error.code, "bad message from the hub: \(error)", now: now)
         }) {
@@ -156,18 +161,28 @@ struct MQTTWorkerLoop {
 
     mutating func settleOutflow(_ seq: UInt64) {
         guard let settled = unacked.removeValue(forKey: seq) else { return }
-        if let id = settled.journalId, let journal = worker.journal {
+        if let id = settled.journalId { settledJournalIds.append(id) }
+        windowReleases += 1
+    }
+
+    /// Writes the settle records gathered by `settleOutflow` and gives their room back to the window.
+    mutating func flushSettled() {
+        if !settledJournalIds.isEmpty, let journal = worker.journal {
             do {
-                try journal.settle(id)
+                try journal.settle(settledJournalIds)
             } catch {
-                log.log(.error, kind: "spool_write", "cannot mark an outflow message settled in the spool: \(error)", now: MonotonicClock.nowMs())
+                log.log(.error, kind: "spool_write", "cannot mark outflow messages settled in the spool: \(error)", now: MonotonicClock.nowMs())
             }
         }
-        if replayDebt > 0 {
-            replayDebt -= 1
-        } else {
-            worker.window.signal()
+        settledJournalIds.removeAll(keepingCapacity: true)
+        for _ in 0..<windowReleases {
+            if replayDebt > 0 {
+                replayDebt -= 1
+            } else {
+                worker.window.signal()
+            }
         }
+        windowReleases = 0
     }
 
     mutating func publishInflow(seq: UInt64, _ publish: MQTTMessage, now: Int64) throws {

@@ -115,12 +115,22 @@ public final class OutflowJournal: Sendable {
 
     /// Marks a message settled; the journal is compacted once it has grown large.
     public func settle(_ id: UInt64) throws {
+        try settle([id])
+    }
+
+    /// Marks messages settled with one write; the journal is compacted once it has grown large.
+    public func settle(_ ids: [UInt64]) throws {
         try state.withLock { state in
-            guard let entry = state.pending.removeValue(forKey: id) else { return }
-            state.pendingBytes -= entry.bytes
-            let record = Self.record(kind: Self.settleRecord, id: id, frames: nil)
-            try Self.write(record, to: state.file, path: path)
-            state.fileBytes += record.count
+            var records: [UInt8] = []
+            records.reserveCapacity(13 * ids.count)
+            for id in ids {
+                guard let entry = state.pending.removeValue(forKey: id) else { continue }
+                state.pendingBytes -= entry.bytes
+                records += Self.record(kind: Self.settleRecord, id: id, frames: nil)
+            }
+            guard !records.isEmpty else { return }
+            try Self.write(records, to: state.file, path: path)
+            state.fileBytes += records.count
         }
         room.broadcast()
         try compactIfWorthIt()
@@ -160,18 +170,21 @@ public final class OutflowJournal: Sendable {
     // MARK: - Encoding
 
     static func record(kind: UInt8, id: UInt64, frames: [[UInt8]]?) -> [UInt8] {
-        var body: [UInt8] = [kind]
-        appendLittleEndian(id, to: &body)
+        var bodyLength = 9
+        if let frames { bodyLength += 4 + frames.reduce(0) { $0 + 4 + $1.count } }
+        var record: [UInt8] = []
+        record.reserveCapacity(4 + bodyLength)
+        appendLittleEndian(UInt32(bodyLength), to: &record)
+        record.append(kind)
+        appendLittleEndian(id, to: &record)
         if let frames {
-            appendLittleEndian(UInt32(frames.count), to: &body)
+            appendLittleEndian(UInt32(frames.count), to: &record)
             for frame in frames {
-                appendLittleEndian(UInt32(frame.count), to: &body)
-                body += frame
+                appendLittleEndian(UInt32(frame.count), to: &record)
+                record += frame
             }
         }
-        var record: [UInt8] = []
-        appendLittleEndian(UInt32(body.count), to: &record)
-        return record + body
+        return record
     }
 
     static func appendLittleEndian<T: FixedWidthInteger>(_ value: T, to bytes: inout [UInt8]) {
@@ -208,12 +221,25 @@ public final class OutflowJournal: Sendable {
         return (entries, settled, valid, lastId)
     }
 
+    /// One `write(2)` on the file's descriptor (looping over short writes and `EINTR`): the journal is
+    /// written once per message, so it skips Foundation's buffering layers.
     private static func write(_ record: [UInt8], to file: FileHandle?, path: String) throws {
         guard let file else { throw OutflowJournalError("\(path) is closed") }
-        do {
-            try file.write(contentsOf: record)
-        } catch {
-            throw OutflowJournalError("cannot append to \(path): \(error.localizedDescription)")
+        let descriptor = file.fileDescriptor
+        let failure: Int32? = record.withUnsafeBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                let written = Glibc.write(descriptor, raw.baseAddress! + offset, raw.count - offset)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    return errno
+                }
+                offset += written
+            }
+            return nil
+        }
+        if let failure {
+            throw OutflowJournalError("cannot append to \(path): \(String(cString: strerror(failure)))")
         }
     }
 }

@@ -37,7 +37,17 @@ extension MQTTClient {
         mosquitto_unsubscribe_v5_callback_set(handle) { _, userData, mid, _ in
             MQTTClient.events(from: userData)?.handler(\.onUnsubscribe)?(Int(mid))
         }
-        mosquitto_log_callback_set(handle) { _, userData, level, text in
+    }
+
+    /// Installs the log trampoline only while ``onLog`` is set: with a callback installed libmosquitto
+    /// allocates and formats each of its log lines, several per message (`mosquitto_log_callback_set` locks,
+    /// so this is safe while the loop runs).
+    func setLogCallback(installed: Bool) {
+        guard installed else {
+            mosquitto_log_callback_set(rawHandle, nil)
+            return
+        }
+        mosquitto_log_callback_set(rawHandle) { _, userData, level, text in
             guard let events = MQTTClient.events(from: userData), let text,
                   let handler = events.handler(\.onLog, notingThread: false) else { return }
             handler(MQTTLogLevel(mosquittoLevel: level), String(cString: text))

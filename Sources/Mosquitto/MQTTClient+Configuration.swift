@@ -44,6 +44,14 @@ extension MQTTClient {
         try setIntOption(MOSQ_OPT_RECEIVE_MAXIMUM, count, "mosquitto_int_option(RECEIVE_MAXIMUM)")
     }
 
+    /// Turns Nagle's algorithm off (`TCP_NODELAY`) or on for the connection (libmosquitto's default: on).
+    /// With it on, a small packet such as a PUBACK may wait for the previous one's TCP acknowledgement, which
+    /// the peer may delay by up to 40 ms; with it off every packet leaves at once.
+    public func setTCPNoDelay(_ enabled: Bool) throws(MosquittoError) {
+        try MosquittoError.check(
+            mosquitto_int_option(rawHandle, MOSQ_OPT_TCP_NODELAY, enabled ? 1 : 0), "mosquitto_int_option(TCP_NODELAY)")
+    }
+
     /// Sets the MQTT 5 session expiry interval (seconds) sent in CONNECT; needed for a session
     /// that outlives the connection. Ignored by MQTT 3.1.1 (there `cleanStart: false` suffices).
     public func setSessionExpiry(_ seconds: UInt32) {

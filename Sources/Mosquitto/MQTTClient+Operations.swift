@@ -46,7 +46,11 @@ extension MQTTClient {
     /// libmosquitto's client log. Runs on the loop thread (or the calling thread for API calls).
     public var onLog: MQTTLogHandler? {
         get { events.state.withLock { $0.onLog } }
-        set { events.state.withLock { $0.onLog = newValue } }
+        set {
+            events.state.withLock { $0.onLog = newValue }
+            // libmosquitto formats every log line (several per message) only while a log callback is set.
+            setLogCallback(installed: newValue != nil)
+        }
     }
 
     // MARK: Operations (any thread)

@@ -39,10 +39,14 @@ public enum WireCodec {
             break
         }
         writer.endObject()
-        var frames: [[UInt8]] = [protocolTag, Array(message.kind.rawValue.utf8), Array(writer.text.utf8)]
+        var frames: [[UInt8]] = [protocolTag, kindFrames[message.kind]!, writer.bytes]
         if let body { frames.append(body) }
         return frames
     }
+
+    /// Frame 1 of each kind, and the kind of each frame 1, made once rather than per message.
+    private static let kindFrames = Dictionary(uniqueKeysWithValues: WireMessage.Kind.allCases.map { ($0, Array($0.rawValue.utf8)) })
+    private static let kindsByFrame = Dictionary(uniqueKeysWithValues: kindFrames.map { ($0.value, $0.key) })
 
     /// Decodes frames; `form` says how to read a `DATA` on this link. Errors carry the code to answer with.
     public static func decode(_ frames: [[UInt8]], form: DataForm) throws(WireErrorReport) -> WireMessage {
@@ -54,7 +58,7 @@ public enum WireCodec {
                 code: WireErrorCode.unsupportedVersion,
                 message: "frame 0 must be 'MQB1', got '\(String(decoding: frames[0].prefix(16), as: UTF8.self))'")
         }
-        guard let kind = WireMessage.Kind(rawValue: String(decoding: frames[1], as: UTF8.self)) else {
+        guard let kind = kindsByFrame[frames[1]] else {
             throw WireErrorReport(
                 code: WireErrorCode.unknownKind, message: "unknown kind '\(String(decoding: frames[1].prefix(32), as: UTF8.self))'")
         }

@@ -11,6 +11,8 @@ import Testing
         ("a//b", "a", "//b", 3),
         ("devices/p2p/GID_app@@@phone7", "devices", "/p2p/GID_app@@@phone7", 3),
         ("数据/温度", "数据", "/温度", 2),
+        // Names that are not ASCII are split on characters: a `/` with a combining mark is no separator.
+        ("a/\u{301}b/c", "a/\u{301}b", "/c", 2),
     ])
     func splitsParentAndSubTopic(name: String, parent: String, subTopic: String, levels: Int) throws {
         let topic = try Topic(name)
@@ -95,6 +97,24 @@ import Testing
         #expect(index.matches(try Topic("sensors/room1")) == [0, 5])
         #expect(index.matches(try Topic("sensors")) == [0])
         #expect(index.matches(try Topic("nothing/here")) == [])
+    }
+
+    /// Levels compare as Swift strings, so canonically equivalent spellings match (é precomposed and
+    /// decomposed; the Kelvin sign and `K`); the byte table that serves ASCII levels must agree.
+    @Test func agreesWithStringComparisonOnNonASCIILevels() throws {
+        let filters = [
+            "s/caf\u{E9}/+", "s/K/x", "s/\u{212A}elvin/#", "s/ascii/+", "s/e\u{301}/#", "t/plain/+", "t/+/caf\u{E9}",
+        ].map { try! TopicFilter($0) }
+        var index = TopicFilterIndex()
+        for (position, filter) in filters.enumerated() { index.insert(filter, value: position) }
+        let topics = [
+            "s/cafe\u{301}/t", "s/caf\u{E9}/t", "s/\u{212A}/x", "s/K/x", "s/Kelvin/a", "s/\u{212A}elvin/a", "s/ascii/b",
+            "s/\u{E9}/z", "s/e\u{301}/z", "t/plain/x", "t/q/cafe\u{301}", "t/q/caf\u{E9}", "s/a/\u{301}b",
+        ]
+        for name in topics {
+            let topic = try Topic(name)
+            #expect(index.matches(topic) == filters.indices.filter { filters[$0].matches(topic) }, "topic \(name)")
+        }
     }
 
     /// The index must agree with a linear scan of `TopicFilter.matches` on many random filters and topics.

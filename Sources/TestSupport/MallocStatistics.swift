@@ -1,15 +1,15 @@
 import Glibc
 
-/// Bytes the process has allocated, from glibc.
+/// Bytes the process has allocated, from glibc (used by the memory tests and the benchmarks).
 ///
 /// `mallinfo2()` is declared in `<malloc.h>`, which Swift's Glibc module does not include, so the function is
 /// looked up with `dlsym`. It returns an 80-byte struct; under the x86-64 System V ABI such a result is
 /// written through a hidden pointer passed as the first argument (and that pointer is returned), which is
 /// the signature used to call it. Elsewhere the resident set size from `/proc/self/statm` stands in.
-enum MallocStatistics {
+public enum MallocStatistics {
     /// Bytes in use: `uordblks` (heap chunks) + `hblkhd` (chunks mmapped on their own: big arrays above glibc's
     /// mmap threshold, which `uordblks` alone would miss).
-    static func bytesInUse() -> (bytes: Int, source: String) {
+    public static func bytesInUse() -> (bytes: Int, source: String) {
         #if arch(x86_64)
             if let symbol = dlsym(nil, "mallinfo2") {
                 typealias Function = @convention(c) (UnsafeMutableRawPointer) -> UnsafeMutableRawPointer

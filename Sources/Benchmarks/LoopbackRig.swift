@@ -1,0 +1,128 @@
+import BridgeConfig
+import BridgeRuntime
+import Foundation
+import LoadGenerator
+import LoopbackHarness
+import Logging
+import Mosquitto
+import ZeroMQ
+
+/// The real pieces the delivery benchmarks share: a private Mosquitto on loopback and a bridge in front of
+/// it, started in this process the way `mqbridge run` starts it (hub and MQTT worker over inproc, the outflow
+/// journal on disk, consumers and producers over tcp). Everything it starts, `stop()` stops.
+final class LoopbackRig {
+    let broker: MosquittoBroker
+    /// The bridge's context (its ZeroMQ I/O thread).
+    let context: ZMQContext
+    /// The consumers' and producers' context: peers are other processes in production, with I/O threads
+    /// of their own, so they do not share the bridge's.
+    let peerContext: ZMQContext
+    let directory: URL
+    let configuration: BridgeConfiguration
+    private(set) var host: BridgeHost?
+    private(set) var worker: MQTTWorker?
+
+    /// Outflow: `bench/#` becomes queue topic `BENCH_OUT`, tagged by the second level.
+    static let outflowTopic = "BENCH_OUT"
+    /// Inflow: queue topic `BENCH_IN` is published under `benchin`.
+    static let inflowTopic = "BENCH_IN"
+
+    /// Mosquitto keeps at most `max_queued_messages` QoS 1/2 messages per client (default 1000) and drops the
+    /// rest; a publisher that runs ahead of a subscriber needs a deeper queue (as the README advises).
+    /// `set_tcp_nodelay`: acknowledgements leave at once rather than waiting on Nagle's algorithm (which
+    /// with delayed TCP acknowledgements costs up to 40 ms a packet); every client here does the same.
+    static let brokerConfig = ["max_queued_messages 1000000", "set_tcp_nodelay true"]
+
+    init(logger: Logger) throws {
+        broker = try MosquittoBroker(options: MosquittoBroker.Options(extraConfig: Self.brokerConfig))
+        context = try ZMQContext()
+        peerContext = try ZMQContext()
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("mqbridge-bench-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let yaml = """
+            mqtt:
+              url: \(broker.url)
+              clientId: mqbridge-bench
+            queue:
+              publish: tcp://127.0.0.1:\(try FreePort.allocate())
+              accept: tcp://127.0.0.1:\(try FreePort.allocate())
+            spool:
+              dir: \(directory.appendingPathComponent("spool").path)
+            outflow:
+              - id: bench
+                mqtt: bench/#
+                queueTopic: \(Self.outflowTopic)
+                tag: "${level.2}"
+            inflow:
+              - id: bench-in
+                queueTopic: \(Self.inflowTopic)
+                mqttParent: benchin
+
+            """
+        configuration = try ConfigLoader.parse(yaml: yaml, file: "bench.yaml")
+        let workers = "inproc://mqbridge-workers"
+        let host = try BridgeHost(configuration: configuration, context: context, workers: [workers], logger: logger)
+        try host.start()
+        self.host = host
+        let worker = try MQTTWorker(
+            settings: configuration.mqtt, hubEndpoint: workers, context: context,
+            options: MQTTWorker.Options(name: "mqtt-embedded", spool: configuration.spool), logger: logger)
+        host.attach(worker: worker)
+        worker.start()
+        self.worker = worker
+    }
+
+    var publishEndpoint: String { configuration.queue!.publish! }
+    var acceptEndpoint: String { configuration.queue!.accept! }
+
+    func stop() {
+        worker?.stop()
+        host?.stop()
+        worker = nil
+        host = nil
+        broker.stop()
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    deinit { stop() }
+
+    /// Publishes unstamped probes on `topic` until `receiver` has seen one: then the path is live.
+    func waitUntilFlowing(topic: String, receiver: StampReceiver) throws {
+        let probe = try MQTTClient(clientID: "bench-probe-\(UUID().uuidString.prefix(8))", cleanStart: true)
+        try probe.connectAndWait(host: broker.host, port: broker.port)
+        defer {
+            try? probe.disconnect()
+            try? probe.stopLoop()
+        }
+        let deadline = Deadline(timeout: .seconds(30))
+        while receiver.recorder.probes == 0 {
+            if deadline.hasPassed { throw BenchError("nothing published on \(topic) arrived within 30 s") }
+            _ = try probe.publish(topic: topic, payload: Array("probe".utf8), qos: .atLeastOnce)
+            _ = waitUntilBlocking(timeout: .milliseconds(300)) { receiver.recorder.probes > 0 }
+        }
+    }
+
+    /// Publishes `count` stamped messages with the load generator and waits for `receiver` to have them.
+    func deliver(topic: String, qos: MQTTQoS, count: Int, connections: Int, rate: Double? = nil,
+                 to receiver: StampReceiver) throws -> (DeliverySummary, LoadReport) {
+        let options = LoadOptions(
+            host: broker.host, port: broker.port, topic: topic, qos: qos, connections: connections, count: count,
+            size: 100, rate: rate, clientIdPrefix: "bench-pub-\(UUID().uuidString.prefix(6))")
+        let (report, cpu) = try measureCPU {
+            let report = try MQTTLoadGenerator(options: options).run()
+            _ = receiver.recorder.wait(for: count)
+            return report
+        }
+        var summary = receiver.recorder.summary(sent: report.published)
+        summary.cpu = cpu
+        return (summary, report)
+    }
+
+    /// Runs `body` and returns what each thread of this process and the broker spent on CPU meanwhile.
+    func measureCPU<T>(_ body: () throws -> T) rethrows -> (T, [String: Double]) {
+        let brokerProcess = broker.pid.map { (pid: $0, name: "mosquitto broker") }
+        let before = ThreadCPU.snapshot(otherProcess: brokerProcess)
+        let value = try body()
+        return (value, ThreadCPU.snapshot(otherProcess: brokerProcess).since(before))
+    }
+}

@@ -1,0 +1,103 @@
+import Foundation
+import LoadGenerator
+import Mosquitto
+
+/// End to end on loopback, MQTT → queue: publisher → Mosquitto → bridge (worker, journal, hub) → queue
+/// consumer, against publisher → Mosquitto → plain MQTT subscriber with the same publisher.
+struct OutflowBenchmark {
+    let quick: Bool
+    let rig: LoopbackRig
+    let baselines: RawBaselines
+
+    /// Publisher connections for the full-rate runs.
+    static let connections = 2
+    /// The consumer's window (messages unacknowledged).
+    static let consumerWindow = 1_000
+    /// The rate of the latency runs.
+    static let pacedRate = 10_000.0
+
+    func run() throws -> BenchmarkResult {
+        var result = BenchmarkResult(name: "outflow", title: "End to end, MQTT → queue (100-byte payloads, loopback)")
+        let count = quick ? 30_000 : 200_000
+        for qos in [MQTTQoS.atMostOnce, .atLeastOnce] {
+            let raw = try baselines.fullRate(qos: qos, count: count)
+            let bridge = try bridgeRun(qos: qos, count: count, rate: nil)
+            let label = "QoS \(qos.rawValue)"
+            result.add("qos\(qos.rawValue).raw.rate", "raw broker (publisher → Mosquitto → subscriber), \(label)", raw.rate, "msg/s")
+            result.add("qos\(qos.rawValue).bridge.rate", "through the bridge (publisher → Mosquitto → bridge → consumer), \(label)", bridge.rate, "msg/s")
+            result.add("qos\(qos.rawValue).ratio", "bridge / raw broker, \(label)", bridge.rate / raw.rate, "ratio")
+            result.add("qos\(qos.rawValue).raw.p50", "raw latency p50 at full rate, \(label)", raw.p50Micros / 1_000, "ms")
+            result.add("qos\(qos.rawValue).raw.p99", "raw latency p99 at full rate, \(label)", raw.p99Micros / 1_000, "ms")
+            result.add("qos\(qos.rawValue).bridge.p50", "bridge latency p50 at full rate, \(label)", bridge.p50Micros / 1_000, "ms")
+            result.add("qos\(qos.rawValue).bridge.p99", "bridge latency p99 at full rate, \(label)", bridge.p99Micros / 1_000, "ms")
+            result.add("qos\(qos.rawValue).raw.cpu", "raw: CPU per message, all threads and the broker, \(label)", raw.cpuMicrosPerMessage, "µs")
+            result.add("qos\(qos.rawValue).bridge.cpu", "bridge: CPU per message, all threads and the broker, \(label)", bridge.cpuMicrosPerMessage, "µs")
+            result.notes.append("\(label) raw: \(raw.cpuBreakdown)")
+            result.notes.append("\(label) bridge: \(bridge.cpuBreakdown)")
+            for (name, summary) in [("raw", raw), ("bridge", bridge)] where summary.lost != 0 {
+                result.notes.append("\(label) \(name): \(summary.lost) of \(summary.sent) messages did not arrive")
+            }
+        }
+        let pacedCount = Int(Self.pacedRate) * (quick ? 2 : 5)
+        for qos in [MQTTQoS.atMostOnce, .atLeastOnce] {
+            let raw = try baselines.paced(qos: qos, count: pacedCount, rate: Self.pacedRate)
+            let bridge = try bridgeRun(qos: qos, count: pacedCount, rate: Self.pacedRate)
+            let label = "QoS \(qos.rawValue) at 10,000 msg/s"
+            result.add("paced.qos\(qos.rawValue).raw.p50", "raw latency p50, \(label)", raw.p50Micros / 1_000, "ms")
+            result.add("paced.qos\(qos.rawValue).raw.p99", "raw latency p99, \(label)", raw.p99Micros / 1_000, "ms")
+            result.add("paced.qos\(qos.rawValue).bridge.p50", "bridge latency p50, \(label)", bridge.p50Micros / 1_000, "ms")
+            result.add("paced.qos\(qos.rawValue).bridge.p99", "bridge latency p99, \(label)", bridge.p99Micros / 1_000, "ms")
+            result.add("paced.qos\(qos.rawValue).addedP99", "added p99 latency (bridge − raw), \(label)",
+                       (bridge.p99Micros - raw.p99Micros) / 1_000, "ms")
+        }
+        result.notes.append("\(Self.connections) publisher connections (mqbridge loadgen's engine); consumer window \(Self.consumerWindow); the bridge journals every message to disk before the broker's acknowledgement, as `mqbridge run` does")
+        return result
+    }
+
+    func bridgeRun(qos: MQTTQoS, count: Int, rate: Double?) throws -> DeliverySummary {
+        let warmUp = min(5_000, count / 5)
+        let consumer = try QueueStampConsumer(
+            context: rig.peerContext, endpoint: rig.publishEndpoint, topic: LoopbackRig.outflowTopic, window: Self.consumerWindow,
+            capacity: max(count, warmUp))
+        defer { consumer.close() }
+        try rig.waitUntilFlowing(topic: "bench/probe", receiver: consumer)
+        _ = try rig.deliver(topic: "bench/warm", qos: qos, count: warmUp, connections: Self.connections, rate: rate, to: consumer)
+        consumer.recorder.reset()
+        let (summary, _) = try rig.deliver(
+            topic: "bench/t", qos: qos, count: count, connections: Self.connections, rate: rate, to: consumer)
+        return summary
+    }
+}
+
+/// The raw broker's figures (publisher → Mosquitto → plain subscriber), measured once per setting and shared
+/// by the outflow and inflow benchmarks.
+final class RawBaselines {
+    let rig: LoopbackRig
+    private var cache: [String: DeliverySummary] = [:]
+
+    init(rig: LoopbackRig) { self.rig = rig }
+
+    func fullRate(qos: MQTTQoS, count: Int) throws -> DeliverySummary {
+        try measure(qos: qos, count: count, rate: nil)
+    }
+
+    func paced(qos: MQTTQoS, count: Int, rate: Double) throws -> DeliverySummary {
+        try measure(qos: qos, count: count, rate: rate)
+    }
+
+    private func measure(qos: MQTTQoS, count: Int, rate: Double?) throws -> DeliverySummary {
+        let key = "\(qos.rawValue)/\(count)/\(rate ?? 0)"
+        if let known = cache[key] { return known }
+        let warmUp = min(5_000, count / 5)
+        let subscriber = try MQTTStampSubscriber(
+            broker: rig.broker, filter: "raw/#", capacity: max(count, warmUp), name: "bench-raw-\(UUID().uuidString.prefix(6))")
+        defer { subscriber.close() }
+        try rig.waitUntilFlowing(topic: "raw/probe", receiver: subscriber)
+        _ = try rig.deliver(topic: "raw/warm", qos: qos, count: warmUp, connections: OutflowBenchmark.connections, rate: rate, to: subscriber)
+        subscriber.recorder.reset()
+        let (summary, _) = try rig.deliver(
+            topic: "raw/t", qos: qos, count: count, connections: OutflowBenchmark.connections, rate: rate, to: subscriber)
+        cache[key] = summary
+        return summary
+    }
+}

@@ -1,0 +1,66 @@
+import Foundation
+
+/// CPU time (user + system) of this process's threads, by OS thread name (`mqbridge-hub`,
+/// `mqbridge-worker`, `mosquitto loop`, `ZMQbg/IO/0`, `loadgen-N`, …), and of another process, read from
+/// `/proc`. Taken before and after a run, the difference says where the CPU went.
+struct ThreadCPU {
+    /// Per thread id: its name and CPU seconds.
+    var threads: [String: (name: String, seconds: Double)] = [:]
+    /// The whole process, ended threads included.
+    var processSeconds = 0.0
+    var other: (name: String, seconds: Double)?
+
+    static let ticksPerSecond = Double(sysconf(Int32(_SC_CLK_TCK)))
+    static let endedThreads = "ended threads (load generator, producers)"
+
+    static func snapshot(otherProcess: (pid: Int32, name: String)? = nil) -> ThreadCPU {
+        var result = ThreadCPU()
+        for task in (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? [] {
+            if let (name, seconds) = read("/proc/self/task/\(task)/stat") { result.threads[task] = (name, seconds) }
+        }
+        result.processSeconds = read("/proc/self/stat")?.1 ?? 0
+        if let other = otherProcess, let (_, seconds) = read("/proc/\(other.pid)/stat") {
+            result.other = (other.name, seconds)
+        }
+        return result
+    }
+
+    /// CPU seconds spent between `earlier` and this snapshot, per thread name (threads that differ only by
+    /// a number, like `loadgen-0` and `loadgen-1`, together). Threads that ended in between are only in the
+    /// process total; what is left of it goes under `endedThreads`.
+    func since(_ earlier: ThreadCPU) -> [String: Double] {
+        var delta: [String: Double] = [:]
+        var live = 0.0
+        for (task, thread) in threads {
+            let spent = thread.seconds - (earlier.threads[task]?.seconds ?? 0)
+            guard spent > 0 else { continue }
+            delta[Self.group(thread.name), default: 0] += spent
+            live += spent
+        }
+        let ended = processSeconds - earlier.processSeconds - live
+        if ended > 0 { delta[Self.endedThreads] = ended }
+        if let other, let before = earlier.other, other.seconds > before.seconds {
+            delta[other.name] = other.seconds - before.seconds
+        }
+        return delta
+    }
+
+    static func group(_ name: String) -> String {
+        if let dash = name.lastIndex(of: "-"), dash != name.startIndex, name[name.index(after: dash)...].allSatisfy(\.isNumber) {
+            return String(name[..<dash])
+        }
+        return name
+    }
+
+    /// `(comm, utime + stime in seconds)` from a stat file.
+    static func read(_ path: String) -> (String, Double)? {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8),
+            let open = text.firstIndex(of: "("), let close = text.lastIndex(of: ")")
+        else { return nil }
+        let name = String(text[text.index(after: open)..<close])
+        let fields = text[text.index(close, offsetBy: 2)...].split(separator: " ")
+        // After the name: state(0) ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime(11) stime(12)
+        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
+        return (name, (user + system) / ticksPerSecond)
+    }
+}
