@@ -16,7 +16,7 @@ struct BenchCommand: ParsableCommand {
     )
 
     enum Benchmark: String, CaseIterable, ExpressibleByArgument {
-        case translation, presence, outflow, inflow, zmq
+        case translation, presence, outflow, latency, inflow, zmq
     }
 
     @Flag(name: .long, help: "Fewer messages and shorter runs (about a minute in all).")
@@ -63,6 +63,9 @@ struct BenchCommand: ParsableCommand {
             case .outflow:
                 let (rig, baselines) = try loopback()
                 result = try OutflowBenchmark(quick: quick, rig: rig, baselines: baselines).run()
+            case .latency:
+                let (rig, baselines) = try loopback()
+                result = try OutflowBenchmark(quick: quick, rig: rig, baselines: baselines).runLatency()
             case .inflow:
                 let (rig, baselines) = try loopback()
                 result = try InflowBenchmark(quick: quick, rig: rig, baselines: baselines).run()
