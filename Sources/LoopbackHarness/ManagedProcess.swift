@@ -131,10 +131,15 @@ public final class ManagedProcess: @unchecked Sendable {
 
     // MARK: Stopping
 
-    /// Waits up to `timeout` for the child to exit; returns ``exitCode`` or `nil` if still running.
+    /// Waits up to `timeout` for the child to exit; returns ``exitCode`` or `nil` if still running. After
+    /// the exit it also waits (up to a second) for the output readers to reach the end of both pipes, so
+    /// that ``stdoutText`` and ``stderrText`` hold everything the child wrote.
     @discardableResult
     public func waitForExit(timeout: Duration) -> Int32? {
         _ = state.wait(timeout: timeout) { $0.waitStatus != nil ? true : nil }
+        if state.waitStatus != nil {
+            _ = state.wait(timeout: .seconds(1)) { $0.readersFinished == 2 ? true : nil }
+        }
         return exitCode
     }
 
