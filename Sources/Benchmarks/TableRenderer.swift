@@ -24,7 +24,7 @@ enum TableRenderer {
             }
             text += table(["target", "required", "measured", "verdict"], rows, rightAligned: [2])
             for target in report.targets where target.met == false {
-                text += "  \(target.name): bounded by \(target.why)\n"
+                text += "  \(target.name) — \(target.why)\n"
             }
         }
         return text

@@ -4,7 +4,7 @@ enum Targets {
         check("end to end MQTT → queue, QoS 0: bridge / raw broker", "outflow.qos0.ratio", .atLeast, 0.9, "ratio",
               "CPU: on 2 cores shared with Mosquitto and the load generator, the bridge path costs about 2.5 times the raw path's CPU per message (two ZeroMQ hops with acknowledgements, libmosquitto's reads, the journal)"),
         check("end to end MQTT → queue, QoS 1: bridge / raw broker", "outflow.qos1.ratio", .atLeast, 0.9, "ratio",
-              "as QoS 0; both paths are also held by Mosquitto's 20 QoS 1 messages in flight per client"),
+              "CPU, as for QoS 0; both paths are also held by Mosquitto's 20 QoS 1 messages in flight per client"),
         check("end to end queue → MQTT, QoS 0: bridge / raw broker", "inflow.qos0.ratio", .atLeast, 0.9, "ratio",
               "CPU: producers, hub, worker, libmosquitto and Mosquitto share 2 cores"),
         check("end to end queue → MQTT, QoS 1: bridge / raw broker", "inflow.qos1.ratio", .atLeast, 0.9, "ratio",
@@ -18,9 +18,9 @@ enum Targets {
         check("presence tracker memory per client at 1,000,000 clients", "presence.bytesPerClient", .atMost, 200, "bytes",
               "record, ID bytes and index slot per client"),
         check("added p99 latency at 10,000 msg/s, QoS 0", "latency.qos0.addedP99", .atMost, 1, "ms",
-              "each message wakes about ten threads on 2 cores (libmosquitto, worker, hub, ZeroMQ I/O, consumer and back); the raw path's own p99 moves by milliseconds between rounds"),
+              "wake-ups: each message wakes about ten threads on 2 cores (libmosquitto, worker, hub, ZeroMQ I/O, consumer and back); the raw path's own p99 moves by milliseconds between rounds"),
         check("added p99 latency at 10,000 msg/s, QoS 1", "latency.qos1.addedP99", .atMost, 1, "ms",
-              "each message wakes about ten threads on 2 cores (libmosquitto, worker, hub, ZeroMQ I/O, consumer and back); the raw path's own p99 moves by milliseconds between rounds"),
+              "wake-ups: each message wakes about ten threads on 2 cores (libmosquitto, worker, hub, ZeroMQ I/O, consumer and back); the raw path's own p99 moves by milliseconds between rounds"),
     ]
 
     static func check(_ name: String, _ figure: String, _ direction: TargetCheck.Direction, _ target: Double, _ unit: String,
