@@ -17,6 +17,9 @@ struct BenchmarkResult: Codable, Sendable {
     var figures: [Figure] = []
     var notes: [String] = []
     var seconds: Double = 0
+    /// Share of the machine's CPU time the hypervisor gave to others while the benchmark ran (`steal` in
+    /// /proc/stat): on a shared VM it explains runs that come out slow or with long tails.
+    var stealPercent: Double?
 
     mutating func add(_ key: String, _ label: String, _ value: Double, _ unit: String) {
         figures.append(Figure(key: "\(name).\(key)", label: label, value: value, unit: unit))
@@ -65,6 +68,7 @@ struct MachineInfo: Codable, Sendable {
     var memoryGiB: Double
     var loadAverageAtStart: Double
     var loadAverageAtEnd: Double?
+    var stealPercent: Double?
     var libzmq: String
     var libmosquitto: String
     var mosquitto: String

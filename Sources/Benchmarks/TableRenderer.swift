@@ -6,9 +6,11 @@ enum TableRenderer {
         text += "mqbridge-bench (\(machine.build) build\(report.quick ? ", --quick" : "")): \(machine.cores) cores, "
         text += "\(format(machine.memoryGiB, digits: 1)) GiB, load average \(format(machine.loadAverageAtStart, digits: 2)) at start"
         if let end = machine.loadAverageAtEnd { text += ", \(format(end, digits: 2)) at end" }
+        if let steal = machine.stealPercent { text += ", \(format(steal, digits: 1))% of CPU time stolen by the hypervisor" }
         text += "; libzmq \(machine.libzmq), libmosquitto \(machine.libmosquitto), \(machine.mosquitto)\n"
         for benchmark in report.benchmarks {
-            text += "\n## \(benchmark.title) (\(format(benchmark.seconds, digits: 1)) s)\n"
+            let steal = benchmark.stealPercent.map { ", \(format($0, digits: 1))% stolen" } ?? ""
+            text += "\n## \(benchmark.title) (\(format(benchmark.seconds, digits: 1)) s\(steal))\n"
             text += table(["figure", "value", "unit"], benchmark.figures.map { [$0.label, number($0.value, unit: $0.unit), $0.unit] },
                           rightAligned: [1])
             for note in benchmark.notes { text += "  note: \(note)\n" }
@@ -22,7 +24,7 @@ enum TableRenderer {
             }
             text += table(["target", "required", "measured", "verdict"], rows, rightAligned: [2])
             for target in report.targets where target.met == false {
-                text += "  \(target.name): bounded by \(target.why)\n"
+                text += "  \(target.name) — \(target.why)\n"
             }
         }
         return text

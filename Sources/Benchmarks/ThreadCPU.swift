@@ -64,3 +64,25 @@ struct ThreadCPU {
         return (name, (user + system) / ticksPerSecond)
     }
 }
+
+/// The machine's CPU time counters from the first line of /proc/stat, for the share stolen by the hypervisor.
+struct MachineCPU {
+    var total = 0.0
+    var steal = 0.0
+
+    static func now() -> MachineCPU {
+        guard let text = try? String(contentsOfFile: "/proc/stat", encoding: .utf8),
+            let line = text.split(separator: "\n").first, line.hasPrefix("cpu ")
+        else { return MachineCPU() }
+        // cpu user nice system idle iowait irq softirq steal guest guest_nice
+        let fields = line.split(separator: " ").dropFirst().compactMap { Double($0) }
+        guard fields.count >= 8 else { return MachineCPU() }
+        return MachineCPU(total: fields.prefix(8).reduce(0, +), steal: fields[7])
+    }
+
+    /// Per cent of the CPU time since `earlier` that was stolen.
+    func stealPercent(since earlier: MachineCPU) -> Double {
+        let total = self.total - earlier.total
+        return total > 0 ? (steal - earlier.steal) / total * 100 : 0
+    }
+}
