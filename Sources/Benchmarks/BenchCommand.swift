@@ -25,8 +25,8 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .long, parsing: .singleValue, help: "Run only this benchmark (repeatable).")
     var only: [Benchmark] = []
 
-    @Option(name: .long, help: "Also write the report as JSON to this file ('-' for standard output).")
-    var json: String?
+    @Option(name: .long, help: "Where the report goes as JSON: '-' prints it after the table (the default), a path writes that file.")
+    var json: String = "-"
 
     func run() throws {
         LoggingSystem.bootstrap { label in
@@ -81,15 +81,13 @@ struct BenchCommand: ParsableCommand {
         report.machine.stealPercent = MachineCPU.now().stealPercent(since: runStart)
         report.targets = Targets.evaluate(report)
         print(TableRenderer.render(report), terminator: "")
-        if let json {
-            let data = try report.json()
-            if json == "-" {
-                FileHandle.standardOutput.write(data)
-                FileHandle.standardOutput.write(Data("\n".utf8))
-            } else {
-                try data.write(to: URL(fileURLWithPath: json))
-                progress("JSON report written to \(json)")
-            }
+        let data = try report.json()
+        if json == "-" {
+            // Through print, like the table, so the two keep their order in a pipe.
+            print("\nJSON report:\n" + String(decoding: data, as: UTF8.self))
+        } else {
+            try data.write(to: URL(fileURLWithPath: json))
+            progress("JSON report written to \(json)")
         }
     }
 

@@ -23,7 +23,7 @@ struct CLIRunner {
         repositoryRoot.appendingPathComponent("mappings").appendingPathComponent(name).path
     }
 
-    static func run(_ arguments: [String]) throws -> Result {
+    static func run(_ arguments: [String], executable: URL = CLIRunner.executable) throws -> Result {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments

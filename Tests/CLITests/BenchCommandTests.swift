@@ -1,0 +1,69 @@
+import Foundation
+import LoopbackHarness
+import Testing
+
+/// The benchmark command's report: the table and the JSON it prints, and the targets checked against the
+/// figures. Only the shape is asserted (a debug build's figures mean nothing); the figures themselves come
+/// from `swift run -c release mqbridge-bench`.
+@Suite struct BenchCommandTests {
+    static let executable = BuildProducts.executable(named: "mqbridge-bench")
+        ?? CLIRunner.repositoryRoot.appendingPathComponent(".build/debug/mqbridge-bench")
+
+    @Test func translationReportHasTheTableTheJSONAndItsTargets() throws {
+        let result = try CLIRunner.run(["--quick", "--only", "translation"], executable: Self.executable)
+        #expect(result.status == 0, "\(result.stderr)")
+        let marker = "\nJSON report:\n"
+        let parts = result.stdout.components(separatedBy: marker)
+        try #require(parts.count == 2, "the JSON follows the table: \(result.stdout.prefix(2_000))")
+        let table = parts[0]
+        for label in ["MQTT → queue, 10 outflow rules", "MQTT → queue, 10,000 outflow rules",
+                      "queue → MQTT, 10 inflow rules", "queue → MQTT, 10,000 inflow rules"] {
+            #expect(table.contains(label), "table lacks '\(label)'")
+        }
+
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(parts[1].utf8)) as? [String: Any])
+        let machine = try #require(report["machine"] as? [String: Any])
+        #expect(machine["build"] as? String == "debug")
+        #expect((machine["cores"] as? Int ?? 0) >= 1)
+        let benchmarks = try #require(report["benchmarks"] as? [[String: Any]])
+        #expect(benchmarks.map { $0["name"] as? String } == ["translation"])
+        let figures = try #require(benchmarks.first?["figures"] as? [[String: Any]])
+        let keys = Set(figures.compactMap { $0["key"] as? String })
+        #expect(keys == [
+            "translation.outflow.rules10", "translation.outflow.rules10000",
+            "translation.inflow.rules10", "translation.inflow.rules10000",
+        ])
+        for figure in figures {
+            let value = try #require(figure["value"] as? Double)
+            #expect(value > 0, "\(figure)")
+            #expect(figure["unit"] as? String == "msg/s")
+        }
+
+        // Both translation targets are checked, each with a verdict and, in the table, the figure it judged.
+        let targets = try #require(report["targets"] as? [[String: Any]])
+        let judged = targets.filter { ($0["figure"] as? String)?.hasPrefix("translation.") == true }
+        #expect(judged.count == 2, "\(targets)")
+        for target in judged {
+            #expect(target["met"] is Bool, "\(target)")
+            #expect(target["measured"] is Double, "\(target)")
+        }
+        #expect(table.contains("1,000,000"), "the table names the target")
+    }
+
+    @Test func jsonGoesToAFileWhenAsked() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("mqbridge-bench-\(UUID().uuidString).json")
+        defer { try? FileManager.default.removeItem(at: file) }
+        let result = try CLIRunner.run(["--quick", "--only", "translation", "--json", file.path], executable: Self.executable)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(!result.stdout.contains("JSON report:"))
+        #expect(result.stderr.contains("JSON report written to \(file.path)"))
+        let report = try JSONSerialization.jsonObject(with: Data(contentsOf: file)) as? [String: Any]
+        #expect((report?["benchmarks"] as? [Any])?.count == 1)
+    }
+
+    @Test func unknownBenchmarkIsAUsageError() throws {
+        let result = try CLIRunner.run(["--only", "nonsense"], executable: Self.executable)
+        #expect(result.status == 64)
+        #expect(result.stderr.contains("nonsense"))
+    }
+}
