@@ -29,7 +29,7 @@ struct HubRelayBenchmark {
         result.add("hub.p99", "hub relay latency p99 at full rate", hub.p99Micros / 1_000, "ms")
         result.add("raw.rate", "raw libzmq DEALER → ROUTER, \(Self.typicalMetadataBytes) + 100 byte frames", raw, "msg/s")
         result.add("ratio", "hub relay / raw libzmq", hub.rate / raw, "ratio")
-        result.notes.append("each relayed message is 4 socket operations at the hub (DATA in, DATA out, ACK in, ACK out) and JSON metadata decoded and encoded twice; the raw figure is one send and one receive")
+        result.notes.append("each relayed message is 2 socket operations at the hub (DATA in, DATA out) and its JSON metadata decoded and encoded once, plus its share of the batched ACKs from the consumer and to the worker; the raw figure is one send and one receive")
         return result
     }
 
@@ -59,7 +59,7 @@ struct HubRelayBenchmark {
             context: consumerContext, endpoint: consumers, topic: "RELAY", window: Self.consumerWindow, capacity: max(count, warmUp))
         defer { consumer.close() }
         let worker = try WirePeer(
-            context: workerContext, endpoint: workers, hello: Hello(role: .mqttWorker, name: "bench-worker", window: Self.workerWindow),
+            context: workerContext, endpoint: workers, hello: Hello(role: .mqttWorker, name: "bench-worker", window: Self.workerWindow, batchAck: true),
             form: .mqtt)
         defer { worker.close() }
         var nextSeq: UInt64 = 0

@@ -79,6 +79,7 @@ enum PipelinedSender {
             for message in try peer.receive(timeoutMs: 100) {
                 switch message {
                 case .ack: outcome.acknowledged += 1
+                case .acks(let seqs): outcome.acknowledged += seqs.count
                 case .error(let report) where report.seq != nil:
                     outcome.refused += 1
                     if outcome.firstRefusal == nil { outcome.firstRefusal = report.description }

@@ -11,6 +11,9 @@ extension HubRouter {
         case .producers:
             guard producers.removeValue(forKey: peer) != nil else { return [] }
         case .workers:
+            // What was settled for it is still worth saying: a worker saying HELLO again then resends less.
+            if let due = takeAcksDue(of: peer) { actions.append(due) }
+            workersWithAcksDue.removeAll { $0 == peer }
             guard let worker = workers.removeValue(forKey: peer) else { return [] }
             // Its outflow messages are forgotten: a new session of the same peer starts its seqs afresh and
             // resends what it has not seen acknowledged.

@@ -42,8 +42,9 @@ extension HubRouter {
         return actions
     }
 
-    /// The worker settled an inflow publish: acknowledge (or refuse) the producer's message.
-    mutating func settleInflow(seq: UInt64, from worker: PeerID, error: WireErrorReport?) -> [HubAction] {
+    /// The worker settled an inflow publish: acknowledge (or refuse) the producer's message. With `pump`
+    /// false the caller refills the workers' windows itself (once for a batched `ACK`).
+    mutating func settleInflow(seq: UInt64, from worker: PeerID, error: WireErrorReport?, pump: Bool = true) -> [HubAction] {
         guard let pending = workers[worker]?.inflight.removeValue(forKey: seq) else {
             counters.protocolErrors["unknown_ack", default: 0] += 1
             return [.log(.debug, kind: "unknown_ack", "\(worker) settled unknown seq \(seq)")]
@@ -60,6 +61,6 @@ extension HubRouter {
             } ?? .ack(seq: pending.producerSeq, msgId: pending.msgId)
             actions.append(.send(pending.producer, reply))
         }
-        return actions + pumpInflow()
+        return pump ? actions + pumpInflow() : actions
     }
 }

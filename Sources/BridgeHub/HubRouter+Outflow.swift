@@ -20,7 +20,7 @@ extension HubRouter {
         }
         if routed.isEmpty {
             counters.unmatched += 1
-            return [.send(worker, .ack(seq: seq, msgId: nil))]
+            return acknowledgeOutflow(seq: seq, of: worker)
         }
         let origin = OutflowKey(worker: worker, seq: seq)
         var actions: [HubAction] = []
@@ -30,7 +30,7 @@ extension HubRouter {
             deliveries += dispatch(result.message, origin: origin, now: now, into: &actions)
         }
         if deliveries == 0 {
-            actions.append(.send(worker, .ack(seq: seq, msgId: nil)))
+            actions += acknowledgeOutflow(seq: seq, of: worker)
         } else {
             outflowPending[origin, default: 0] += deliveries
         }
@@ -97,13 +97,29 @@ extension HubRouter {
     }
 
     mutating func handleConsumerAck(seq: UInt64, from peer: PeerID) -> [HubAction] {
+        var actions: [HubAction] = []
+        settleDelivery(seq: seq, from: peer, into: &actions)
+        return actions + pump(peer)
+    }
+
+    /// A batched `ACK` from a consumer: every seq is settled as if acknowledged one by one, then the window
+    /// is refilled once.
+    mutating func handleConsumerAcks(_ seqs: [UInt64], from peer: PeerID) -> [HubAction] {
+        var actions: [HubAction] = []
+        for seq in seqs { settleDelivery(seq: seq, from: peer, into: &actions) }
+        return actions + pump(peer)
+    }
+
+    /// One delivery acknowledged by its consumer: forgotten, timed, and settled towards its worker.
+    private mutating func settleDelivery(seq: UInt64, from peer: PeerID, into actions: inout [HubAction]) {
         guard let delivery = consumers[peer]?.unacked.removeValue(forKey: seq) else {
             counters.protocolErrors["unknown_ack", default: 0] += 1
-            return [.log(.debug, kind: "unknown_ack", "\(peer) acknowledged unknown seq \(seq)")]
+            actions.append(.log(.debug, kind: "unknown_ack", "\(peer) acknowledged unknown seq \(seq)"))
+            return
         }
         counters.deliveriesAcked += 1
         if let born = delivery.message.bornTimestamp { counters.deliveryLatency.observe(now - born) }
-        return settle(delivery.origin) + pump(peer)
+        actions += settle(delivery.origin)
     }
 
     /// One delivery of an outflow message is settled; acknowledges the worker after the last one.
@@ -114,7 +130,6 @@ extension HubRouter {
             return []
         }
         outflowPending.removeValue(forKey: origin)
-        guard workers[origin.worker] != nil else { return [] }
-        return [.send(origin.worker, .ack(seq: origin.seq, msgId: nil))]
+        return acknowledgeOutflow(seq: origin.seq, of: origin.worker)
     }
 }

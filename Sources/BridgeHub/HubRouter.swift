@@ -21,6 +21,11 @@ public struct HubRouter: Sendable {
         var nextSeq: UInt64 = 1
         /// Inflow publishes sent to this worker and not yet settled, by the hub's seq.
         var inflight: [UInt64: InflowPending] = [:]
+        /// The worker reads batched acknowledgements (it said `batchAck` in HELLO).
+        var batchAck = false
+        /// Outflow seqs settled end to end and not yet acknowledged: gathered for one batched `ACK` (see
+        /// `flushWorkerAcks`).
+        var acksDue: [UInt64] = []
     }
 
     struct OutflowKey: Sendable, Hashable {
@@ -29,6 +34,8 @@ public struct HubRouter: Sendable {
     }
 
     var workers: [PeerID: Worker] = [:]
+    /// Workers with seqs in `acksDue`, in the order their first one was settled.
+    var workersWithAcksDue: [PeerID] = []
     /// Deliveries still unsettled for each outflow message; at zero the worker is acknowledged.
     var outflowPending: [OutflowKey: Int] = [:]
 
@@ -146,7 +153,7 @@ public struct HubRouter: Sendable {
 
     /// The `WELCOME` an MQTT worker gets: what to subscribe to and where it may publish.
     func workerWelcome() -> Welcome {
-        var welcome = Welcome(session: session, heartbeatMs: Int(settings.heartbeatMs))
+        var welcome = Welcome(session: session, heartbeatMs: Int(settings.heartbeatMs), batchAck: true)
         welcome.subscriptions = mappings.outflowFilters
         welcome.parents = mappings.inflowParents.sorted()
         if !settings.statusSubscriptions.isEmpty { welcome.statusSubscriptions = settings.statusSubscriptions }
@@ -206,6 +213,12 @@ public struct HubRouter: Sendable {
             return handleConsumerAck(seq: seq, from: peer)
         case .ack(let seq, _) where peer.link == .workers:
             return settleInflow(seq: seq, from: peer, error: nil)
+        case .acks(let seqs) where peer.link == .consumers:
+            return handleConsumerAcks(seqs, from: peer)
+        case .acks(let seqs) where peer.link == .workers:
+            var actions: [HubAction] = []
+            for seq in seqs { actions += settleInflow(seq: seq, from: peer, error: nil, pump: false) }
+            return actions + pumpInflow()
         case .error(let report) where peer.link == .workers && report.seq != nil:
             return settleInflow(seq: report.seq!, from: peer, error: report)
         case .error(let report) where peer.link == .consumers && report.seq != nil:
@@ -283,11 +296,43 @@ public struct HubRouter: Sendable {
             deliveries += routeStatus(event, origin: origin, now: now, into: &actions)
         }
         if deliveries == 0 {
-            actions.append(.send(worker, .ack(seq: seq, msgId: nil)))
+            actions += acknowledgeOutflow(seq: seq, of: worker)
         } else {
             outflowPending[origin, default: 0] += deliveries
         }
         return actions
+    }
+
+    /// The acknowledgements gathered for workers that read the batched form since the last call: one `ACK`
+    /// per worker (`seqs`, or `seq` when there is only one). The I/O shell calls it once per pass of its
+    /// loop, after handling what it read, so a busy worker gets one message for many settled ones and an
+    /// idle one gets its acknowledgement at once.
+    public mutating func flushWorkerAcks() -> [HubAction] {
+        guard !workersWithAcksDue.isEmpty else { return [] }
+        var actions: [HubAction] = []
+        actions.reserveCapacity(workersWithAcksDue.count)
+        for peer in workersWithAcksDue {
+            if let action = takeAcksDue(of: peer) { actions.append(action) }
+        }
+        workersWithAcksDue.removeAll(keepingCapacity: true)
+        return actions
+    }
+
+    /// The `ACK` for the seqs gathered for `peer`, which are forgotten; nil when there are none.
+    mutating func takeAcksDue(of peer: PeerID) -> HubAction? {
+        guard let seqs = workers[peer]?.acksDue, !seqs.isEmpty else { return nil }
+        workers[peer]!.acksDue.removeAll(keepingCapacity: true)
+        return .send(peer, seqs.count == 1 ? .ack(seq: seqs[0], msgId: nil) : .acks(seqs: seqs))
+    }
+
+    /// Acknowledges an outflow message to its worker: at once, or gathered for the next `flushWorkerAcks`
+    /// when the worker reads batched acknowledgements. Nothing when the worker is gone.
+    mutating func acknowledgeOutflow(seq: UInt64, of worker: PeerID) -> [HubAction] {
+        guard let batchAck = workers[worker]?.batchAck else { return [] }
+        guard batchAck else { return [.send(worker, .ack(seq: seq, msgId: nil))] }
+        if workers[worker]!.acksDue.isEmpty { workersWithAcksDue.append(worker) }
+        workers[worker]!.acksDue.append(seq)
+        return []
     }
 
     private mutating func routeStatus(_ event: StatusEvent, origin: OutflowKey?, now: Int64, into actions: inout [HubAction]) -> Int {
@@ -357,10 +402,10 @@ public struct HubRouter: Sendable {
             }
         }
         var actions = removePeer(peer, reason: "said HELLO again", quiet: true)
-        var welcome = Welcome(session: session, heartbeatMs: Int(settings.heartbeatMs))
+        var welcome = Welcome(session: session, heartbeatMs: Int(settings.heartbeatMs), batchAck: true)
         switch peer.link {
         case .workers:
-            workers[peer] = Worker(name: hello.name, window: hello.window, lastSeen: now)
+            workers[peer] = Worker(name: hello.name, window: hello.window, lastSeen: now, batchAck: hello.batchAck)
             actions.append(.send(peer, .welcome(workerWelcome())))
             actions.append(.log(.info, kind: "worker_joined", "MQTT worker '\(hello.name)' joined (window \(hello.window))"))
             actions += pumpInflow()

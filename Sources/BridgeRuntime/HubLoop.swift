@@ -61,26 +61,37 @@ struct HubLoop {
                 execute(router.tick(now: after))
                 nextTick = after + tickInterval
             }
+            // One ACK per worker for everything settled during this pass.
+            execute(router.flushWorkerAcks())
         }
     }
 
     mutating func readBatch(from link: Link) {
         guard let socket = sockets[link] else { return }
         let form: WireCodec.DataForm = link == .workers ? .mqtt : .queue
+        // Frames are copied once, straight out of libzmq's buffer: the routing id apart, the message's own
+        // frames into the array the codec reads.
+        var routingId: [UInt8] = []
+        var messageFrames: [[UInt8]] = []
         for _ in 0..<Self.batch {
-            let frames: [[UInt8]]
+            var frameIndex = 0
+            routingId = []
+            messageFrames = []
+            messageFrames.reserveCapacity(4)
             do {
-                guard let received = try socket.receiveMessage(dontWait: true) else { return }
-                frames = received
+                let received = try socket.receiveMessage(dontWait: true) { bytes, _ in
+                    if frameIndex == 0 { routingId = [UInt8](bytes) } else { messageFrames.append([UInt8](bytes)) }
+                    frameIndex += 1
+                }
+                guard received else { return }
             } catch {
                 service.logger.error("hub receive on \(link.rawValue) failed: \(error)")
                 return
             }
-            guard frames.count >= 2 else { continue }
-            let peer = PeerID(link: link, routingId: frames[0])
+            guard frameIndex >= 2 else { continue }
+            let peer = PeerID(link: link, routingId: routingId)
             let now = MonotonicClock.epochMs()
             let actions: [HubAction]
-            let messageFrames = Array(frames.dropFirst())
             do {
                 let message = try WireCodec.decode(messageFrames, form: form)
                 if case .mqttData(let seq, let mqttMessage, _) = message, let presence = service.presence,
@@ -118,7 +129,13 @@ struct HubLoop {
             case .send(let peer, let message):
                 guard let socket = sockets[peer.link] else { continue }
                 do {
-                    try socket.send([peer.routingId] + WireCodec.encode(message), dontWait: true)
+                    // Frame by frame, without building the routing id and the message into one array. Only
+                    // the first frame may fail for want of room; the rest of the message always follows.
+                    let frames = WireCodec.encode(message)
+                    if try socket.sendFrame(peer.routingId, more: true, dontWait: true) {
+                        let last = frames.count - 1
+                        for index in 0...last { try socket.sendFrame(frames[index], more: index < last) }
+                    }
                 } catch {
                     log.log(.debug, kind: "send_failed", "cannot send to \(peer): \(error)", now: MonotonicClock.nowMs())
                 }

@@ -27,6 +27,8 @@ struct MQTTWorkerLoop {
     var windowReleases = 0
     /// Inflow publishes waiting for the broker, by libmosquitto message id -> the hub's seq.
     var inflightByMid: [Int: UInt64] = [:]
+    /// Inflow publishes the broker has acknowledged since the last `flushInflowAcks`, by the hub's seq.
+    var inflowAcksDue: [UInt64] = []
 
     init(worker: MQTTWorker) {
         self.worker = worker
@@ -44,7 +46,7 @@ struct MQTTWorkerLoop {
     mutating func run() {
         let poller = ZMQPoller()
         do {
-            let hello = Hello(role: .mqttWorker, name: worker.options.name, window: worker.options.window)
+            let hello = Hello(role: .mqttWorker, name: worker.options.name, window: worker.options.window, batchAck: true)
             let link = try PeerLink(
                 context: worker.context, endpoint: worker.hubEndpoint, hello: hello, form: .mqtt, curve: worker.options.curve)
             self.link = link
@@ -83,6 +85,7 @@ struct MQTTWorkerLoop {
                             try handle(event)
                         }
                     }
+                    try flushInflowAcks()
                 }
                 if try link!.keepAlive(now: MonotonicClock.nowMs()) {
                     log.log(.warning, kind: "hub_silent", "no word from the hub at \(worker.hubEndpoint); saying HELLO again", now: now)
@@ -148,6 +151,8 @@ struct MQTTWorkerLoop {
                 }
             case .ack(let seq, _):
                 settleOutflow(seq)
+            case .acks(let seqs):
+                for seq in seqs { settleOutflow(seq) }
             case .error(let report):
                 if let seq = report.seq { settleOutflow(seq) }
                 log.log(.warning, kind: "hub_refused_" + report.code, "hub refused an MQTT message: \(report)", now: now)
@@ -202,6 +207,15 @@ struct MQTTWorkerLoop {
         }
     }
 
+    /// Acknowledges the inflow publishes gathered while draining the mailbox, in one `ACK` (the hub said
+    /// in `WELCOME` that it reads the batched form).
+    mutating func flushInflowAcks() throws {
+        guard let link, !inflowAcksDue.isEmpty else { return }
+        let seqs = inflowAcksDue
+        inflowAcksDue.removeAll(keepingCapacity: true)
+        try link.send(seqs.count == 1 ? .ack(seq: seqs[0], msgId: nil) : .acks(seqs: seqs))
+    }
+
     mutating func handle(_ event: MQTTWorker.Event) throws {
         guard let link else { return }
         let now = MonotonicClock.nowMs()
@@ -214,7 +228,11 @@ struct MQTTWorkerLoop {
         case .published(let mid, let reasonCode):
             guard let seq = inflightByMid.removeValue(forKey: mid) else { return }
             if reasonCode < 0x80 {
-                try link.send(.ack(seq: seq, msgId: nil))
+                if link.welcome?.batchAck == true {
+                    inflowAcksDue.append(seq)
+                } else {
+                    try link.send(.ack(seq: seq, msgId: nil))
+                }
             } else {
                 try link.send(.error(WireErrorReport(
                     seq: seq, code: WireErrorCode.mqttPublishFailed,

@@ -45,6 +45,16 @@ public final class QueueConsumerClient {
         let poller = ZMQPoller()
         _ = try poller.add(link.socket, events: .readable)
         var received = 0
+        // Handled messages not yet acknowledged. When the hub reads batched acknowledgements (it says so in
+        // WELCOME) they go in one ACK as soon as nothing more is waiting, or when half the window is
+        // waiting for them; otherwise each is acknowledged on its own at once.
+        var handled: [UInt64] = []
+        let batchLimit = max(1, min(Self.maxAckBatch, link.hello.window / 2))
+        func acknowledge() throws {
+            guard !handled.isEmpty else { return }
+            try link.send(handled.count == 1 ? .ack(seq: handled[0], msgId: nil) : .acks(seqs: handled))
+            handled.removeAll(keepingCapacity: true)
+        }
         while count.map({ received < $0 }) ?? true, shouldContinue() {
             let now = MonotonicClock.nowMs()
             if let timeoutMs, now - start >= timeoutMs { break }
@@ -54,11 +64,14 @@ public final class QueueConsumerClient {
             while let message = try link.receive(onBadFrame: { onProblem("bad message from the hub: \($0)") }) {
                 switch message {
                 case .welcome:
+                    // A new session: seqs of the one before mean nothing to the hub now.
+                    if link.welcomeAnsweredHello { handled.removeAll() }
                     onReady()
                 case .queueData(let seq, let queueMessage):
                     handler(queueMessage)
                     received += 1
-                    try link.send(.ack(seq: seq, msgId: nil))
+                    handled.append(seq)
+                    if link.welcome?.batchAck != true || handled.count >= batchLimit { try acknowledge() }
                 case .error(let report) where report.seq == nil && report.code == WireErrorCode.badHello:
                     throw QueueClientError.refused(report)
                 case .error(let report):
@@ -68,11 +81,16 @@ public final class QueueConsumerClient {
                 }
                 if let count, received >= count { break }
             }
+            try acknowledge()
             if let problem = link.handshakeProblem() { throw QueueClientError.handshake(link.describe(problem)) }
             _ = try link.keepAlive(now: MonotonicClock.nowMs())
         }
+        try acknowledge()
         return received
     }
+
+    /// The most seqs one batched ACK carries.
+    static let maxAckBatch = 256
 
     public func close() { link.close() }
 }

@@ -40,6 +40,31 @@ struct Metadata {
         try optionalInteger("seq", in: 0...(1 << 53)).map { UInt64($0) }
     }
 
+    func optionalBool(_ name: String) throws(WireErrorReport) -> Bool? {
+        guard let member = value[name], member != .null else { return nil }
+        guard case .bool(let flag) = member else { throw malformed("member '\(name)' must be true or false") }
+        return flag
+    }
+
+    /// An `ACK`: `seq` (the single form, with an optional `msgId`) or `seqs` (the batched form, a non-empty
+    /// list); with both, every seq named is settled, `seqs` first.
+    func ack() throws(WireErrorReport) -> WireMessage {
+        guard let member = value["seqs"], member != .null else {
+            return .ack(seq: try seq(), msgId: try optionalString("msgId"))
+        }
+        let bad = "member 'seqs' must be a non-empty list of whole numbers from 0 to \(Int64(1) << 53)"
+        guard case .array(let elements) = member, !elements.isEmpty else { throw malformed(bad) }
+        var seqs: [UInt64] = []
+        seqs.reserveCapacity(elements.count + 1)
+        for element in elements {
+            guard let number = element.numberValue, number.rounded() == number, number >= 0, number <= Double(Int64(1) << 53)
+            else { throw malformed(bad) }
+            seqs.append(UInt64(number))
+        }
+        if let single = try optionalSeq() { seqs.append(single) }
+        return .acks(seqs: seqs)
+    }
+
     func window(required: Bool) throws(WireErrorReport) -> Int {
         guard let window = try optionalInteger("window", in: 1...Int64(Hello.maxWindow)) else {
             if required { throw malformed("member 'window' is missing") }
@@ -66,7 +91,8 @@ struct Metadata {
         }
         let hello = Hello(
             role: role, name: try optionalString("name") ?? "", topic: try optionalString("topic"),
-            tags: try optionalString("tags"), group: try optionalString("group"), window: try window(required: false))
+            tags: try optionalString("tags"), group: try optionalString("group"), window: try window(required: false),
+            batchAck: try optionalBool("batchAck") ?? false)
         if role == .consumer, hello.topic?.isEmpty ?? true {
             throw malformed("a consumer must name a queue 'topic'")
         }
@@ -79,7 +105,8 @@ struct Metadata {
             heartbeatMs: Int(try optionalInteger("heartbeatMs", in: 1...3_600_000) ?? 1_000),
             subscriptions: try stringList("subscriptions"),
             parents: try stringList("parents"),
-            statusSubscriptions: try stringList("statusSubscriptions"))
+            statusSubscriptions: try stringList("statusSubscriptions"),
+            batchAck: try optionalBool("batchAck") ?? false)
     }
 
     func queueData(body: [UInt8]) throws(WireErrorReport) -> WireMessage {

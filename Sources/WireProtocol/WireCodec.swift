@@ -28,6 +28,11 @@ public enum WireCodec {
         case .ack(let seq, let msgId):
             writeSeq(seq, &writer)
             if let msgId { writer.field("msgId", msgId) }
+        case .acks(let seqs):
+            writer.key("seqs")
+            writer.beginArray()
+            for seq in seqs { writer.number(Int64(seq)) }
+            writer.endArray()
         case .error(let report):
             if let seq = report.seq { writeSeq(seq, &writer) }
             writer.field("code", report.code)
@@ -93,7 +98,7 @@ public enum WireCodec {
                 report.seq = try? meta.optionalSeq()
                 throw report
             }
-        case .ack: return .ack(seq: try meta.seq(), msgId: try meta.optionalString("msgId"))
+        case .ack: return try meta.ack()
         case .error:
             return .error(
                 WireErrorReport(
@@ -128,6 +133,10 @@ public enum WireCodec {
         if let group = hello.group { writer.field("group", group) }
         writer.key("window")
         writer.number(Int64(hello.window))
+        if hello.batchAck {
+            writer.key("batchAck")
+            writer.bool(true)
+        }
     }
 
     private static func writeWelcome(_ welcome: Welcome, _ writer: inout JSONWriter) {
@@ -144,6 +153,10 @@ public enum WireCodec {
             writer.beginArray()
             for item in list { writer.string(item) }
             writer.endArray()
+        }
+        if welcome.batchAck {
+            writer.key("batchAck")
+            writer.bool(true)
         }
     }
 

@@ -9,6 +9,9 @@ public enum WireMessage: Sendable, Equatable {
     /// An MQTT message (worker -> hub for outflow, hub -> worker for inflow).
     case mqttData(seq: UInt64, MQTTMessage, clientId: String?)
     case ack(seq: UInt64, msgId: String?)
+    /// Several `DATA` settled by one `ACK` (`{"seqs":[…]}`), in the order given. Sent only to a peer that
+    /// said it reads this form: the hub announces it in `WELCOME`, a worker in `HELLO` (`batchAck`).
+    case acks(seqs: [UInt64])
     case error(WireErrorReport)
     case credit(window: Int)
     case ping
@@ -26,7 +29,7 @@ public enum WireMessage: Sendable, Equatable {
         case .hello: .hello
         case .welcome: .welcome
         case .queueData, .mqttData: .data
-        case .ack: .ack
+        case .ack, .acks: .ack
         case .error: .error
         case .credit: .credit
         case .ping: .ping
@@ -56,14 +59,19 @@ public struct Hello: Sendable, Equatable {
     /// Consumers: the consumer group.
     public var group: String?
     public var window: Int
+    /// The peer reads batched acknowledgements (`ACK` with `seqs`), so the hub may settle several of its
+    /// `DATA` with one message. Only MQTT workers receive `ACK`s without a `msgId` from the hub.
+    public var batchAck: Bool
 
-    public init(role: Role, name: String, topic: String? = nil, tags: String? = nil, group: String? = nil, window: Int = Hello.defaultWindow) {
+    public init(role: Role, name: String, topic: String? = nil, tags: String? = nil, group: String? = nil, window: Int = Hello.defaultWindow,
+                batchAck: Bool = false) {
         self.role = role
         self.name = name
         self.topic = topic
         self.tags = tags
         self.group = group
         self.window = window
+        self.batchAck = batchAck
     }
 }
 
@@ -78,14 +86,17 @@ public struct Welcome: Sendable, Equatable {
     /// MQTT worker: the broker's client status topics to subscribe to (at QoS 1, forwarded as `DATA` like
     /// outflow messages).
     public var statusSubscriptions: [String]?
+    /// The hub reads batched acknowledgements (`ACK` with `seqs`) from this peer.
+    public var batchAck: Bool
 
     public init(session: String, heartbeatMs: Int, subscriptions: [String]? = nil, parents: [String]? = nil,
-                statusSubscriptions: [String]? = nil) {
+                statusSubscriptions: [String]? = nil, batchAck: Bool = false) {
         self.session = session
         self.heartbeatMs = heartbeatMs
         self.subscriptions = subscriptions
         self.parents = parents
         self.statusSubscriptions = statusSubscriptions
+        self.batchAck = batchAck
     }
 }
 

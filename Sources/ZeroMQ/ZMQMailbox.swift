@@ -1,7 +1,6 @@
 #if os(Linux)
 internal import CZeroMQ
 internal import Glibc
-internal import Synchronization
 
 /// A thread-safe FIFO that wakes a socket-owning thread through a pollable `eventfd`.
 ///
@@ -20,7 +19,9 @@ internal import Synchronization
 /// when the queue goes from empty to non-empty, so a burst of posts costs one syscall.
 ///
 /// Close the mailbox (or drop it) only after removing its descriptor from every poller.
-public final class ZMQMailbox<Element: Sendable>: Sendable {
+public final class ZMQMailbox<Element: Sendable>: @unchecked Sendable {
+    // Safe: `state` is read and written only with `lock` held.
+
     private struct State {
         var queue: [Element] = []
         /// True while the eventfd counter is non-zero; kept in step under the lock.
@@ -30,7 +31,14 @@ public final class ZMQMailbox<Element: Sendable>: Sendable {
 
     // The eventfd is written, read and closed only under this lock, so a post racing
     // with close() can never write to a descriptor number the process has reused.
-    private let state = Mutex(State())
+    //
+    // A plain pthread mutex, which sleeps at once when the lock is taken, rather than
+    // `Synchronization.Mutex`, which spins first: with more busy threads than cores
+    // (a bridge, its broker and their peers on two cores) the holder is often
+    // preempted, and the other side then burns its time slice spinning. Profiles of a
+    // thread draining a mailbox fed once per message showed most of its CPU there.
+    private var state = State()
+    private let lock: UnsafeMutablePointer<pthread_mutex_t>
 
     /// The descriptor to register with ``ZMQPoller/add(fileDescriptor:events:)``; it polls
     /// readable while elements are waiting.
@@ -41,17 +49,27 @@ public final class ZMQMailbox<Element: Sendable>: Sendable {
         let fd = eventfd(0, Int32(EFD_NONBLOCK | EFD_CLOEXEC))
         guard fd >= 0 else { throw ZMQError(code: errno, operation: "eventfd") }
         fileDescriptor = fd
+        lock = .allocate(capacity: 1)
+        pthread_mutex_init(lock, nil)
     }
 
     deinit {
         close()
+        pthread_mutex_destroy(lock)
+        lock.deallocate()
+    }
+
+    private func withLock<Result>(_ body: (inout State) -> Result) -> Result {
+        pthread_mutex_lock(lock)
+        defer { pthread_mutex_unlock(lock) }
+        return body(&state)
     }
 
     /// Appends `element` and wakes the owner. Safe from any thread.
     /// - Returns: `false` if the mailbox is closed and the element was dropped.
     @discardableResult
     public func post(_ element: Element) -> Bool {
-        state.withLock { state in
+        withLock { state in
             guard !state.isClosed else { return false }
             state.queue.append(element)
             signal(&state)
@@ -63,7 +81,7 @@ public final class ZMQMailbox<Element: Sendable>: Sendable {
     /// - Returns: `false` if the mailbox is closed and the elements were dropped.
     @discardableResult
     public func post(contentsOf elements: some Sequence<Element>) -> Bool {
-        state.withLock { state in
+        withLock { state in
             guard !state.isClosed else { return false }
             state.queue.append(contentsOf: elements)
             if !state.queue.isEmpty { signal(&state) }
@@ -74,7 +92,7 @@ public final class ZMQMailbox<Element: Sendable>: Sendable {
     /// Takes every waiting element, oldest first, and resets the descriptor so it stops
     /// polling readable until the next post. Meant for the owner thread.
     public func drain() -> [Element] {
-        state.withLock { state in
+        withLock { state in
             if state.isSignalled && !state.isClosed {
                 var counter: eventfd_t = 0
                 _ = eventfd_read(fileDescriptor, &counter)
@@ -89,7 +107,7 @@ public final class ZMQMailbox<Element: Sendable>: Sendable {
     /// Stops accepting posts and closes the descriptor. Elements still queued can be
     /// drained afterwards. Calling it again does nothing.
     public func close() {
-        state.withLock { state in
+        withLock { state in
             guard !state.isClosed else { return }
             state.isClosed = true
             state.isSignalled = false

@@ -3,6 +3,7 @@ import Foundation
 import LoopbackHarness
 import Mosquitto
 import Testing
+import WireProtocol
 
 /// MQTT -> queue through a real Mosquitto and a real bridge, in each of its three shapes.
 @Suite(.serialized) struct OutflowFlowTests {
@@ -150,5 +151,45 @@ import Testing
         let ids = Set(consumer.messages.map { String(decoding: $0.body, as: UTF8.self) })
         #expect(ids.count == total, "every message arrived, none twice: \(ids.count) distinct of \(consumer.messages.count)")
         #expect(ids == Set((0..<total).map { "m\($0)" }))
+    }
+
+    /// A consumer that acknowledges each message on its own (it never read about batched ACKs) and one
+    /// that batches them (`QueueConsumerClient`) take the same messages side by side; every message reaches
+    /// both, and the worker, acknowledged only once both have, gets through more than its window.
+    @Test func singleAndBatchedAcknowledgementsTogether() throws {
+        let fixture = try BridgeFixture(mode: .inProcess, rules: Self.rules)
+        defer { fixture.stop() }
+        let batched = TestConsumer(context: fixture.context, endpoint: fixture.publishEndpoint, topic: "SENSOR_DATA", window: 200)
+        defer { batched.stop() }
+        let device = try MQTTTestClient(broker: fixture.broker, id: "GID_sensors@@@both")
+        defer { device.close() }
+        try waitUntilBridgeFlows(publisher: device, topic: "sensors/probe/x", consumer: batched, fixture: fixture)
+        // Joins once the bridge flows: it sends no PING, so it must not wait long in silence.
+        let single = try RawHubPeer(context: fixture.context, endpoint: fixture.publishEndpoint, form: .queue, name: "single-acks")
+        defer { single.close() }
+        try single.hello(Hello(role: .consumer, name: "single-acks", topic: "SENSOR_DATA", window: 50))
+        let total = 3_000
+        var singleBodies: Set<String> = []
+        /// Reads what the hub sent the single-ACK consumer until nothing more comes for 50 ms, acknowledging
+        /// each message with an ACK of its own.
+        func drainSingle() throws {
+            while let message = try single.receive(timeout: .milliseconds(50)) {
+                guard case .queueData(let seq, let delivered) = message else { continue }
+                singleBodies.insert(String(decoding: delivered.body, as: UTF8.self))
+                try single.send(.ack(seq: seq, msgId: nil))
+            }
+        }
+        for index in 0..<total {
+            _ = try device.client.publish(topic: "sensors/both/n", payload: Array("m\(index)".utf8), qos: .atLeastOnce)
+            if index % 500 == 499 { try drainSingle() }
+        }
+        let deadline = Deadline(timeout: .seconds(60))
+        while singleBodies.filter({ $0.hasPrefix("m") }).count < total, !deadline.hasPassed {
+            try drainSingle()
+        }
+        let expected = Set((0..<total).map { "m\($0)" })
+        #expect(singleBodies.filter { $0.hasPrefix("m") } == expected, "single: \(singleBodies.count) received")
+        #expect(batched.waitFor(count: total, timeout: .seconds(60)), "batched: \(batched.messages.count)")
+        #expect(Set(batched.messages.map { String(decoding: $0.body, as: UTF8.self) }.filter { $0.hasPrefix("m") }) == expected)
     }
 }

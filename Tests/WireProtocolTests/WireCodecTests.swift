@@ -33,6 +33,10 @@ import Testing
         (.mqttData(seq: 1, MQTTMessage(topic: "x"), clientId: nil), .mqtt),
         (.ack(seq: 3, msgId: "m"), .queue),
         (.ack(seq: 4, msgId: nil), .mqtt),
+        (.acks(seqs: [17, 18, 19]), .queue),
+        (.acks(seqs: [0, 9_007_199_254_740_992]), .mqtt),
+        (.hello(Hello(role: .mqttWorker, name: "w", window: 1_000, batchAck: true)), .mqtt),
+        (.welcome(Welcome(session: "s4", heartbeatMs: 1000, batchAck: true)), .queue),
         (.error(WireErrorReport(seq: 5, code: "invalid_qos", message: "qoslevel '5' must be 0, 1 or 2")), .queue),
         (.error(WireErrorReport(code: "malformed_frame", message: "bad")), .queue),
         (.credit(window: 500), .queue),
@@ -122,6 +126,37 @@ import Testing
         #expect(WireCodec.kind(of: text("MQB2", "ERROR", "{}")) == nil)
         #expect(WireCodec.kind(of: text("MQB1", "NOPE", "{}")) == nil)
         #expect(WireCodec.kind(of: text("MQB1")) == nil)
+    }
+
+    /// The batched ACK is the documented text; the single form is still read as it was.
+    @Test func batchedAcknowledgements() throws {
+        #expect(String(decoding: WireCodec.encode(.acks(seqs: [17, 18, 19]))[2], as: UTF8.self) == #"{"seqs":[17,18,19]}"#)
+        #expect(try WireCodec.decode(text("MQB1", "ACK", #"{"seq":17}"#), form: .queue) == .ack(seq: 17, msgId: nil))
+        #expect(try WireCodec.decode(text("MQB1", "ACK", #"{"seqs":[17,18]}"#), form: .queue) == .acks(seqs: [17, 18]))
+        #expect(try WireCodec.decode(text("MQB1", "ACK", #"{"seqs":[5]}"#), form: .mqtt) == .acks(seqs: [5]))
+        #expect(try WireCodec.decode(text("MQB1", "ACK", #"{"seqs":[2,3],"seq":1}"#), form: .queue) == .acks(seqs: [2, 3, 1]))
+        #expect(try WireCodec.decode(text("MQB1", "ACK", #"{"seqs":null,"seq":4}"#), form: .queue) == .ack(seq: 4, msgId: nil))
+        #expect(code(text("MQB1", "ACK", #"{"seqs":[]}"#)) == "malformed_message")
+        #expect(code(text("MQB1", "ACK", #"{"seqs":17}"#)) == "malformed_message")
+        #expect(code(text("MQB1", "ACK", #"{"seqs":[1,"2"]}"#)) == "malformed_message")
+        #expect(code(text("MQB1", "ACK", #"{"seqs":[1,-2]}"#)) == "malformed_message")
+        #expect(code(text("MQB1", "ACK", #"{"seqs":[1.5]}"#)) == "malformed_message")
+        #expect(code(text("MQB1", "ACK", #"{"seqs":[9007199254740994]}"#)) == "malformed_message")
+        #expect(code(text("MQB1", "ACK", #"{"seqs":[1],"seq":"x"}"#)) == "malformed_message")
+    }
+
+    /// `batchAck` is written only when set, so a HELLO or WELCOME without it is byte for byte what it was;
+    /// absent, null or false all read as false.
+    @Test func batchAckAnnouncement() throws {
+        let plain = String(decoding: WireCodec.encode(.hello(Hello(role: .producer, name: "p")))[2], as: UTF8.self)
+        #expect(!plain.contains("batchAck"))
+        let announced = String(decoding: WireCodec.encode(.hello(Hello(role: .mqttWorker, name: "w", batchAck: true)))[2], as: UTF8.self)
+        #expect(announced.hasSuffix(#","batchAck":true}"#))
+        #expect(!String(decoding: WireCodec.encode(.welcome(Welcome(session: "s", heartbeatMs: 1)))[2], as: UTF8.self).contains("batchAck"))
+        let welcome = try WireCodec.decode(text("MQB1", "WELCOME", #"{"session":"s","heartbeatMs":5,"batchAck":null}"#), form: .queue)
+        #expect(welcome == .welcome(Welcome(session: "s", heartbeatMs: 5)))
+        #expect(code(text("MQB1", "HELLO", #"{"role":"mqtt-worker","batchAck":"yes"}"#)) == "bad_hello")
+        #expect(code(text("MQB1", "WELCOME", #"{"session":"s","batchAck":1}"#)) == "malformed_message")
     }
 
     @Test func unknownMembersAreIgnored() throws {
