@@ -17,11 +17,15 @@ public enum ChannelID {
     /// The 128 bits of a channel ID of exactly 32 lowercase hex characters; nil for any other text.
     public static func parse(_ channelId: String) -> (high: UInt64, low: UInt64)? {
         guard channelId.utf8.count == 32 else { return nil }
+        // Native strings lend their bytes without a copy; others are made contiguous first.
+        if let words = channelId.utf8.withContiguousStorageIfAvailable(words) { return words }
         var channelId = channelId
-        return channelId.withUTF8 { bytes -> (UInt64, UInt64)? in
-            guard let high = word(bytes, from: 0), let low = word(bytes, from: 16) else { return nil }
-            return (high, low)
-        }
+        return channelId.withUTF8(words)
+    }
+
+    private static func words(_ bytes: UnsafeBufferPointer<UInt8>) -> (high: UInt64, low: UInt64)? {
+        guard let high = word(bytes, from: 0), let low = word(bytes, from: 16) else { return nil }
+        return (high, low)
     }
 
     /// 16 lowercase hex digits at `start` as a word.
