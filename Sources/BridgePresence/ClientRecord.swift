@@ -1,10 +1,14 @@
-/// The fixed-size part of one client (64 bytes): its ID's place in the arena, its current channel inline,
-/// the time and type of its last event, and the link to its other channels in the `ChannelPool`.
+/// The fixed-size part of one client (96 bytes): its ID (inline when short, else its place in the arena), its
+/// current channel inline, the time and type of its last event, and the link to its other channels in the
+/// `ChannelPool`.
 struct ClientRecord: Sendable {
-    var idOffset: UInt32
+    /// The ID's bytes, zero-padded, when it is at most `inlineIDCapacity` bytes long (see `ClientKey`).
+    var idWords: ClientKey.Words = (0, 0, 0, 0)
+    /// The arena offset of an ID longer than `inlineIDCapacity`.
+    var idOffset: UInt32 = 0
     /// `longID` when the ID is 65535 bytes or longer; the arena then holds a 4-byte length first.
     var idLength: UInt16
-    var flags: UInt16
+    var flags: UInt16 = 0
     /// The current channel: its 128 bits, or (with `channelIsText`) arena offset and length.
     var channelHigh: UInt64 = 0
     var channelLow: UInt64 = 0
@@ -19,6 +23,11 @@ struct ClientRecord: Sendable {
     var others: UInt32 = 0
 
     static let longID: UInt16 = 0xFFFF
+    /// IDs up to this many bytes are kept in the record (MQTT 3.1.1 allows servers to limit IDs to 23 bytes;
+    /// ApsaraMQ's `GroupID@@@DeviceID` are often a little longer).
+    static let inlineIDCapacity = 32
+
+    var hasInlineID: Bool { Int(idLength) <= ClientRecord.inlineIDCapacity }
 
     static let hasCurrent: UInt16 = 1 << 0
     static let currentClosed: UInt16 = 1 << 1

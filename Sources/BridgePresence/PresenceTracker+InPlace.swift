@@ -166,10 +166,9 @@ extension PresenceTracker {
 
     /// A new client's `connect` with a well-formed channel ID and an IPv4 address.
     mutating func insertConnected(
-        _ bytes: UnsafeBufferPointer<UInt8>, hash: UInt64, channelHigh: UInt64, channelLow: UInt64, address: UInt64,
-        time: Int64
+        _ key: ClientKey, channelHigh: UInt64, channelLow: UInt64, address: UInt64, time: Int64
     ) {
-        let record = Int(insertRecord(bytes, hash: hash))
+        let record = Int(insertRecord(key))
         records[record].flags = ClientRecord.hasCurrent
         records[record].channelHigh = channelHigh
         records[record].channelLow = channelLow

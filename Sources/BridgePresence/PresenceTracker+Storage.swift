@@ -3,22 +3,28 @@ import BridgeCore
 /// The compact layout: records, arena, index and channel pool, and the conversion to and from `ClientState`.
 extension PresenceTracker {
     func findRecord(_ clientId: String) -> Int32? {
-        if let record = clientId.utf8.withContiguousStorageIfAvailable({ findRecord($0, hash: Mix.hash($0)) }) {
+        if let record = clientId.utf8.withContiguousStorageIfAvailable({ findRecord(ClientKey($0)) }) {
             return record
         }
         var clientId = clientId
-        return clientId.withUTF8 { findRecord($0, hash: Mix.hash($0)) }
+        return clientId.withUTF8 { findRecord(ClientKey($0)) }
     }
 
-    func findRecord(_ bytes: UnsafeBufferPointer<UInt8>, hash: UInt64) -> Int32? {
+    func findRecord(_ key: ClientKey) -> Int32? {
         records.withUnsafeBufferPointer { records in
-            index.find(hash: hash) { record in
-                let (offset, length) = PresenceTracker.idLocation(of: records[Int(record)], in: arena)
-                return arena.equals(offset: offset, length: length, bytes)
+            index.find(hash: key.hash) { record in
+                let stored = records[Int(record)]
+                if key.isInline {
+                    return Int(stored.idLength) == key.bytes.count && stored.idWords == key.words
+                }
+                guard !stored.hasInlineID else { return false }
+                let (offset, length) = PresenceTracker.idLocation(of: stored, in: arena)
+                return arena.equals(offset: offset, length: length, key.bytes)
             }
         }
     }
 
+    /// Where an ID kept in the arena is.
     static func idLocation(of record: ClientRecord, in arena: ByteArena) -> (offset: Int, length: Int) {
         let offset = Int(record.idOffset)
         if record.idLength == ClientRecord.longID {
@@ -28,26 +34,35 @@ extension PresenceTracker {
     }
 
     func clientId(of record: ClientRecord) -> String {
+        if record.hasInlineID {
+            return withUnsafeBytes(of: record.idWords) { words in
+                String(decoding: words.prefix(Int(record.idLength)), as: UTF8.self)
+            }
+        }
         let (offset, length) = PresenceTracker.idLocation(of: record, in: arena)
         return arena.string(offset: offset, length: length)
     }
 
-    mutating func insertRecord(_ bytes: UnsafeBufferPointer<UInt8>, hash: UInt64) -> Int32 {
+    mutating func insertRecord(_ key: ClientKey) -> Int32 {
         precondition(records.count < Int(Int32.max), "presence tracker is limited to 2^31 - 1 clients")
         let number = Int32(records.count)
-        let length: UInt16
-        let offset: Int
-        if bytes.count >= Int(ClientRecord.longID) {
-            let count = UInt32(clamping: bytes.count)
-            offset = arena.append(bytes: (0..<4).map { UInt8(truncatingIfNeeded: count >> (8 * $0)) })
-            length = ClientRecord.longID
+        if key.isInline {
+            records.append(ClientRecord(idWords: key.words, idLength: UInt16(key.bytes.count)))
         } else {
-            offset = arena.bytes.count
-            length = UInt16(bytes.count)
+            let length: UInt16
+            let offset: Int
+            if key.bytes.count >= Int(ClientRecord.longID) {
+                let count = UInt32(clamping: key.bytes.count)
+                offset = arena.append(bytes: (0..<4).map { UInt8(truncatingIfNeeded: count >> (8 * $0)) })
+                length = ClientRecord.longID
+            } else {
+                offset = arena.bytes.count
+                length = UInt16(key.bytes.count)
+            }
+            _ = arena.append(key.bytes)
+            records.append(ClientRecord(idOffset: UInt32(offset), idLength: length))
         }
-        _ = arena.append(bytes)
-        records.append(ClientRecord(idOffset: UInt32(offset), idLength: length, flags: 0))
-        index.insert(number, hash: hash)
+        index.insert(number, hash: key.hash)
         return number
     }
 
@@ -246,9 +261,11 @@ extension PresenceTracker {
         fresh.reserveCapacity(arena.bytes.count - arena.garbage)
         for position in records.indices {
             var stored = records[position]
-            let (offset, length) = PresenceTracker.idLocation(of: stored, in: arena)
-            let prefix = offset - Int(stored.idOffset)
-            stored.idOffset = UInt32(fresh.copy(from: arena, offset: Int(stored.idOffset), length: prefix + length))
+            if !stored.hasInlineID {
+                let (offset, length) = PresenceTracker.idLocation(of: stored, in: arena)
+                let prefix = offset - Int(stored.idOffset)
+                stored.idOffset = UInt32(fresh.copy(from: arena, offset: Int(stored.idOffset), length: prefix + length))
+            }
             if stored.has(ClientRecord.hasCurrent), stored.has(ClientRecord.channelIsText) {
                 stored.channelHigh = UInt64(
                     fresh.copy(from: arena, offset: Int(stored.channelHigh), length: Int(stored.channelLow)))

@@ -13,9 +13,9 @@ import BridgeCore
 /// was dropped would open the channel again. `pruneTombstones(before:)` drops old tombstones altogether.
 /// Clients are never forgotten: `clientCount` only grows.
 ///
-/// Memory: a client with one channel costs a 64-byte record, its ID's bytes in a shared arena and an 8-byte
-/// hash slot (about 110–130 bytes in all with a 20-byte ID; canonical IPv4 addresses and 32-hex channel IDs are
-/// packed into the record). Each other channel or tombstone of a client takes a 56-byte node in a shared pool.
+/// Memory: a client with one channel costs a 96-byte record, which holds IDs of up to 32 bytes, canonical IPv4
+/// addresses and 32-hex channel IDs, and an 8-byte hash slot (about 120 bytes in all); longer IDs and other
+/// channel IDs and addresses go to a shared arena. Each other channel or tombstone of a client takes a 56-byte node in a shared pool.
 public struct PresenceTracker: Sendable {
     /// How many closed channels besides the current one each client keeps.
     public let tombstoneLimit: Int
@@ -68,22 +68,22 @@ public struct PresenceTracker: Sendable {
         _ type: StatusEvent.EventType, time: Int64, channel: ChannelKey, address: PackedAddress,
         clientId bytes: UnsafeBufferPointer<UInt8>
     ) -> PresenceChange {
-        let hash = Mix.hash(bytes)
-        let existing = findRecord(bytes, hash: hash)
+        let key = ClientKey(bytes)
+        let existing = findRecord(key)
         if usesInPlacePaths {
             if let record = existing {
                 if let change = applyInPlace(type, time: time, channel: channel, address: address, to: record) {
                     return change
                 }
             } else if type == .connect, case .hex(let high, let low) = channel, case .ipv4(let packed) = address {
-                insertConnected(bytes, hash: hash, channelHigh: high, channelLow: low, address: packed, time: time)
+                insertConnected(key, channelHigh: high, channelLow: low, address: packed, time: time)
                 return .opened
             }
         }
         var state = existing.map { self.state(of: $0) } ?? ClientState()
         let wasOnline = state.isOnline
         let change = state.apply(type, time: time, channel: channel, address: address, tombstoneLimit: tombstoneLimit)
-        let record = existing ?? insertRecord(bytes, hash: hash)
+        let record = existing ?? insertRecord(key)
         store(state, at: record)
         let isOnline = state.isOnline
         if isOnline != wasOnline { onlineClientCount += isOnline ? 1 : -1 }

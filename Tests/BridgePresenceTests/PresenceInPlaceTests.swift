@@ -110,3 +110,45 @@ import Testing
         #expect(tracker.channelStatus("text-channel-1999", of: "c") == .closed)
     }
 }
+
+/// Client IDs kept in the record (up to 32 bytes) and in the arena, looked up by `ClientKey`.
+@Suite struct ClientKeyTests {
+    @Test func inlineHashIsTheHashOfTheBytes() {
+        var random = SplitMix64(seed: 7)
+        for length in 0...40 {
+            let bytes = (0..<length).map { _ in UInt8(truncatingIfNeeded: random.next()) }
+            bytes.withUnsafeBufferPointer { buffer in
+                let key = ClientKey(buffer)
+                #expect(key.isInline == (length <= 32))
+                #expect(key.hash == ClientKey.hash(buffer), "length \(length)")
+            }
+        }
+    }
+
+    @Test func idsAroundTheInlineLimitAndTrailingZeros() throws {
+        var tracker = PresenceTracker()
+        var ids = ["", "\0", "a", "a\0", "a\0\0", "é"]
+        for length in 28...36 {
+            ids.append(String(repeating: "x", count: length))
+            ids.append(String(repeating: "x", count: length - 1) + "y")
+        }
+        ids.append(String(repeating: "z", count: 70_000))
+        for (number, id) in ids.enumerated() {
+            tracker.apply(
+                StatusEvent(
+                    clientId: id, time: Int64(number), eventType: .connect,
+                    channelId: ChannelID.render(high: 9, low: UInt64(number)), clientIp: "10.0.0.1:1"))
+        }
+        #expect(tracker.clientCount == ids.count)
+        for (number, id) in ids.enumerated() {
+            let presence = try #require(tracker.client(id))
+            #expect(presence.clientId == id)
+            #expect(presence.currentChannel?.connectedAt == Int64(number))
+        }
+        #expect(!tracker.isOnline("a\0\0\0"))
+        #expect(!tracker.isOnline(String(repeating: "x", count: 37)))
+        var seen: [String] = []
+        tracker.forEachClient { seen.append($0.clientId) }
+        #expect(seen == ids)
+    }
+}

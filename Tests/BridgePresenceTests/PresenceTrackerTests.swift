@@ -10,7 +10,7 @@ import Testing
     let c = hexChannel(3)
 
     @Test func recordIsCompact() {
-        #expect(MemoryLayout<ClientRecord>.stride == 64)
+        #expect(MemoryLayout<ClientRecord>.stride == 96)
         #expect(MemoryLayout<StoredChannel>.stride == 56)
     }
 
@@ -262,7 +262,7 @@ import Testing
         tracker.reserveCapacity(clients: 10_000)
         tracker.apply(event(.connect, "after", b, at: 2))
         #expect(tracker.isOnline("before") && tracker.isOnline("after"))
-        #expect(tracker.approximateMemoryBytes >= 10_000 * 64)
+        #expect(tracker.approximateMemoryBytes >= 10_000 * 96)
     }
 
     @Test func pruningDropsOldTombstonesButNotTheLastEventChannel() {
