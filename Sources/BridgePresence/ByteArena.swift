@@ -1,5 +1,5 @@
-/// Strings stored back to back as UTF-8 in one array, addressed by offset and length: one allocation for a
-/// million client IDs instead of a million. Replaced strings are not reused in place but counted as
+/// Strings stored back to back as UTF-8 in one array, addressed by offset and length: one allocation for all
+/// long client IDs, text channel IDs and addresses instead of one each. Replaced strings are not reused in place but counted as
 /// `garbage`; the owner compacts when that grows large.
 struct ByteArena: Sendable {
     private(set) var bytes: [UInt8] = []

@@ -17,32 +17,38 @@ public enum ChannelID {
     /// The 128 bits of a channel ID of exactly 32 lowercase hex characters; nil for any other text.
     public static func parse(_ channelId: String) -> (high: UInt64, low: UInt64)? {
         guard channelId.utf8.count == 32 else { return nil }
+        // Native strings lend their bytes without a copy; others are made contiguous first.
+        if let words = channelId.utf8.withContiguousStorageIfAvailable(words) { return words }
         var channelId = channelId
-        return channelId.withUTF8 { bytes -> (UInt64, UInt64)? in
-            guard let high = word(bytes, from: 0), let low = word(bytes, from: 16) else { return nil }
-            return (high, low)
-        }
+        return channelId.withUTF8(words)
     }
 
-    /// 16 lowercase hex digits at `start` as a word.
-    private static func word(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> UInt64? {
-        // Byte literals rather than `UInt8(ascii:)`: this runs per event, also in debug builds.
-        var value: UInt64 = 0
-        var index = start
-        while index < start + 16 {
-            let byte = bytes[index]
-            let digit: UInt8
-            if byte >= 0x30, byte <= 0x39 {  // 0-9
-                digit = byte &- 0x30
-            } else if byte >= 0x61, byte <= 0x66 {  // a-f
-                digit = byte &- 0x61 &+ 10
-            } else {
-                return nil
-            }
-            value = value << 4 | UInt64(digit)
-            index += 1
-        }
-        return value
+    private static func words(_ bytes: UnsafeBufferPointer<UInt8>) -> (high: UInt64, low: UInt64)? {
+        let raw = UnsafeRawPointer(bytes.baseAddress!)
+        func load(_ offset: Int) -> UInt64 { UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self)) }
+        guard let a = digits(load(0)), let b = digits(load(8)), let c = digits(load(16)), let d = digits(load(24))
+        else { return nil }
+        return (a << 32 | b, c << 32 | d)
+    }
+
+    /// Eight lowercase hex characters (the first in the lowest byte) as a 32-bit value, all at once; nil when
+    /// any byte is not `0-9a-f`.
+    @inline(__always)
+    static func digits(_ word: UInt64) -> UInt64? {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let high: UInt64 = 0x8080_8080_8080_8080
+        guard word & high == 0 else { return nil }
+        // With every byte below 0x80, adding 0x80 - n sets a byte's high bit exactly when the byte is >= n,
+        // and no byte carries into the next.
+        func atLeast(_ n: UInt64) -> UInt64 { (word &+ (0x80 &- n) &* ones) & high }
+        let digit = atLeast(0x30) & ~atLeast(0x3A)  // 0-9
+        let letter = atLeast(0x61) & ~atLeast(0x67)  // a-f
+        guard digit | letter == high else { return nil }
+        // A digit's value is its low nibble; a letter's is its low nibble + 9.
+        let nibbles = (word & 0x0F0F_0F0F_0F0F_0F0F) &+ (letter >> 7) &* 9
+        // Bytes n0 n1 ... n7 (n0 first): pairs into bytes n0n1, n2n3, ... in 16-bit lanes, then lanes in order.
+        let pairs = (nibbles & 0x000F_000F_000F_000F) << 4 | (nibbles >> 8) & 0x000F_000F_000F_000F
+        return (pairs & 0xFF) << 24 | (pairs >> 16 & 0xFF) << 16 | (pairs >> 32 & 0xFF) << 8 | pairs >> 48 & 0xFF
     }
 
     /// The channel ID of one EMQX connection, derived from what both its events carry: a 128-bit hash

@@ -59,24 +59,27 @@ enum PackedAddress: Hashable, Sendable {
     private static func packIPv4(_ address: String) -> UInt64? {
         let count = address.utf8.count
         guard count >= 7, count <= 21 else { return nil }
+        if let packed = address.utf8.withContiguousStorageIfAvailable(packedIPv4) { return packed }
         var address = address
-        return address.withUTF8 { bytes -> UInt64? in
-            var index = 0
-            var ip: UInt64 = 0
-            for octet in 0..<4 {
-                if octet > 0 {
-                    guard index < bytes.count, bytes[index] == 0x2E else { return nil }  // "."
-                    index += 1
-                }
-                guard let value = number(bytes, &index, limit: 255) else { return nil }
-                ip = ip << 8 | value
+        return address.withUTF8(packedIPv4)
+    }
+
+    private static func packedIPv4(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64? {
+        var index = 0
+        var ip: UInt64 = 0
+        for octet in 0..<4 {
+            if octet > 0 {
+                guard index < bytes.count, bytes[index] == 0x2E else { return nil }  // "."
+                index += 1
             }
-            if index == bytes.count { return ip }
-            guard bytes[index] == 0x3A else { return nil }  // ":"
-            index += 1
-            guard let port = number(bytes, &index, limit: 65535), index == bytes.count else { return nil }
-            return ip | port << 32 | hasPort
+            guard let value = number(bytes, &index, limit: 255) else { return nil }
+            ip = ip << 8 | value
         }
+        if index == bytes.count { return ip }
+        guard bytes[index] == 0x3A else { return nil }  // ":"
+        index += 1
+        guard let port = number(bytes, &index, limit: 65535), index == bytes.count else { return nil }
+        return ip | port << 32 | hasPort
     }
 
     /// A decimal number without leading zeros at `index`, at most `limit`.

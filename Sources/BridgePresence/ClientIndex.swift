@@ -1,9 +1,9 @@
 /// Open-addressing hash index from client ID to record number, linear probing, load factor at most 0.7.
 ///
 /// A slot is one `UInt64`: the record number + 1 in the low half (0 is empty) and the low 32 bits of the ID's
-/// hash in the high half. A probe compares those hash bits first, so it reads a record and its ID in the
-/// arena (two cache misses at a million clients) only when they match, and growing moves slots by their
-/// stored bits without hashing any ID again. Keys live in the arena, so the index asks the caller to compare.
+/// hash in the high half. A probe compares those hash bits first, so it reads a record (and, for a long ID,
+/// the arena) only when they match, and growing moves slots by their stored bits without hashing any ID
+/// again. Keys live in the records, so the index asks the caller to compare.
 struct ClientIndex: Sendable {
     private(set) var slots: [UInt64] = []
     private(set) var count = 0

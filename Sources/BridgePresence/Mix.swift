@@ -20,17 +20,6 @@ enum Mix {
     static func rotateLeft(_ value: UInt64, _ count: UInt64) -> UInt64 {
         (value << count) | (value >> (64 - count))
     }
-
-    /// FNV-1a over `bytes`, finalized: the client index's hash.
-    static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
-        var hash = fnvOffset
-        var index = 0
-        while index < bytes.count {
-            hash = (hash ^ UInt64(bytes[index])) &* fnvPrime
-            index += 1
-        }
-        return finalize(hash)
-    }
 }
 
 /// A 128-bit, non-cryptographic hash built from two independent 64-bit lanes over the same bytes: FNV-1a, and

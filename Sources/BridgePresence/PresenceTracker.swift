@@ -13,21 +13,23 @@ import BridgeCore
 /// was dropped would open the channel again. `pruneTombstones(before:)` drops old tombstones altogether.
 /// Clients are never forgotten: `clientCount` only grows.
 ///
-/// Memory: a client with one channel costs a 56-byte record, its ID's bytes in a shared arena and an 8-byte
-/// hash slot (about 100–120 bytes in all with a 20-byte ID; canonical IPv4 addresses and 32-hex channel IDs are
-/// packed into the record). Clients with several channels or tombstones also get a side-table entry.
+/// Memory: a client with one channel costs a 96-byte record, which holds IDs of up to 32 bytes, canonical IPv4
+/// addresses and 32-hex channel IDs, and an 8-byte hash slot (about 120 bytes in all); longer IDs and other
+/// channel IDs and addresses go to a shared arena. Each other channel or tombstone of a client takes a 56-byte node in a shared pool.
 public struct PresenceTracker: Sendable {
     /// How many closed channels besides the current one each client keeps.
     public let tombstoneLimit: Int
     /// Clients with at least one open channel.
-    public private(set) var onlineClientCount = 0
+    public internal(set) var onlineClientCount = 0
 
     var arena = ByteArena()
     var index = ClientIndex()
     var records = ContiguousArray<ClientRecord>()
-    var extras: [Int32: ClientExtras] = [:]
+    var pool = ChannelPool()
     /// Garbage bytes in the arena above which it is compacted (when garbage is also half of it).
     var compactionThreshold = 1 << 20
+    /// False applies every event through `ClientState` (the general path); tests compare both ways.
+    var usesInPlacePaths = true
 
     /// - Parameter tombstoneLimit: closed channels kept per client besides the current one (at least 0).
     public init(tombstoneLimit: Int = 4) {
@@ -50,20 +52,42 @@ public struct PresenceTracker: Sendable {
     public mutating func apply(_ event: StatusEvent) -> PresenceChange {
         let channel = ChannelKey(event.channelId)
         let address = PackedAddress(event.clientIp)
-        var clientId = event.clientId
-        return clientId.withUTF8 { bytes in
-            let hash = Mix.hash(bytes)
-            let existing = findRecord(bytes, hash: hash)
-            var state = existing.map { self.takeState(of: $0) } ?? ClientState()
-            let wasOnline = state.isOnline
-            let change = state.apply(
-                event.eventType, time: event.time, channel: channel, address: address, tombstoneLimit: tombstoneLimit)
-            let record = existing ?? insertRecord(bytes, hash: hash)
-            store(state, at: record)
-            let isOnline = state.isOnline
-            if isOnline != wasOnline { onlineClientCount += isOnline ? 1 : -1 }
+        // Native strings lend their bytes without a copy (and without retaining the string).
+        if let change = event.clientId.utf8.withContiguousStorageIfAvailable({
+            apply(event.eventType, time: event.time, channel: channel, address: address, clientId: $0)
+        }) {
             return change
         }
+        var clientId = event.clientId
+        return clientId.withUTF8 {
+            apply(event.eventType, time: event.time, channel: channel, address: address, clientId: $0)
+        }
+    }
+
+    private mutating func apply(
+        _ type: StatusEvent.EventType, time: Int64, channel: ChannelKey, address: PackedAddress,
+        clientId bytes: UnsafeBufferPointer<UInt8>
+    ) -> PresenceChange {
+        let key = ClientKey(bytes)
+        let existing = findRecord(key)
+        if usesInPlacePaths {
+            if let record = existing {
+                if let change = applyInPlace(type, time: time, channel: channel, address: address, to: record) {
+                    return change
+                }
+            } else if type == .connect, case .hex(let high, let low) = channel, case .ipv4(let packed) = address {
+                insertConnected(key, channelHigh: high, channelLow: low, address: packed, time: time)
+                return .opened
+            }
+        }
+        var state = existing.map { self.state(of: $0) } ?? ClientState()
+        let wasOnline = state.isOnline
+        let change = state.apply(type, time: time, channel: channel, address: address, tombstoneLimit: tombstoneLimit)
+        let record = existing ?? insertRecord(key)
+        store(state, at: record)
+        let isOnline = state.isOnline
+        if isOnline != wasOnline { onlineClientCount += isOnline ? 1 : -1 }
+        return change
     }
 
     /// Applies events in order, e.g. a persisted snapshot (`snapshotEvents()`) at start-up.
@@ -76,10 +100,7 @@ public struct PresenceTracker: Sendable {
     /// True while the client has an open channel; false for unknown clients.
     public func isOnline(_ clientId: String) -> Bool {
         guard let record = findRecord(clientId) else { return false }
-        let stored = records[Int(record)]
-        if stored.has(ClientRecord.hasCurrent), !stored.has(ClientRecord.currentClosed) { return true }
-        guard stored.has(ClientRecord.hasExtras) else { return false }
-        return extras[record]?.others.contains { $0.isOpen } ?? false
+        return records[Int(record)].isOnline
     }
 
     /// The time of the client's last event (cheaper than `client(_:)`).
@@ -128,11 +149,12 @@ public struct PresenceTracker: Sendable {
 
     /// Drops tombstones closed before `cutoff` (ms) and `disconnect`-only channels older than it; the channel
     /// of each client's last event is kept. Returns how many channels were dropped. Call it now and then with
-    /// a cutoff well past any reordering delay (e.g. an hour ago) to keep side-table memory small.
+    /// a cutoff well past any reordering delay (e.g. an hour ago) to keep the channel pool small.
     @discardableResult
     public mutating func pruneTombstones(before cutoff: Int64) -> Int {
         var removed = 0
-        for record in Array(extras.keys) {
+        for record in records.indices where records[record].others != 0 {
+            let record = Int32(record)
             var state = state(of: record)
             let count = state.prune(before: cutoff)
             if count > 0 {
@@ -143,13 +165,10 @@ public struct PresenceTracker: Sendable {
         return removed
     }
 
-    /// Bytes held by the tracker's storage, estimated from capacities (the side table roughly).
+    /// Bytes held by the tracker's storage, estimated from capacities.
     public var approximateMemoryBytes: Int {
-        var total = records.capacity * MemoryLayout<ClientRecord>.stride + index.capacity * ClientIndex.slotBytes + arena.capacity
-        for extra in extras.values {
-            total += 96 + extra.others.count * MemoryLayout<ChannelEntry>.stride
-        }
-        return total
+        records.capacity * MemoryLayout<ClientRecord>.stride + index.capacity * ClientIndex.slotBytes + arena.capacity
+            + pool.capacity * MemoryLayout<StoredChannel>.stride
     }
 
     func presence(of state: ClientState, clientId: String) -> ClientPresence? {

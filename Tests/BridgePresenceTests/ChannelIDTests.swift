@@ -99,3 +99,50 @@ import Testing
         #expect(PackedAddress(text).string == text)
     }
 }
+
+/// `ChannelID.parse` (eight characters at a time) against a character-by-character reading.
+@Suite struct ChannelIDParseTests {
+    static func reference(_ text: String) -> (UInt64, UInt64)? {
+        let bytes = Array(text.utf8)
+        guard bytes.count == 32 else { return nil }
+        var words: [UInt64] = [0, 0]
+        for (index, byte) in bytes.enumerated() {
+            let digit: UInt8
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
+            default: return nil
+            }
+            words[index / 16] = words[index / 16] << 4 | UInt64(digit)
+        }
+        return (words[0], words[1])
+    }
+
+    @Test func everyByteValueInEveryPosition() {
+        var random = SplitMix64(seed: 31)
+        for position in 0..<32 {
+            for byte in UInt8(0)...UInt8(127) {
+                var bytes = Array(ChannelID.render(high: random.next(), low: random.next()).utf8)
+                bytes[position] = byte
+                let text = String(decoding: bytes, as: UTF8.self)
+                let parsed = ChannelID.parse(text)
+                let expected = Self.reference(text)
+                #expect(parsed?.high == expected?.0 && parsed?.low == expected?.1, "byte \(byte) at \(position)")
+            }
+        }
+    }
+
+    @Test func randomTextOfThirtyTwoBytes() {
+        var random = SplitMix64(seed: 32)
+        let alphabet = Array("0123456789abcdefABCDEFgxyz:/ \u{7f}".utf8) + [0x80, 0xC3, 0xA9]
+        for _ in 0..<20_000 {
+            let bytes = (0..<32).map { _ in
+                random.next() % 4 == 0 ? alphabet[Int(random.next() % UInt64(alphabet.count))] : alphabet[Int(random.next() % 16)]
+            }
+            let text = String(decoding: bytes, as: UTF8.self)
+            let parsed = ChannelID.parse(text)
+            let expected = Self.reference(text)
+            #expect(parsed?.high == expected?.0 && parsed?.low == expected?.1, "\(text)")
+        }
+    }
+}
