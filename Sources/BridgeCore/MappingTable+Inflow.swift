@@ -22,14 +22,13 @@ extension MappingTable {
     /// queue topic or tag, a body over the limit, a bad sub-topic, real topic, QoS, retain flag,
     /// user-property JSON or expiry interval.
     public func inflow(_ message: QueueMessage) throws(TranslationError) -> RoutedMQTTMessage {
-        guard let candidates = inflowByQueueTopic[message.topic] else {
+        guard let candidates = inflowIndex.candidates(forQueueTopic: message.topic) else {
             throw TranslationError(.noInflowRule, "no inflow rule takes queue topic '\(message.topic)'")
         }
-        guard let ruleIndex = candidates.first(where: { inflowRules[$0].tags.accepts(message.tag) }) else {
+        guard let rule = inflowIndex.first(in: candidates, accepting: message.tag) else {
             let tag = message.tag.map { "tag '\($0)'" } ?? "an untagged message"
             throw TranslationError(.tagNotAccepted, "no inflow rule for queue topic '\(message.topic)' accepts \(tag)")
         }
-        let rule = inflowRules[ruleIndex]
         if message.body.count > limits.maxBodyBytes {
             throw TranslationError(
                 .bodyTooLarge,
@@ -106,7 +105,9 @@ extension MappingTable {
         }
 
         let topicName = rule.mqttParent + subTopic
-        if let problem = Topic.problem(inName: topicName) {
+        // The sub-topic has been checked; a clean parent leaves only the length to check.
+        let problem = rule.parentIsClean ? Topic.lengthProblem(topicName.utf8.count) : Topic.problem(inName: topicName)
+        if let problem {
             throw TranslationError(.invalidTopic, "MQTT topic '\(topicName)': \(problem)")
         }
         let publish = MQTTMessage(

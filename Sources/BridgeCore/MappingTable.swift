@@ -7,7 +7,7 @@ public struct MappingTable: Sendable {
     public let limits: MessageLimits
 
     let outflowIndex: TopicFilterIndex
-    let inflowByQueueTopic: [String: [Int]]
+    let inflowIndex: InflowIndex
     let statusByGroupId: [String: [Int]]
 
     /// Builds the indexes. The rules are expected to be valid (the config loader checks them).
@@ -26,7 +26,7 @@ public struct MappingTable: Sendable {
             index.insert(rule.filter, value: position)
         }
         self.outflowIndex = index
-        self.inflowByQueueTopic = Dictionary(grouping: inflow.indices, by: { inflow[$0].queueTopic })
+        self.inflowIndex = InflowIndex(inflow)
         self.statusByGroupId = Dictionary(grouping: status.indices, by: { status[$0].groupId })
     }
 

@@ -113,6 +113,12 @@ public struct Topic: Sendable, Equatable {
 
     public static func == (lhs: Topic, rhs: Topic) -> Bool { lhs.name == rhs.name }
 
+    /// Why a name of `byteCount` UTF-8 bytes is too short or too long to be published to, or nil.
+    static func lengthProblem(_ byteCount: Int) -> TopicError? {
+        if byteCount == 0 { return .empty }
+        return byteCount > maxBytes ? .tooLong(byteCount) : nil
+    }
+
     /// Why `name` cannot be published to, or nil when it can.
     public static func problem(inName name: String) -> TopicError? {
         let check = { (bytes: UnsafeBufferPointer<UInt8>) -> TopicError? in
