@@ -7,6 +7,7 @@ public struct MappingTable: Sendable {
     public let limits: MessageLimits
 
     let outflowIndex: TopicFilterIndex
+    let outflowPlan: OutflowPlan
     let inflowIndex: InflowIndex
     let statusByGroupId: [String: [Int]]
 
@@ -26,6 +27,7 @@ public struct MappingTable: Sendable {
             index.insert(rule.filter, value: position)
         }
         self.outflowIndex = index
+        self.outflowPlan = OutflowPlan(outflow)
         self.inflowIndex = InflowIndex(inflow)
         self.statusByGroupId = Dictionary(grouping: status.indices, by: { status[$0].groupId })
     }

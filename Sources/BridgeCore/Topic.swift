@@ -111,6 +111,25 @@ public struct Topic: Sendable, Equatable {
         return String(levelSlice(number - 1))
     }
 
+    /// `prefix` followed by level `number` (1-based), made as one string with no intermediate one; nil when
+    /// the topic is not ASCII or has no such level.
+    func joining(_ prefix: String, level number: Int) -> String? {
+        guard isASCII, number >= 1, number <= levelEnds.count else { return nil }
+        let range = levelRange(number - 1)
+        var prefix = prefix
+        return prefix.withUTF8 { prefix in
+            name.utf8.withContiguousStorageIfAvailable { name in
+                String(unsafeUninitializedCapacity: prefix.count + range.count) { buffer in
+                    let target = UnsafeMutableRawBufferPointer(buffer)
+                    target.copyMemory(from: UnsafeRawBufferPointer(prefix))
+                    UnsafeMutableRawBufferPointer(rebasing: target[prefix.count...])
+                        .copyMemory(from: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: name[range])))
+                    return prefix.count + range.count
+                }
+            }
+        }
+    }
+
     public static func == (lhs: Topic, rhs: Topic) -> Bool { lhs.name == rhs.name }
 
     /// Why a name of `byteCount` UTF-8 bytes is too short or too long to be published to, or nil.
