@@ -35,7 +35,7 @@ struct ByteKeyTable: Sendable {
 
     /// The first 16 bytes of `key`, zero-padded, as two words.
     @inline(__always)
-    private static func words(_ key: UnsafeBufferPointer<UInt8>) -> (UInt64, UInt64) {
+    static func words(_ key: UnsafeBufferPointer<UInt8>) -> (UInt64, UInt64) {
         var word0: UInt64 = 0
         var word1: UInt64 = 0
         let count = min(key.count, inlineBytes)

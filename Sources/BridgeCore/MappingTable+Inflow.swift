@@ -25,7 +25,7 @@ extension MappingTable {
         guard let candidates = inflowIndex.candidates(forQueueTopic: message.topic) else {
             throw TranslationError(.noInflowRule, "no inflow rule takes queue topic '\(message.topic)'")
         }
-        guard let rule = inflowIndex.first(in: candidates, accepting: message.tag) else {
+        guard let rule = inflowIndex.first(inRunAt: candidates, accepting: message.tag) else {
             let tag = message.tag.map { "tag '\($0)'" } ?? "an untagged message"
             throw TranslationError(.tagNotAccepted, "no inflow rule for queue topic '\(message.topic)' accepts \(tag)")
         }

@@ -21,7 +21,12 @@ public struct TopicFilterIndex: Sendable {
         var exact = Values.none
         /// Filters `…/#` whose `#` follows this node: they match this node and everything below it.
         var multiLevel = Values.none
+        /// The child of a node whose only literal child is ASCII and at most 16 bytes (a filter's fixed level
+        /// after a `+`, say), kept here with its level's bytes so that the lookup reads no table; else -1.
+        var onlyChild: Int32 = -1
+        var onlyChildLength: UInt8 = 0
         var hasNonASCIILiteral = false
+        var onlyChildWords: (UInt64, UInt64) = (0, 0)
     }
 
     /// The filter values stored at a node: none (-1), one value (>= 0), or list `-2 - n` of `valueLists`.
@@ -63,10 +68,18 @@ public struct TopicFilterIndex: Sendable {
                 literals[current][text] = next
                 nodes[current].literalCount += 1
                 appendNode()
-                if text.utf8.allSatisfy({ $0 < 0x80 }) {
-                    asciiChildren.insert(scope: Int32(current), key: Array(text.utf8), value: next)
+                let bytes = Array(text.utf8)
+                if bytes.allSatisfy({ $0 < 0x80 }) {
+                    asciiChildren.insert(scope: Int32(current), key: bytes, value: next)
                 } else {
                     nodes[current].hasNonASCIILiteral = true
+                }
+                if nodes[current].literalCount == 1, !nodes[current].hasNonASCIILiteral, bytes.count <= ByteKeyTable.inlineBytes {
+                    nodes[current].onlyChild = next
+                    nodes[current].onlyChildLength = UInt8(bytes.count)
+                    nodes[current].onlyChildWords = bytes.withUnsafeBufferPointer { ByteKeyTable.words($0) }
+                } else {
+                    nodes[current].onlyChild = -1
                 }
                 current = Int(next)
             }
@@ -139,6 +152,10 @@ public struct TopicFilterIndex: Sendable {
             let literal: Int32?
             if node.hasNonASCIILiteral {
                 literal = literals[index][topic.level(depth + 1)!]
+            } else if node.onlyChild >= 0 {
+                let level = UnsafeBufferPointer(rebasing: bytes[topic.levelRange(depth)])
+                let words = ByteKeyTable.words(level)
+                literal = level.count == Int(node.onlyChildLength) && words == node.onlyChildWords ? node.onlyChild : nil
             } else {
                 literal = asciiChildren.find(scope: Int32(index), key: UnsafeBufferPointer(rebasing: bytes[topic.levelRange(depth)]))
             }

@@ -54,7 +54,7 @@ import Testing
                 let expected = reference(rules, topic: topic, tag: tag)
                 let range = index.candidates(forQueueTopic: topic)
                 #expect((range != nil) == expected.any, "topic \(topic)")
-                let found = range.flatMap { index.first(in: $0, accepting: tag) }
+                let found = range.flatMap { index.first(inRunAt: $0, accepting: tag) }
                 #expect(found.map { Int($0.rule) } == expected.rule, "topic \(topic) tag \(tag ?? "nil")")
                 if let found, let rule = expected.rule {
                     #expect(found.id == rules[rule].id && found.mqttParent == rules[rule].mqttParent && found.qos == rules[rule].qos)
@@ -66,22 +66,22 @@ import Testing
     @Test func agreesWithALinearScanOnRandomRules() throws {
         var generator = SplitMix64(seed: 11)
         let topics = (0..<40).map { "Q_\($0)" } + ["A_QUEUE_TOPIC_LONGER_THAN_SIXTEEN_BYTES", ""]
-        let tagWords = ["a", "b", "c", "d", "e"]
+        let tagWords = ["a", "b", "c", "d", "e", "f", "g"]
         var rules: [InflowRule] = []
         for number in 0..<300 {
             let tags: TagExpression
             if generator.next() % 5 == 0 {
                 tags = .all
             } else {
-                let count = 1 + Int(generator.next() % 3)
-                tags = try TagExpression((0..<count).map { _ in tagWords[Int(generator.next() % 5)] }.joined(separator: "||"))
+                let count = 1 + Int(generator.next() % 5)
+                tags = try TagExpression((0..<count).map { _ in tagWords[Int(generator.next() % 6)] }.joined(separator: "||"))
             }
             let qos: QoS? = generator.next() % 2 == 0 ? nil : .exactlyOnce
             rules.append(InflowRule(
                 id: "r\(number)", queueTopic: topics[Int(generator.next() % UInt64(topics.count - 2))], tags: tags,
                 mqttParent: "p\(number % 7)", qos: qos))
         }
-        Self.check(rules, topics: topics + ["Q_", "Q_1000", "q_1"], tags: tagWords + ["f", nil])
+        Self.check(rules, topics: topics + ["Q_", "Q_1000", "q_1"], tags: tagWords + ["h", nil])
     }
 
     /// Topics compare as Swift strings: canonically equivalent spellings (the Kelvin sign and `K`, é
