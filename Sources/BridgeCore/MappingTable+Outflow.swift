@@ -13,7 +13,7 @@ extension MappingTable {
         } catch {
             throw TranslationError(.invalidTopic, "MQTT topic '\(message.topic)': \(error)")
         }
-        let matches = outflowIndex.matches(topic)
+        let matches = outflowIndex.matchList(topic)
         if matches.isEmpty { return [] }
         if message.payload.count > limits.maxBodyBytes {
             throw TranslationError(
@@ -40,7 +40,8 @@ extension MappingTable {
         var results: [RoutedQueueMessage] = []
         results.reserveCapacity(matches.count)
         outflowPlan.rules.withUnsafeBufferPointer { plans in
-            for index in matches {
+            for position in 0..<matches.count {
+                let index = matches[position]
                 // The rule's plan is read in place; the full rule only for what the plan leaves to it.
                 let plan = plans[index]
                 var clientId = knownClientId

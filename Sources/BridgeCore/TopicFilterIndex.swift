@@ -108,17 +108,23 @@ public struct TopicFilterIndex: Sendable {
     }
 
     @inline(__always)
-    private func append(_ values: Values, to found: inout [Int]) {
+    private func append(_ values: Values, to found: inout MatchList) {
         if values.code >= 0 {
             found.append(Int(values.code))
         } else if values.code <= -2 {
-            found.append(contentsOf: valueLists[Int(-2 - values.code)])
+            for value in valueLists[Int(-2 - values.code)] { found.append(value) }
         }
     }
 
     /// The values of all filters matching `topic`, in ascending order, each once.
     public func matches(_ topic: Topic) -> [Int] {
-        var found: [Int] = []
+        let found = matchList(topic)
+        return (0..<found.count).map { found[$0] }
+    }
+
+    /// `matches(_:)` without an array for the usual few matches.
+    func matchList(_ topic: Topic) -> MatchList {
+        var found = MatchList()
         let byBytes = topic.isASCII && topic.name.utf8.withContiguousStorageIfAvailable { bytes in
             nodes.withUnsafeBufferPointer { nodes in
                 collect(node: 0, depth: 0, topic: topic, bytes: bytes, nodes: nodes, into: &found)
@@ -128,16 +134,14 @@ public struct TopicFilterIndex: Sendable {
         if !byBytes {
             collect(node: 0, depth: 0, levels: topic.levels, into: &found)
         }
-        if found.count > 1 {
-            found.sort()
-        }
+        found.sort()
         return found
     }
 
     /// The byte path: `topic` is ASCII and `bytes` are its name's.
     private func collect(
         node index: Int, depth: Int, topic: Topic, bytes: UnsafeBufferPointer<UInt8>, nodes: UnsafeBufferPointer<Node>,
-        into found: inout [Int]
+        into found: inout MatchList
     ) {
         let node = nodes[index]
         // `a/#` matches `a` itself and everything below; the parent is never a wildcard, so depth > 0 here.
@@ -169,7 +173,7 @@ public struct TopicFilterIndex: Sendable {
     }
 
     /// The string path, for topics that are not ASCII.
-    private func collect(node index: Int, depth: Int, levels: [Substring], into found: inout [Int]) {
+    private func collect(node index: Int, depth: Int, levels: [Substring], into found: inout MatchList) {
         let node = nodes[index]
         if depth > 0 {
             append(node.multiLevel, to: &found)
@@ -183,6 +187,55 @@ public struct TopicFilterIndex: Sendable {
         }
         if node.singleLevel >= 0 {
             collect(node: Int(node.singleLevel), depth: depth + 1, levels: levels, into: &found)
+        }
+    }
+}
+
+/// The values of the filters matching one topic: up to four inline, more in an array.
+struct MatchList: Sendable {
+    static let inlineCount = 4
+
+    private var inline = SIMD4<Int>()
+    /// Every value, once there are more than `inlineCount`.
+    private var spilled: [Int] = []
+    private(set) var count = 0
+
+    var isEmpty: Bool { count == 0 }
+
+    mutating func append(_ value: Int) {
+        if count < Self.inlineCount {
+            inline[count] = value
+        } else {
+            if count == Self.inlineCount {
+                for index in 0..<count { spilled.append(inline[index]) }
+            }
+            spilled.append(value)
+        }
+        count += 1
+    }
+
+    subscript(index: Int) -> Int {
+        precondition(index >= 0 && index < count, "match index out of range")
+        return count <= Self.inlineCount ? inline[index] : spilled[index]
+    }
+
+    /// Puts the values in ascending order.
+    mutating func sort() {
+        if count > Self.inlineCount {
+            spilled.sort()
+            return
+        }
+        // Insertion sort of the few inline values.
+        var index = 1
+        while index < count {
+            let value = inline[index]
+            var position = index
+            while position > 0 && inline[position - 1] > value {
+                inline[position] = inline[position - 1]
+                position -= 1
+            }
+            inline[position] = value
+            index += 1
         }
     }
 }

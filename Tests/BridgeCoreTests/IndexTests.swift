@@ -98,3 +98,37 @@ import Testing
         Self.check(mixedRules, topics: topics, tags: tags)
     }
 }
+
+@Suite struct SmallListTests {
+    /// A match list holds and sorts any number of values as an array does, across the inline limit.
+    @Test func matchListAgreesWithAnArray() {
+        var generator = SplitMix64(seed: 3)
+        for length in 0..<12 {
+            for _ in 0..<50 {
+                let values = (0..<length).map { _ in Int(generator.next() % 1_000) }
+                var list = MatchList()
+                for value in values { list.append(value) }
+                #expect(list.count == values.count && list.isEmpty == values.isEmpty)
+                #expect((0..<list.count).map { list[$0] } == values)
+                list.sort()
+                #expect((0..<list.count).map { list[$0] } == values.sorted())
+            }
+        }
+    }
+
+    /// Level ends come back as they were appended, inline and past the inline limit; topics of every depth
+    /// split as `split(separator:)` splits them.
+    @Test func levelEndsAgreeWithAnArray() throws {
+        for depth in 1...20 {
+            var ends = LevelEnds()
+            let values = (0..<depth).map { $0 * 3 + 1 }
+            for value in values { ends.append(value) }
+            #expect(ends.count == depth)
+            #expect((0..<ends.count).map { ends[$0] } == values)
+            let name = (0..<depth).map { "l\($0)" }.joined(separator: "/") + (depth % 2 == 0 ? "/\u{E9}" : "")
+            let topic = try Topic(name)
+            #expect(topic.levels == name.split(separator: "/", omittingEmptySubsequences: false))
+            #expect(topic.level(depth) == "l\(depth - 1)")
+        }
+    }
+}
