@@ -45,7 +45,7 @@ extension MappingTable {
             throw TranslationError(.invalidSubTopic, "\(PropertyName.mqttSecondTopic) '\(subTopic)' \(problem)")
         }
         var p2pClientId: String?
-        if subTopic.hasPrefix(Self.p2pPrefix) {
+        if Self.startsWithP2PPrefix(subTopic) {
             let target = subTopic.dropFirst(Self.p2pPrefix.count)
             if target.isEmpty {
                 throw TranslationError(.invalidSubTopic, "\(PropertyName.mqttSecondTopic) '\(subTopic)' names no P2P client ID")
@@ -104,7 +104,7 @@ extension MappingTable {
             expiry = seconds
         }
 
-        let topicName = rule.mqttParent + subTopic
+        let topicName = Self.joined(rule.mqttParent, subTopic)
         // The sub-topic has been checked; a clean parent leaves only the length to check.
         let problem = rule.parentIsClean ? Topic.lengthProblem(topicName.utf8.count) : Topic.problem(inName: topicName)
         if let problem {
@@ -125,7 +125,22 @@ extension MappingTable {
     /// Why a sub-topic cannot be appended to a parent topic, or nil. The empty sub-topic is the parent itself.
     static func subTopicProblem(_ subTopic: String) -> String? {
         if subTopic.isEmpty { return nil }
-        if !subTopic.hasPrefix("/") { return "must start with '/'" }
+        let scan = subTopic.utf8.withContiguousStorageIfAvailable { bytes -> (problem: String?, isASCII: Bool) in
+            var isASCII = true
+            for byte in bytes {
+                switch byte {
+                case 0: return ("contains a NUL character", isASCII)
+                case UInt8(ascii: "+"), UInt8(ascii: "#"): return ("cannot contain '+' or '#'", isASCII)
+                case 0x80...: isASCII = false
+                default: continue
+                }
+            }
+            return (nil, isASCII)
+        }
+        // `hasPrefix` compares characters; in ASCII text the first character is the first byte.
+        let startsWithSlash = scan?.isASCII == true ? subTopic.utf8.first == UInt8(ascii: "/") : subTopic.hasPrefix("/")
+        if !startsWithSlash { return "must start with '/'" }
+        if let scan { return scan.problem }
         for byte in subTopic.utf8 {
             switch byte {
             case 0: return "contains a NUL character"
@@ -134,6 +149,33 @@ extension MappingTable {
             }
         }
         return nil
+    }
+
+    /// `subTopic.hasPrefix(p2pPrefix)`, compared as bytes when the sub-topic is ASCII: an ASCII character is
+    /// one byte, and the only ASCII pair that forms one character (CR LF) cannot straddle `/p2p/`'s end.
+    static func startsWithP2PPrefix(_ subTopic: String) -> Bool {
+        let prefix = p2pPrefix.utf8
+        let utf8 = subTopic.utf8
+        if utf8.count >= prefix.count, utf8.allSatisfy({ $0 < 0x80 }) {
+            return utf8.starts(with: prefix)
+        }
+        return subTopic.hasPrefix(p2pPrefix)
+    }
+
+    /// `parent + subTopic`, made in one allocation.
+    static func joined(_ parent: String, _ subTopic: String) -> String {
+        var parent = parent
+        var subTopic = subTopic
+        return parent.withUTF8 { parent in
+            subTopic.withUTF8 { subTopic in
+                String(unsafeUninitializedCapacity: parent.count + subTopic.count) { buffer in
+                    let target = UnsafeMutableRawBufferPointer(buffer)
+                    target.copyMemory(from: UnsafeRawBufferPointer(parent))
+                    UnsafeMutableRawBufferPointer(rebasing: target[parent.count...]).copyMemory(from: UnsafeRawBufferPointer(subTopic))
+                    return parent.count + subTopic.count
+                }
+            }
+        }
     }
 }
 

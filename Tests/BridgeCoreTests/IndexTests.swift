@@ -132,3 +132,28 @@ import Testing
         }
     }
 }
+
+@Suite struct InflowTextTests {
+    /// The byte shortcuts of inflow agree with the character-based checks they stand for, on ASCII and
+    /// non-ASCII sub-topics (a `/` followed by a combining mark is one character).
+    @Test func shortcutsAgreeWithCharacterChecks() {
+        var generator = SplitMix64(seed: 5)
+        let pieces = ["/", "p2p", "/p2p/", "a", "+", "#", "\u{0}", "\u{301}", "\u{E9}", "\r\n", "\r", "x/y"]
+        for _ in 0..<5_000 {
+            let text = (0..<Int(generator.next() % 5)).map { _ in pieces[Int(generator.next() % UInt64(pieces.count))] }.joined()
+            var expected: String?
+            if !text.isEmpty {
+                if !text.hasPrefix("/") {
+                    expected = "must start with '/'"
+                } else if text.utf8.contains(0) || text.utf8.contains(UInt8(ascii: "+")) || text.utf8.contains(UInt8(ascii: "#")) {
+                    let firstBad = text.utf8.first { $0 == 0 || $0 == UInt8(ascii: "+") || $0 == UInt8(ascii: "#") }!
+                    expected = firstBad == 0 ? "contains a NUL character" : "cannot contain '+' or '#'"
+                }
+            }
+            #expect(MappingTable.subTopicProblem(text) == expected, "\(Array(text.unicodeScalars))")
+            #expect(MappingTable.startsWithP2PPrefix(text) == text.hasPrefix(MappingTable.p2pPrefix))
+            #expect(MappingTable.joined("parent", text) == "parent" + text)
+            #expect(Array(MappingTable.joined("parent", text).utf8) == Array(("parent" + text).utf8))
+        }
+    }
+}
