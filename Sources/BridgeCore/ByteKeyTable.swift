@@ -51,6 +51,13 @@ struct ByteKeyTable: Sendable {
         return (word0, word1)
     }
 
+    /// The bytes that `words` holds, the inverse of `words(_:)` for a key of `count` bytes.
+    static func bytes(of words: (UInt64, UInt64), count: Int) -> [UInt8] {
+        (0..<min(count, inlineBytes)).map { index in
+            UInt8(truncatingIfNeeded: (index < 8 ? words.0 : words.1) >> (UInt64(index % 8) * 8))
+        }
+    }
+
     /// A 64-bit mix of the scope, the length and the bytes (the padded words for short keys, FNV-1a otherwise).
     @inline(__always)
     private static func hash(scope: Int32, key: UnsafeBufferPointer<UInt8>, words: (UInt64, UInt64)) -> UInt64 {

@@ -22,7 +22,8 @@ public struct TopicFilterIndex: Sendable {
         /// Filters `…/#` whose `#` follows this node: they match this node and everything below it.
         var multiLevel = Values.none
         /// The child of a node whose only literal child is ASCII and at most 16 bytes (a filter's fixed level
-        /// after a `+`, say), kept here with its level's bytes so that the lookup reads no table; else -1.
+        /// after a `+`, say), kept here with its level's bytes instead of in `asciiChildren`, so that the
+        /// lookup reads no table; else -1.
         var onlyChild: Int32 = -1
         var onlyChildLength: UInt8 = 0
         var hasNonASCIILiteral = false
@@ -69,17 +70,25 @@ public struct TopicFilterIndex: Sendable {
                 nodes[current].literalCount += 1
                 appendNode()
                 let bytes = Array(text.utf8)
-                if bytes.allSatisfy({ $0 < 0x80 }) {
-                    asciiChildren.insert(scope: Int32(current), key: bytes, value: next)
-                } else {
+                let isASCII = bytes.allSatisfy { $0 < 0x80 }
+                if !isASCII {
                     nodes[current].hasNonASCIILiteral = true
                 }
-                if nodes[current].literalCount == 1, !nodes[current].hasNonASCIILiteral, bytes.count <= ByteKeyTable.inlineBytes {
+                if nodes[current].literalCount == 1, isASCII, bytes.count <= ByteKeyTable.inlineBytes {
+                    // The only child stays out of the table (which it would only make bigger) while it is the only one.
                     nodes[current].onlyChild = next
                     nodes[current].onlyChildLength = UInt8(bytes.count)
                     nodes[current].onlyChildWords = bytes.withUnsafeBufferPointer { ByteKeyTable.words($0) }
                 } else {
-                    nodes[current].onlyChild = -1
+                    let only = nodes[current]
+                    if only.onlyChild >= 0 {
+                        let key = ByteKeyTable.bytes(of: only.onlyChildWords, count: Int(only.onlyChildLength))
+                        asciiChildren.insert(scope: Int32(current), key: key, value: only.onlyChild)
+                        nodes[current].onlyChild = -1
+                    }
+                    if isASCII {
+                        asciiChildren.insert(scope: Int32(current), key: bytes, value: next)
+                    }
                 }
                 current = Int(next)
             }
