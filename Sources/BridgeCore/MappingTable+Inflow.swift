@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// An MQTT publish produced from a queue-side message, with the rule that took it.
 public struct RoutedMQTTMessage: Sendable, Equatable {
     public var ruleId: String
@@ -154,11 +160,13 @@ extension MappingTable {
     /// `subTopic.hasPrefix(p2pPrefix)`, compared as bytes when the sub-topic is ASCII: an ASCII character is
     /// one byte, and the only ASCII pair that forms one character (CR LF) cannot straddle `/p2p/`'s end.
     static func startsWithP2PPrefix(_ subTopic: String) -> Bool {
-        let prefix = p2pPrefix.utf8
-        let utf8 = subTopic.utf8
-        if utf8.count >= prefix.count, utf8.allSatisfy({ $0 < 0x80 }) {
-            return utf8.starts(with: prefix)
+        let byBytes = p2pPrefix.utf8.withContiguousStorageIfAvailable { prefix in
+            subTopic.utf8.withContiguousStorageIfAvailable { bytes -> Bool? in
+                for byte in bytes where byte >= 0x80 { return nil }
+                return bytes.count >= prefix.count && memcmp(bytes.baseAddress!, prefix.baseAddress!, prefix.count) == 0
+            }
         }
+        if case .some(.some(.some(let answer))) = byBytes { return answer }
         return subTopic.hasPrefix(p2pPrefix)
     }
 
