@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// An MQTT publish produced from a queue-side message, with the rule that took it.
 public struct RoutedMQTTMessage: Sendable, Equatable {
     public var ruleId: String
@@ -22,14 +28,13 @@ extension MappingTable {
     /// queue topic or tag, a body over the limit, a bad sub-topic, real topic, QoS, retain flag,
     /// user-property JSON or expiry interval.
     public func inflow(_ message: QueueMessage) throws(TranslationError) -> RoutedMQTTMessage {
-        guard let candidates = inflowByQueueTopic[message.topic] else {
+        guard let candidates = inflowIndex.candidates(forQueueTopic: message.topic) else {
             throw TranslationError(.noInflowRule, "no inflow rule takes queue topic '\(message.topic)'")
         }
-        guard let ruleIndex = candidates.first(where: { inflowRules[$0].tags.accepts(message.tag) }) else {
+        guard let rule = inflowIndex.first(inRunAt: candidates, accepting: message.tag) else {
             let tag = message.tag.map { "tag '\($0)'" } ?? "an untagged message"
             throw TranslationError(.tagNotAccepted, "no inflow rule for queue topic '\(message.topic)' accepts \(tag)")
         }
-        let rule = inflowRules[ruleIndex]
         if message.body.count > limits.maxBodyBytes {
             throw TranslationError(
                 .bodyTooLarge,
@@ -46,7 +51,7 @@ extension MappingTable {
             throw TranslationError(.invalidSubTopic, "\(PropertyName.mqttSecondTopic) '\(subTopic)' \(problem)")
         }
         var p2pClientId: String?
-        if subTopic.hasPrefix(Self.p2pPrefix) {
+        if Self.startsWithP2PPrefix(subTopic) {
             let target = subTopic.dropFirst(Self.p2pPrefix.count)
             if target.isEmpty {
                 throw TranslationError(.invalidSubTopic, "\(PropertyName.mqttSecondTopic) '\(subTopic)' names no P2P client ID")
@@ -105,8 +110,10 @@ extension MappingTable {
             expiry = seconds
         }
 
-        let topicName = rule.mqttParent + subTopic
-        if let problem = Topic.problem(inName: topicName) {
+        let topicName = Self.joined(rule.mqttParent, subTopic)
+        // The sub-topic has been checked; a clean parent leaves only the length to check.
+        let problem = rule.parentIsClean ? Topic.lengthProblem(topicName.utf8.count) : Topic.problem(inName: topicName)
+        if let problem {
             throw TranslationError(.invalidTopic, "MQTT topic '\(topicName)': \(problem)")
         }
         let publish = MQTTMessage(
@@ -124,7 +131,22 @@ extension MappingTable {
     /// Why a sub-topic cannot be appended to a parent topic, or nil. The empty sub-topic is the parent itself.
     static func subTopicProblem(_ subTopic: String) -> String? {
         if subTopic.isEmpty { return nil }
-        if !subTopic.hasPrefix("/") { return "must start with '/'" }
+        let scan = subTopic.utf8.withContiguousStorageIfAvailable { bytes -> (problem: String?, isASCII: Bool) in
+            var isASCII = true
+            for byte in bytes {
+                switch byte {
+                case 0: return ("contains a NUL character", isASCII)
+                case UInt8(ascii: "+"), UInt8(ascii: "#"): return ("cannot contain '+' or '#'", isASCII)
+                case 0x80...: isASCII = false
+                default: continue
+                }
+            }
+            return (nil, isASCII)
+        }
+        // `hasPrefix` compares characters; in ASCII text the first character is the first byte.
+        let startsWithSlash = scan?.isASCII == true ? subTopic.utf8.first == UInt8(ascii: "/") : subTopic.hasPrefix("/")
+        if !startsWithSlash { return "must start with '/'" }
+        if let scan { return scan.problem }
         for byte in subTopic.utf8 {
             switch byte {
             case 0: return "contains a NUL character"
@@ -133,6 +155,35 @@ extension MappingTable {
             }
         }
         return nil
+    }
+
+    /// `subTopic.hasPrefix(p2pPrefix)`, compared as bytes when the sub-topic is ASCII: an ASCII character is
+    /// one byte, and the only ASCII pair that forms one character (CR LF) cannot straddle `/p2p/`'s end.
+    static func startsWithP2PPrefix(_ subTopic: String) -> Bool {
+        let byBytes = p2pPrefix.utf8.withContiguousStorageIfAvailable { prefix in
+            subTopic.utf8.withContiguousStorageIfAvailable { bytes -> Bool? in
+                for byte in bytes where byte >= 0x80 { return nil }
+                return bytes.count >= prefix.count && memcmp(bytes.baseAddress!, prefix.baseAddress!, prefix.count) == 0
+            }
+        }
+        if case .some(.some(.some(let answer))) = byBytes { return answer }
+        return subTopic.hasPrefix(p2pPrefix)
+    }
+
+    /// `parent + subTopic`, made in one allocation.
+    static func joined(_ parent: String, _ subTopic: String) -> String {
+        var parent = parent
+        var subTopic = subTopic
+        return parent.withUTF8 { parent in
+            subTopic.withUTF8 { subTopic in
+                String(unsafeUninitializedCapacity: parent.count + subTopic.count) { buffer in
+                    let target = UnsafeMutableRawBufferPointer(buffer)
+                    target.copyMemory(from: UnsafeRawBufferPointer(parent))
+                    UnsafeMutableRawBufferPointer(rebasing: target[parent.count...]).copyMemory(from: UnsafeRawBufferPointer(subTopic))
+                    return parent.count + subTopic.count
+                }
+            }
+        }
     }
 }
 

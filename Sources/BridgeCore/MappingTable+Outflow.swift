@@ -13,7 +13,7 @@ extension MappingTable {
         } catch {
             throw TranslationError(.invalidTopic, "MQTT topic '\(message.topic)': \(error)")
         }
-        let matches = outflowIndex.matches(topic)
+        let matches = outflowIndex.matchList(topic)
         if matches.isEmpty { return [] }
         if message.payload.count > limits.maxBodyBytes {
             throw TranslationError(
@@ -22,15 +22,7 @@ extension MappingTable {
             )
         }
 
-        // Sized for every property the first rule adds, so that adding them never rehashes.
-        var common = [String: String](minimumCapacity: 4 + (message.userProperties.isEmpty ? 0 : 1)
-            + (message.contentType == nil ? 0 : 1) + (message.messageExpiryInterval == nil ? 0 : 1)
-            + outflowRules[matches[0]].properties.count)
-        common[PropertyName.qosLevel] = message.qos.text
-        common[PropertyName.topic] = topic.name
-        let subTopic = topic.subTopicString
-        if !subTopic.isEmpty { common[PropertyName.mqttSecondTopic] = subTopic }
-        if message.retain { common[PropertyName.mqttRetain] = "true" }
+        var userPropertyJSON: String?
         if !message.userProperties.isEmpty {
             let json = UserPropertyCoding.encode(message.userProperties)
             if json.utf8.count > limits.maxUserPropertyBytes {
@@ -39,45 +31,54 @@ extension MappingTable {
                     "MQTT 5 user properties on '\(message.topic)' take \(json.utf8.count) bytes as \(PropertyName.mqtt5UserProperty); at most \(limits.maxUserPropertyBytes) are allowed"
                 )
             }
-            common[PropertyName.mqtt5UserProperty] = json
+            userPropertyJSON = json
         }
-        if let contentType = message.contentType { common[PropertyName.mqtt5ContentType] = contentType }
-        if let expiry = message.messageExpiryInterval { common[PropertyName.mqtt5MsgExpireInterval] = String(expiry) }
 
         let knownClientId = publisherClientId ?? message.userProperties.first(named: PropertyName.clientId)
+        let subTopic = topic.subTopicString
+        let qosText = message.qos.text
         var results: [RoutedQueueMessage] = []
         results.reserveCapacity(matches.count)
-        for (position, index) in matches.enumerated() {
-            // Fields are read one by one: a copy of the whole rule would retain every one of them.
-            var clientId = knownClientId
-            if clientId == nil, let template = outflowRules[index].clientId {
-                let values = TemplateValues(topic: topic, clientId: nil, qos: message.qos, userProperties: message.userProperties)
-                let rendered = template.render(values)
-                clientId = rendered.isEmpty ? nil : rendered
-            }
-            let values = TemplateValues(topic: topic, clientId: clientId, qos: message.qos, userProperties: message.userProperties)
-            // The last rule takes the common properties over; earlier ones take a copy.
-            var properties = common
-            if position == matches.count - 1 { common = [:] }
-            if let clientId { properties[PropertyName.clientId] = clientId }
-            for extra in outflowRules[index].properties {
-                let value = extra.value.render(values)
-                if !value.isEmpty { properties[extra.name] = value }
-            }
-            var tag = outflowRules[index].tag?.render(values)
-            if tag?.isEmpty == true { tag = nil }
-            var keys: [String] = []
-            let keyTemplates = outflowRules[index].keys
-            if !keyTemplates.isEmpty {
-                keys.reserveCapacity(keyTemplates.count)
-                for key in keyTemplates {
-                    let rendered = key.render(values)
-                    if !rendered.isEmpty { keys.append(rendered) }
+        outflowPlan.rules.withUnsafeBufferPointer { plans in
+            for position in 0..<matches.count {
+                let index = matches[position]
+                // The rule's plan is read in place; the full rule only for what the plan leaves to it.
+                let plan = plans[index]
+                var clientId = knownClientId
+                if clientId == nil, plan.clientId.shape != .absent {
+                    let values = TemplateValues(topic: topic, clientId: nil, qos: message.qos, userProperties: message.userProperties)
+                    let rendered = plan.clientId.render(values, template: outflowRules[index].clientId)
+                    clientId = rendered?.isEmpty == false ? rendered : nil
                 }
+                let values = TemplateValues(topic: topic, clientId: clientId, qos: message.qos, userProperties: message.userProperties)
+                var properties = outflowPlan.prototype(hasSubTopic: !subTopic.isEmpty, hasClientId: clientId != nil)
+                    .make(qosLevel: qosText, topic: topic.name, subTopic: subTopic, clientId: clientId)
+                if message.retain { properties[PropertyName.mqttRetain] = "true" }
+                if let userPropertyJSON { properties[PropertyName.mqtt5UserProperty] = userPropertyJSON }
+                if let contentType = message.contentType { properties[PropertyName.mqtt5ContentType] = contentType }
+                if let expiry = message.messageExpiryInterval { properties[PropertyName.mqtt5MsgExpireInterval] = String(expiry) }
+                if plan.hasProperties {
+                    for extra in outflowRules[index].properties {
+                        let value = extra.value.render(values)
+                        if !value.isEmpty { properties[extra.name] = value }
+                    }
+                }
+                var tag = plan.tag.render(values, template: outflowRules[index].tag)
+                if tag?.isEmpty == true { tag = nil }
+                var keys: [String] = []
+                if plan.hasSeveralKeys {
+                    let keyTemplates = outflowRules[index].keys
+                    keys.reserveCapacity(keyTemplates.count)
+                    for key in keyTemplates {
+                        let rendered = key.render(values)
+                        if !rendered.isEmpty { keys.append(rendered) }
+                    }
+                } else if let key = plan.key.render(values, template: outflowRules[index].keys.first), !key.isEmpty {
+                    keys = [key]
+                }
+                let queueMessage = QueueMessage(topic: plan.queueTopic, tag: tag, keys: keys, properties: properties, body: message.payload)
+                results.append(RoutedQueueMessage(ruleId: plan.id, message: queueMessage))
             }
-            let queueMessage = QueueMessage(
-                topic: outflowRules[index].queueTopic, tag: tag, keys: keys, properties: properties, body: message.payload)
-            results.append(RoutedQueueMessage(ruleId: outflowRules[index].id, message: queueMessage))
         }
         return results
     }

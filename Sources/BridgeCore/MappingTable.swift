@@ -7,7 +7,8 @@ public struct MappingTable: Sendable {
     public let limits: MessageLimits
 
     let outflowIndex: TopicFilterIndex
-    let inflowByQueueTopic: [String: [Int]]
+    let outflowPlan: OutflowPlan
+    let inflowIndex: InflowIndex
     let statusByGroupId: [String: [Int]]
 
     /// Builds the indexes. The rules are expected to be valid (the config loader checks them).
@@ -26,7 +27,8 @@ public struct MappingTable: Sendable {
             index.insert(rule.filter, value: position)
         }
         self.outflowIndex = index
-        self.inflowByQueueTopic = Dictionary(grouping: inflow.indices, by: { inflow[$0].queueTopic })
+        self.outflowPlan = OutflowPlan(outflow)
+        self.inflowIndex = InflowIndex(inflow)
         self.statusByGroupId = Dictionary(grouping: status.indices, by: { status[$0].groupId })
     }
 

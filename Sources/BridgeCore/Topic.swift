@@ -9,7 +9,7 @@ public struct Topic: Sendable, Equatable {
     public let name: String
     /// Where each level ends, as a UTF-8 offset into `name` (the last is the name's length). Levels are kept
     /// as offsets rather than substrings: the trie reads them as bytes, and most messages never ask for one.
-    let levelEnds: [Int]
+    let levelEnds: LevelEnds
     /// Whether `name` is all ASCII (then a level is exactly its bytes).
     let isASCII: Bool
 
@@ -26,22 +26,23 @@ public struct Topic: Sendable, Equatable {
             // Any other name is split on characters, as it always was: a `/` followed by a combining mark is
             // one character there, not a separator.
             let utf8 = name.utf8
-            levelEnds = name.split(separator: "/", omittingEmptySubsequences: false).map {
-                utf8.distance(from: utf8.startIndex, to: $0.endIndex)
+            var ends = LevelEnds()
+            for level in name.split(separator: "/", omittingEmptySubsequences: false) {
+                ends.append(utf8.distance(from: utf8.startIndex, to: level.endIndex))
             }
+            levelEnds = ends
         }
     }
 
-    private static func scan(_ bytes: UnsafeBufferPointer<UInt8>) -> (problem: TopicError?, isASCII: Bool, levelEnds: [Int]) {
-        if bytes.isEmpty { return (.empty, true, []) }
-        if bytes.count > maxBytes { return (.tooLong(bytes.count), true, []) }
+    private static func scan(_ bytes: UnsafeBufferPointer<UInt8>) -> (problem: TopicError?, isASCII: Bool, levelEnds: LevelEnds) {
+        if bytes.isEmpty { return (.empty, true, LevelEnds()) }
+        if bytes.count > maxBytes { return (.tooLong(bytes.count), true, LevelEnds()) }
         var ascii = true
-        var ends: [Int] = []
-        ends.reserveCapacity(8)
+        var ends = LevelEnds()
         for index in 0..<bytes.count {
             switch bytes[index] {
-            case 0: return (.containsNUL, ascii, [])
-            case UInt8(ascii: "+"), UInt8(ascii: "#"): return (.containsWildcard, ascii, [])
+            case 0: return (.containsNUL, ascii, LevelEnds())
+            case UInt8(ascii: "+"), UInt8(ascii: "#"): return (.containsWildcard, ascii, LevelEnds())
             case UInt8(ascii: "/"): ends.append(index)
             case 0x80...: ascii = false
             default: continue
@@ -51,7 +52,7 @@ public struct Topic: Sendable, Equatable {
         return (nil, ascii, ends)
     }
 
-    private static func scan(_ bytes: [UInt8]) -> (problem: TopicError?, isASCII: Bool, levelEnds: [Int]) {
+    private static func scan(_ bytes: [UInt8]) -> (problem: TopicError?, isASCII: Bool, levelEnds: LevelEnds) {
         bytes.withUnsafeBufferPointer { scan($0) }
     }
 
@@ -111,7 +112,32 @@ public struct Topic: Sendable, Equatable {
         return String(levelSlice(number - 1))
     }
 
+    /// `prefix` followed by level `number` (1-based), made as one string with no intermediate one; nil when
+    /// the topic is not ASCII or has no such level.
+    func joining(_ prefix: String, level number: Int) -> String? {
+        guard isASCII, number >= 1, number <= levelEnds.count else { return nil }
+        let range = levelRange(number - 1)
+        var prefix = prefix
+        return prefix.withUTF8 { prefix in
+            name.utf8.withContiguousStorageIfAvailable { name in
+                String(unsafeUninitializedCapacity: prefix.count + range.count) { buffer in
+                    let target = UnsafeMutableRawBufferPointer(buffer)
+                    target.copyMemory(from: UnsafeRawBufferPointer(prefix))
+                    UnsafeMutableRawBufferPointer(rebasing: target[prefix.count...])
+                        .copyMemory(from: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: name[range])))
+                    return prefix.count + range.count
+                }
+            }
+        }
+    }
+
     public static func == (lhs: Topic, rhs: Topic) -> Bool { lhs.name == rhs.name }
+
+    /// Why a name of `byteCount` UTF-8 bytes is too short or too long to be published to, or nil.
+    static func lengthProblem(_ byteCount: Int) -> TopicError? {
+        if byteCount == 0 { return .empty }
+        return byteCount > maxBytes ? .tooLong(byteCount) : nil
+    }
 
     /// Why `name` cannot be published to, or nil when it can.
     public static func problem(inName name: String) -> TopicError? {
@@ -129,6 +155,37 @@ public struct Topic: Sendable, Equatable {
         }
         if let result = name.utf8.withContiguousStorageIfAvailable(check) { return result }
         return Array(name.utf8).withUnsafeBufferPointer(check)
+    }
+}
+
+/// Where each level of a topic ends, as UTF-8 offsets. Up to eight are kept inline (an offset fits 16 bits, as
+/// a topic has at most 65,535 bytes), so splitting a usual topic allocates nothing; deeper topics use an array.
+struct LevelEnds: Sendable {
+    static let inlineCount = 8
+
+    private var inline = SIMD8<UInt16>()
+    /// Every end, once there are more than `inlineCount`.
+    private var spilled: [Int] = []
+    private(set) var count = 0
+
+    init() {}
+
+    mutating func append(_ end: Int) {
+        if count < Self.inlineCount {
+            inline[count] = UInt16(truncatingIfNeeded: end)
+        } else {
+            if count == Self.inlineCount {
+                spilled.reserveCapacity(2 * Self.inlineCount)
+                for index in 0..<count { spilled.append(Int(inline[index])) }
+            }
+            spilled.append(end)
+        }
+        count += 1
+    }
+
+    subscript(index: Int) -> Int {
+        precondition(index >= 0 && index < count, "level index out of range")
+        return count <= Self.inlineCount ? Int(inline[index]) : spilled[index]
     }
 }
 

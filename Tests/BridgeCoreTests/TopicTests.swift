@@ -120,7 +120,7 @@ import Testing
     /// The index must agree with a linear scan of `TopicFilter.matches` on many random filters and topics.
     @Test func agreesWithLinearScanOnTenThousandFilters() throws {
         var generator = SplitMix64(seed: 42)
-        let words = ["a", "b", "c", "d", ""]
+        let words = ["a", "b", "c", "d", "", "a-level-longer-than-sixteen-bytes", "sixteen-bytes-16"]
         func randomLevels(_ count: Int, wildcards: Bool) -> [String] {
             (0..<count).map { position in
                 let roll = generator.next() % 10
