@@ -15,8 +15,9 @@ public final class MQTTWorker: @unchecked Sendable {
     // wait on `window` and read `stopping`, which are thread-safe.
 
     enum Event: Sendable {
-        /// An outflow message, with its journal id when the worker has a spool.
-        case message(MQTTMessage, journalId: UInt64?)
+        /// An outflow message as the frames of its `DATA` to the hub, encoded on libmosquitto's thread
+        /// with `seq`: its journal id when `journaled` (the spool holds it), else the next of `outflowSeqs`.
+        case outflow(seq: UInt64, frames: [[UInt8]], journaled: Bool)
         case published(mid: Int, reasonCode: Int)
         case connected(MQTTConnectResult)
         case disconnected(reasonCode: Int)
@@ -71,6 +72,8 @@ public final class MQTTWorker: @unchecked Sendable {
     let stopping = StopFlag()
     /// Written by the worker thread, read by metrics and health checks.
     let brokerConnectedFlag = Atomic<Bool>(false)
+    /// The last `seq` given to an outflow message without a spool (with one, the journal id is the seq).
+    let outflowSeqs = SeqCounter()
     let brokerConnections = Atomic<Int>(0)
 
     /// What the worker reports for metrics and health.
@@ -159,17 +162,19 @@ public final class MQTTWorker: @unchecked Sendable {
         try client.setReconnectDelay(min: 1, max: 30, exponential: true)
         // Acknowledgements and inflow publishes leave at once instead of waiting on Nagle's algorithm.
         try client.setTCPNoDelay(true)
-        client.onMessage = { [mailbox, window, stopping, journal, logger] incoming in
+        client.onMessage = { [mailbox, window, stopping, journal, logger, outflowSeqs] incoming in
             // libmosquitto acknowledges the message to the broker when this returns, so it must be on disk
             // (or, without a spool, handed on) first. Back-pressure: while the spool is full or the hub
             // holds a full window, libmosquitto's thread waits here and stops reading from the broker.
+            // The message is encoded once, here: the journal record holds the frames the worker sends.
             let message = MQTTMessage(incoming)
-            var journalId: UInt64?
+            var outflow: Event?
             if let journal {
                 _ = journal.waitForRoom { stopping.isSet }
-                while journalId == nil {
+                while outflow == nil {
                     do {
-                        journalId = try journal.append(message)
+                        let (id, frames) = try journal.appendEncoded(message)
+                        outflow = .outflow(seq: id, frames: frames, journaled: true)
                     } catch {
                         logger.error("cannot spool an outflow message (\(error)); retrying in 1 s")
                         if stopping.isSet { return }
@@ -178,10 +183,13 @@ public final class MQTTWorker: @unchecked Sendable {
                 }
                 // On disk: if the worker is stopping, the next start sends it.
                 if stopping.isSet { return }
+            } else {
+                let seq = outflowSeqs.next()
+                outflow = .outflow(seq: seq, frames: WireCodec.encode(.mqttData(seq: seq, message, clientId: nil)), journaled: false)
             }
             window.wait()
             if stopping.isSet { return }
-            mailbox.post(.message(message, journalId: journalId))
+            mailbox.post(outflow!)
         }
         client.onPublishCompleted = { [mailbox] mid, reasonCode in mailbox.post(.published(mid: mid, reasonCode: reasonCode)) }
         client.onConnect = { [mailbox] result in mailbox.post(.connected(result)) }
@@ -194,6 +202,13 @@ public final class MQTTWorker: @unchecked Sendable {
 
     /// The CA bundle an mqtts:// connection trusts.
     var tlsCAFile: String { settings.caFile ?? options.caFile }
+}
+
+/// Numbers messages 1, 2, 3…, from any thread.
+final class SeqCounter: Sendable {
+    private let last = Atomic<UInt64>(0)
+
+    func next() -> UInt64 { last.add(1, ordering: .relaxed).newValue }
 }
 
 /// A flag raised once, read from any thread.

@@ -17,9 +17,9 @@ struct MQTTWorkerLoop {
     var subscriptions: [String] = []
     var parents: Set<String> = []
     var statusSubscriptions: [String] = []
-    var nextSeq: UInt64 = 1
-    /// Outflow messages sent to the hub and not yet settled, resent if the hub forgets them.
-    var unacked: [UInt64: (message: MQTTMessage, journalId: UInt64?)] = [:]
+    /// Outflow messages sent to the hub and not yet settled, as their `DATA` frames, by seq (their journal
+    /// id when `journaled`), resent if the hub forgets them.
+    var unacked: [UInt64: (frames: [[UInt8]], journaled: Bool)] = [:]
     /// Replayed messages whose acknowledgement frees no window room (see `MQTTWorker.replayedBeyondWindow`).
     var replayDebt: Int
     /// Journal ids and window room of outflow messages settled since the last `flushSettled`.
@@ -29,6 +29,10 @@ struct MQTTWorkerLoop {
     var inflightByMid: [Int: UInt64] = [:]
     /// Inflow publishes the broker has acknowledged since the last `flushInflowAcks`, by the hub's seq.
     var inflowAcksDue: [UInt64] = []
+    /// The batch taken from the mailbox, its storage reused from one to the next.
+    var events: [MQTTWorker.Event] = []
+    /// Mailbox events handled before the hub socket is looked at again.
+    static let mailboxPass = 1_024
 
     init(worker: MQTTWorker) {
         self.worker = worker
@@ -36,8 +40,7 @@ struct MQTTWorkerLoop {
         self.replayDebt = worker.replayedBeyondWindow
         // What an earlier run left in the spool goes first, on the first WELCOME.
         for entry in worker.journal?.pending ?? [] {
-            unacked[nextSeq] = (entry.message, entry.id)
-            nextSeq += 1
+            unacked[entry.id] = (entry.frames, true)
         }
     }
 
@@ -77,13 +80,19 @@ struct MQTTWorkerLoop {
                 _ = try poller.poll(timeout: Int(timeout))
                 if poller.isReadable(at: 0) { try readHub() }
                 if poller.isReadable(at: 1) {
-                    for event in worker.mailbox.drain() {
-                        if case .stop = event {
-                            stopTakingMessages()
-                            drainDeadline = MonotonicClock.nowMs() + worker.options.drainTimeoutMs
-                        } else {
-                            try handle(event)
+                    // Taken in batches until the mailbox is empty (or a pass's worth was handled): while this
+                    // thread works, libmosquitto's thread posts without waking it.
+                    var handled = 0
+                    while handled < Self.mailboxPass, worker.mailbox.drainBatch(into: &events) {
+                        for event in events {
+                            if case .stop = event {
+                                stopTakingMessages()
+                                drainDeadline = MonotonicClock.nowMs() + worker.options.drainTimeoutMs
+                            } else {
+                                try handle(event)
+                            }
                         }
+                        handled += events.count
                     }
                     try flushInflowAcks()
                 }
@@ -146,7 +155,7 @@ struct MQTTWorkerLoop {
                 // one, what an earlier run left in the spool. An unasked WELCOME only brings new rules.
                 if link.welcomeAnsweredHello {
                     for seq in unacked.keys.sorted() {
-                        try link.send(.mqttData(seq: seq, unacked[seq]!.message, clientId: nil))
+                        try link.send(frames: unacked[seq]!.frames)
                     }
                 }
             case .ack(let seq, _):
@@ -166,7 +175,7 @@ struct MQTTWorkerLoop {
 
     mutating func settleOutflow(_ seq: UInt64) {
         guard let settled = unacked.removeValue(forKey: seq) else { return }
-        if let id = settled.journalId { settledJournalIds.append(id) }
+        if settled.journaled { settledJournalIds.append(seq) }
         windowReleases += 1
     }
 
@@ -220,11 +229,9 @@ struct MQTTWorkerLoop {
         guard let link else { return }
         let now = MonotonicClock.nowMs()
         switch event {
-        case .message(let message, let journalId):
-            let seq = nextSeq
-            nextSeq += 1
-            unacked[seq] = (message, journalId)
-            try link.send(.mqttData(seq: seq, message, clientId: nil))
+        case .outflow(let seq, let frames, let journaled):
+            unacked[seq] = (frames, journaled)
+            try link.send(frames: frames)
         case .published(let mid, let reasonCode):
             guard let seq = inflightByMid.removeValue(forKey: mid) else { return }
             if reasonCode < 0x80 {

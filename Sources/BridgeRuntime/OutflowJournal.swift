@@ -1,6 +1,5 @@
 import BridgeCore
 import Foundation
-import Synchronization
 import WireProtocol
 
 /// The MQTT worker's disk spool: every outflow message is appended here before libmosquitto acknowledges
@@ -12,19 +11,33 @@ import WireProtocol
 /// (`[UInt32 count]` and `[UInt32 length][bytes]` each). A settle record has no body. All integers are
 /// little-endian. A record cut short by a crash ends the file: it is dropped at the next start.
 ///
+/// A message record holds the frames of the message's `DATA` to the hub with the record's id as `seq`:
+/// the worker sends them as they are (see `appendEncoded`), so each message is encoded once.
+///
 /// Thread-safe: libmosquitto's thread appends, the worker thread settles.
-public final class OutflowJournal: Sendable {
+public final class OutflowJournal: @unchecked Sendable {
+    // Safe: `state` is read and written only with `lock` held.
+
     /// A message waiting for the hub's acknowledgement.
     public struct Entry: Sendable {
         public var id: UInt64
-        public var message: MQTTMessage
+        /// Its `DATA` frames, with `id` as `seq`.
+        public var frames: [[UInt8]]
+
+        /// The message, decoded from `frames`.
+        public var message: MQTTMessage {
+            guard case .mqttData(_, let message, _)? = try? WireCodec.decode(frames, form: .mqtt) else {
+                preconditionFailure("a journal entry holds frames read back or encoded by the journal")
+            }
+            return message
+        }
     }
 
     private struct State {
         var file: FileHandle?
         var nextId: UInt64 = 1
-        /// Unsettled messages and their record sizes, by id.
-        var pending: [UInt64: (message: MQTTMessage, bytes: Int)] = [:]
+        /// Unsettled messages (their `DATA` frames) and their record sizes, by id.
+        var pending: [UInt64: (frames: [[UInt8]], bytes: Int)] = [:]
         var pendingBytes = 0
         var fileBytes = 0
     }
@@ -34,7 +47,12 @@ public final class OutflowJournal: Sendable {
     public let maxBytes: Int
     /// File size beyond which the journal is rewritten with only its pending records.
     let compactAfterBytes: Int
-    private let state: Mutex<State>
+    // A plain pthread mutex, which sleeps at once when the lock is taken, rather than
+    // `Synchronization.Mutex`, which spins first: libmosquitto's thread (append) and the worker thread
+    // (settle) share two loaded cores with the rest of the bridge and the broker, so the holder is often
+    // preempted and a spinning waiter would burn its time slice (see `ZMQMailbox`).
+    private var state: State
+    private let lock: UnsafeMutablePointer<pthread_mutex_t>
     private let room = NSCondition()
 
     static let messageRecord: UInt8 = 1
@@ -54,8 +72,8 @@ public final class OutflowJournal: Sendable {
         var loaded = State()
         if let data = FileManager.default.contents(atPath: path) {
             let (entries, settled, validBytes, lastId) = Self.read(Array(data))
-            for (id, message, bytes) in entries where !settled.contains(id) {
-                loaded.pending[id] = (message, bytes)
+            for (id, frames, bytes) in entries where !settled.contains(id) {
+                loaded.pending[id] = (frames, bytes)
                 loaded.pendingBytes += bytes
             }
             loaded.nextId = lastId + 1
@@ -71,22 +89,35 @@ public final class OutflowJournal: Sendable {
         }
         _ = try? handle.seekToEnd()
         loaded.file = handle
-        state = Mutex(loaded)
+        state = loaded
+        lock = .allocate(capacity: 1)
+        pthread_mutex_init(lock, nil)
         try compactIfWorthIt()
+    }
+
+    deinit {
+        pthread_mutex_destroy(lock)
+        lock.deallocate()
+    }
+
+    private func withLock<Result>(_ body: (inout State) throws -> Result) rethrows -> Result {
+        pthread_mutex_lock(lock)
+        defer { pthread_mutex_unlock(lock) }
+        return try body(&state)
     }
 
     /// What an earlier run left unsettled, oldest first.
     public var pending: [Entry] {
-        state.withLock { state in
-            state.pending.keys.sorted().map { Entry(id: $0, message: state.pending[$0]!.message) }
+        withLock { state in
+            state.pending.keys.sorted().map { Entry(id: $0, frames: state.pending[$0]!.frames) }
         }
     }
 
-    public var pendingCount: Int { state.withLock { $0.pending.count } }
-    public var pendingBytes: Int { state.withLock { $0.pendingBytes } }
+    public var pendingCount: Int { withLock { $0.pending.count } }
+    public var pendingBytes: Int { withLock { $0.pendingBytes } }
 
     /// Whether pending messages leave room under `maxBytes`.
-    public var hasRoom: Bool { state.withLock { $0.pendingBytes < maxBytes } }
+    public var hasRoom: Bool { withLock { $0.pendingBytes < maxBytes } }
 
     /// Waits until there is room or `shouldStop` says so; true when there is room.
     public func waitForRoom(shouldStop: () -> Bool) -> Bool {
@@ -100,16 +131,25 @@ public final class OutflowJournal: Sendable {
     }
 
     /// Appends a message; returns its id. The bytes are in the kernel when this returns.
+    @discardableResult
     public func append(_ message: MQTTMessage) throws -> UInt64 {
-        try state.withLock { state in
+        try appendEncoded(message).id
+    }
+
+    /// Appends a message; returns its id and the frames of its `DATA` to the hub, with the id as `seq`
+    /// (the worker sends them without encoding the message again). The bytes are in the kernel when this
+    /// returns.
+    public func appendEncoded(_ message: MQTTMessage) throws -> (id: UInt64, frames: [[UInt8]]) {
+        try withLock { state in
             let id = state.nextId
             state.nextId += 1
-            let record = Self.record(kind: Self.messageRecord, id: id, frames: WireCodec.encode(.mqttData(seq: id, message, clientId: nil)))
+            let frames = WireCodec.encode(.mqttData(seq: id, message, clientId: nil))
+            let record = Self.record(kind: Self.messageRecord, id: id, frames: frames)
             try Self.write(record, to: state.file, path: path)
-            state.pending[id] = (message, record.count)
+            state.pending[id] = (frames, record.count)
             state.pendingBytes += record.count
             state.fileBytes += record.count
-            return id
+            return (id, frames)
         }
     }
 
@@ -120,7 +160,7 @@ public final class OutflowJournal: Sendable {
 
     /// Marks messages settled with one write; the journal is compacted once it has grown large.
     public func settle(_ ids: [UInt64]) throws {
-        try state.withLock { state in
+        try withLock { state in
             var records: [UInt8] = []
             records.reserveCapacity(13 * ids.count)
             for id in ids {
@@ -137,7 +177,7 @@ public final class OutflowJournal: Sendable {
     }
 
     public func close() {
-        state.withLock { state in
+        withLock { state in
             try? state.file?.close()
             state.file = nil
         }
@@ -145,12 +185,11 @@ public final class OutflowJournal: Sendable {
 
     /// Rewrites the file with only the pending messages when it has grown past `compactAfterBytes`.
     private func compactIfWorthIt() throws {
-        try state.withLock { state in
+        try withLock { state in
             guard state.fileBytes >= compactAfterBytes else { return }
             var bytes: [UInt8] = []
             for id in state.pending.keys.sorted() {
-                let message = state.pending[id]!.message
-                bytes += Self.record(kind: Self.messageRecord, id: id, frames: WireCodec.encode(.mqttData(seq: id, message, clientId: nil)))
+                bytes += Self.record(kind: Self.messageRecord, id: id, frames: state.pending[id]!.frames)
             }
             let temporary = path + ".new"
             guard FileManager.default.createFile(atPath: temporary, contents: Data(bytes)) else {
@@ -191,10 +230,11 @@ public final class OutflowJournal: Sendable {
         withUnsafeBytes(of: value.littleEndian) { bytes += $0 }
     }
 
-    /// Parses records until the end or the first torn or unreadable one.
-    static func read(_ bytes: [UInt8]) -> (entries: [(UInt64, MQTTMessage, Int)], settled: Set<UInt64>, validBytes: Int, lastId: UInt64) {
+    /// Parses records until the end or the first torn or unreadable one. A message record is kept as its
+    /// frames once they decode as a `DATA` whose `seq` is the record's id.
+    static func read(_ bytes: [UInt8]) -> (entries: [(UInt64, [[UInt8]], Int)], settled: Set<UInt64>, validBytes: Int, lastId: UInt64) {
         var reader = ByteReader(bytes: bytes)
-        var entries: [(UInt64, MQTTMessage, Int)] = []
+        var entries: [(UInt64, [[UInt8]], Int)] = []
         var settled: Set<UInt64> = []
         var lastId: UInt64 = 0
         var valid = 0
@@ -208,8 +248,9 @@ public final class OutflowJournal: Sendable {
                     guard let size = fields.uint32(), let frame = fields.bytes(Int(size)) else { break }
                     frames.append(frame)
                 }
-                guard frames.count == count, case .mqttData(_, let message, _)? = try? WireCodec.decode(frames, form: .mqtt) else { break }
-                entries.append((id, message, Int(length) + 4))
+                guard frames.count == count, case .mqttData(let seq, _, _)? = try? WireCodec.decode(frames, form: .mqtt), seq == id
+                else { break }
+                entries.append((id, frames, Int(length) + 4))
                 lastId = max(lastId, id)
             } else if kind == settleRecord {
                 settled.insert(id)

@@ -1,6 +1,7 @@
 import BridgeCore
 import Foundation
 import Testing
+import WireProtocol
 
 @testable import BridgeRuntime
 
@@ -31,6 +32,21 @@ import Testing
         #expect(pending.map(\.message) == ids.filter { $0 % 3 != 0 }.map { Self.message(Int($0) - 1) })
         // New ids continue after the old ones.
         #expect(try second.append(Self.message(99)) > ids.last!)
+    }
+
+    @Test func appendedFramesAreTheDataToSendWithTheIdAsSeq() throws {
+        let directory = Self.directory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let journal = try OutflowJournal(directory: directory, name: "j", maxBytes: 1 << 20)
+        let (id, frames) = try journal.appendEncoded(Self.message(4))
+        #expect(frames == WireCodec.encode(.mqttData(seq: id, Self.message(4), clientId: nil)))
+        journal.close()
+
+        // What a restart reads back is the same frames, ready to be sent again.
+        let reopened = try OutflowJournal(directory: directory, name: "j", maxBytes: 1 << 20)
+        defer { reopened.close() }
+        #expect(reopened.pending.map(\.id) == [id])
+        #expect(reopened.pending.map(\.frames) == [frames])
     }
 
     @Test func aTornLastRecordIsCutAndTheRestKept() throws {
