@@ -121,16 +121,21 @@ public final class MQTTWorker: @unchecked Sendable {
     /// retries, so a broker that is not up yet is waited for.
     public func start() {
         let thread = Thread { [self] in
-            // Names the OS thread too (for top -H, ps -L, profilers).
-            Thread.current.name = "mqbridge-worker"
+            // Names the OS thread (for top -H, ps -L, profilers and the benchmark's CPU breakdown).
+            nameCurrentThread(Self.threadName)
             var loop = MQTTWorkerLoop(worker: self)
             loop.run()
             finished.signal()
         }
-        thread.name = "mqbridge-mqtt-worker"
+        thread.name = Self.threadName
         self.thread = thread
         thread.start()
     }
+
+    /// The worker thread's name (at most 15 bytes, as Linux keeps them).
+    static let threadName = "mqbridge-worker"
+    /// The name given to libmosquitto's network thread of the worker's client.
+    static let brokerThreadName = "mqbridge-mqtt"
 
     /// Stops taking messages from the broker, waits up to `drainTimeoutMs` for those in flight to be
     /// acknowledged (what is still unacknowledged then stays in the spool for the next start), says BYE to
@@ -192,7 +197,12 @@ public final class MQTTWorker: @unchecked Sendable {
             mailbox.post(outflow!)
         }
         client.onPublishCompleted = { [mailbox] mid, reasonCode in mailbox.post(.published(mid: mid, reasonCode: reasonCode)) }
-        client.onConnect = { [mailbox] result in mailbox.post(.connected(result)) }
+        client.onConnect = { [mailbox] result in
+            // libmosquitto names its thread "mosquitto loop", like every other client's in the process: this
+            // one is the worker's (a new thread after each restart, so named at each connection).
+            nameCurrentThread(Self.brokerThreadName)
+            mailbox.post(.connected(result))
+        }
         client.onDisconnect = { [mailbox] reasonCode in mailbox.post(.disconnected(reasonCode: reasonCode)) }
         client.onLog = { [mailbox] level, text in
             if level == .error { mailbox.post(.clientError(text)) }
