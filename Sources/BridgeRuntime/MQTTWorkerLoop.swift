@@ -25,6 +25,11 @@ struct MQTTWorkerLoop {
     /// Journal ids and window room of outflow messages settled since the last `flushSettled`.
     var settledJournalIds: [UInt64] = []
     var windowReleases = 0
+    /// When settle records were last handed to the journal without an append to carry them (nil when
+    /// none wait): past `settleWriteDelayMs` the worker writes them itself.
+    var settlesWaitingSince: Int64?
+    /// How long settle records wait for an outflow append to write them (see `OutflowJournal`).
+    static let settleWriteDelayMs: Int64 = 50
     /// Inflow publishes waiting for the broker, by libmosquitto message id -> the hub's seq.
     var inflightByMid: [Int: UInt64] = [:]
     /// Inflow publishes the broker has acknowledged since the last `flushInflowAcks`, by the hub's seq.
@@ -76,6 +81,7 @@ struct MQTTWorkerLoop {
             let heartbeat = link!.heartbeatMs
             var timeout = heartbeat / 2
             if !loopStarted { timeout = min(timeout, max(0, nextConnectAttempt - now)) }
+            if let since = settlesWaitingSince { timeout = min(timeout, max(0, since + Self.settleWriteDelayMs - now)) }
             do {
                 _ = try poller.poll(timeout: Int(timeout))
                 if poller.isReadable(at: 0) { try readHub() }
@@ -96,6 +102,7 @@ struct MQTTWorkerLoop {
                     }
                     try flushInflowAcks()
                 }
+                writeWaitingSettles(now: MonotonicClock.nowMs())
                 if try link!.keepAlive(now: MonotonicClock.nowMs()) {
                     log.log(.warning, kind: "hub_silent", "no word from the hub at \(worker.hubEndpoint); saying HELLO again", now: now)
                 }
@@ -184,6 +191,7 @@ struct MQTTWorkerLoop {
         if !settledJournalIds.isEmpty, let journal = worker.journal {
             do {
                 try journal.settle(settledJournalIds)
+                if settlesWaitingSince == nil { settlesWaitingSince = MonotonicClock.nowMs() }
             } catch {
                 log.log(.error, kind: "spool_write", "cannot mark outflow messages settled in the spool: \(error)", now: MonotonicClock.nowMs())
             }
@@ -197,6 +205,17 @@ struct MQTTWorkerLoop {
             }
         }
         windowReleases = 0
+    }
+
+    /// Writes the settle records that no outflow append has carried within `settleWriteDelayMs`.
+    mutating func writeWaitingSettles(now: Int64) {
+        guard let since = settlesWaitingSince, now - since >= Self.settleWriteDelayMs, let journal = worker.journal else { return }
+        settlesWaitingSince = nil
+        do {
+            try journal.writeWaitingSettles()
+        } catch {
+            log.log(.error, kind: "spool_write", "cannot mark outflow messages settled in the spool: \(error)", now: now)
+        }
     }
 
     mutating func publishInflow(seq: UInt64, _ publish: MQTTMessage, now: Int64) throws {

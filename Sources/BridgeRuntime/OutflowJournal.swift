@@ -14,6 +14,14 @@ import WireProtocol
 /// A message record holds the frames of the message's `DATA` to the hub with the record's id as `seq`:
 /// the worker sends them as they are (see `appendEncoded`), so each message is encoded once.
 ///
+/// Settle records are not written by `settle`, which only marks the messages settled in memory: the next
+/// append writes them in front of its message record, with the same `write(2)`, and `writeWaitingSettles`
+/// writes them when no append came along (the worker calls it when outflow goes quiet, and `close` does).
+/// One write per message instead of one per message and one per acknowledgement, and the worker thread
+/// no longer holds the lock across a system call that libmosquitto's thread waits for. A crash loses at
+/// most the settle records still waiting: those messages are sent again at the next start, as any
+/// message in flight would be.
+///
 /// Thread-safe: libmosquitto's thread appends, the worker thread settles.
 public final class OutflowJournal: @unchecked Sendable {
     // Safe: `state` is read and written only with `lock` held.
@@ -40,6 +48,8 @@ public final class OutflowJournal: @unchecked Sendable {
         var pending: [UInt64: (frames: [[UInt8]], bytes: Int)] = [:]
         var pendingBytes = 0
         var fileBytes = 0
+        /// Settle records not written yet (see the type's documentation).
+        var waitingSettles: [UInt8] = []
     }
 
     public let path: String
@@ -140,43 +150,67 @@ public final class OutflowJournal: @unchecked Sendable {
     /// (the worker sends them without encoding the message again). The bytes are in the kernel when this
     /// returns.
     public func appendEncoded(_ message: MQTTMessage) throws -> (id: UInt64, frames: [[UInt8]]) {
-        try withLock { state in
+        let appended = try withLock { state in
             let id = state.nextId
-            state.nextId += 1
             let frames = WireCodec.encode(.mqttData(seq: id, message, clientId: nil))
-            let record = Self.record(kind: Self.messageRecord, id: id, frames: frames)
-            try Self.write(record, to: state.file, path: path)
-            state.pending[id] = (frames, record.count)
-            state.pendingBytes += record.count
-            state.fileBytes += record.count
+            // The settle records waiting go first, in the same write.
+            var bytes: [UInt8] = []
+            swap(&bytes, &state.waitingSettles)
+            let settleBytes = bytes.count
+            Self.appendRecord(kind: Self.messageRecord, id: id, frames: frames, to: &bytes)
+            do {
+                try Self.write(bytes, to: state.file, path: path)
+            } catch {
+                state.waitingSettles = Array(bytes[..<settleBytes])
+                throw error
+            }
+            state.nextId += 1
+            let recordBytes = bytes.count - settleBytes
+            state.pending[id] = (frames, recordBytes)
+            state.pendingBytes += recordBytes
+            state.fileBytes += bytes.count
             return (id, frames)
         }
+        try compactIfWorthIt()
+        return appended
     }
 
-    /// Marks a message settled; the journal is compacted once it has grown large.
+    /// Marks a message settled (see `settle(_:)` with several ids).
     public func settle(_ id: UInt64) throws {
         try settle([id])
     }
 
-    /// Marks messages settled with one write; the journal is compacted once it has grown large.
+    /// Marks messages settled: their room is free at once, their settle records are written by the next
+    /// append or by `writeWaitingSettles`. Unknown or already settled ids are ignored.
     public func settle(_ ids: [UInt64]) throws {
-        try withLock { state in
-            var records: [UInt8] = []
-            records.reserveCapacity(13 * ids.count)
+        withLock { state in
             for id in ids {
                 guard let entry = state.pending.removeValue(forKey: id) else { continue }
                 state.pendingBytes -= entry.bytes
-                records += Self.record(kind: Self.settleRecord, id: id, frames: nil)
+                Self.appendRecord(kind: Self.settleRecord, id: id, frames: nil, to: &state.waitingSettles)
             }
-            guard !records.isEmpty else { return }
-            try Self.write(records, to: state.file, path: path)
-            state.fileBytes += records.count
         }
         room.broadcast()
+    }
+
+    /// Whether settle records wait for a write.
+    public var hasWaitingSettles: Bool { withLock { !$0.waitingSettles.isEmpty } }
+
+    /// Writes the settle records no append has carried yet, with one write; the journal is compacted once
+    /// it has grown large.
+    public func writeWaitingSettles() throws {
+        try withLock { state in
+            guard !state.waitingSettles.isEmpty else { return }
+            try Self.write(state.waitingSettles, to: state.file, path: path)
+            state.fileBytes += state.waitingSettles.count
+            state.waitingSettles.removeAll(keepingCapacity: true)
+        }
         try compactIfWorthIt()
     }
 
+    /// Writes the settle records still waiting and closes the file.
     public func close() {
+        try? writeWaitingSettles()
         withLock { state in
             try? state.file?.close()
             state.file = nil
@@ -203,16 +237,25 @@ public final class OutflowJournal: @unchecked Sendable {
             _ = try? handle.seekToEnd()
             state.file = handle
             state.fileBytes = bytes.count
+            // The rewritten file has no record of the settled messages: nothing left to write for them.
+            state.waitingSettles.removeAll(keepingCapacity: true)
         }
     }
 
     // MARK: - Encoding
 
     static func record(kind: UInt8, id: UInt64, frames: [[UInt8]]?) -> [UInt8] {
+        var record: [UInt8] = []
+        appendRecord(kind: kind, id: id, frames: frames, to: &record)
+        return record
+    }
+
+    static func appendRecord(kind: UInt8, id: UInt64, frames: [[UInt8]]?, to record: inout [UInt8]) {
         var bodyLength = 9
         if let frames { bodyLength += 4 + frames.reduce(0) { $0 + 4 + $1.count } }
-        var record: [UInt8] = []
-        record.reserveCapacity(4 + bodyLength)
+        // Once for a message record; settle records are small and gathered many to a buffer, which grows
+        // geometrically on its own.
+        if frames != nil { record.reserveCapacity(record.count + 4 + bodyLength) }
         appendLittleEndian(UInt32(bodyLength), to: &record)
         record.append(kind)
         appendLittleEndian(id, to: &record)
@@ -223,7 +266,6 @@ public final class OutflowJournal: @unchecked Sendable {
                 record += frame
             }
         }
-        return record
     }
 
     static func appendLittleEndian<T: FixedWidthInteger>(_ value: T, to bytes: inout [UInt8]) {

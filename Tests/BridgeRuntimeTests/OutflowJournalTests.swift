@@ -49,6 +49,33 @@ import WireProtocol
         #expect(reopened.pending.map(\.frames) == [frames])
     }
 
+    @Test func settleRecordsRideOnTheNextAppendOrAreWrittenWhenAsked() throws {
+        let directory = Self.directory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = URL(fileURLWithPath: directory).appendingPathComponent("j").path
+        func fileSize() throws -> Int { try #require(try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) }
+        let journal = try OutflowJournal(directory: directory, name: "j", maxBytes: 1 << 20)
+        let first = try journal.append(Self.message(1))
+        let afterFirst = try fileSize()
+        try journal.settle(first)
+        #expect(try fileSize() == afterFirst, "settling writes nothing by itself")
+        #expect(journal.pendingCount == 0 && journal.pendingBytes == 0, "but frees the room at once")
+        #expect(journal.hasWaitingSettles)
+
+        let second = try journal.append(Self.message(2))
+        #expect(!journal.hasWaitingSettles, "the append wrote the settle record with its message")
+        try journal.settle(second)
+        try journal.writeWaitingSettles()
+        #expect(!journal.hasWaitingSettles)
+        let third = try journal.append(Self.message(3))
+        try journal.settle(third)
+        journal.close()  // writes what waits
+
+        let reopened = try OutflowJournal(directory: directory, name: "j", maxBytes: 1 << 20)
+        defer { reopened.close() }
+        #expect(reopened.pending.isEmpty, "every settle record reached the file")
+    }
+
     @Test func aTornLastRecordIsCutAndTheRestKept() throws {
         let directory = Self.directory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
