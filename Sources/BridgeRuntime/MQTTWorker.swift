@@ -19,7 +19,8 @@ public final class MQTTWorker: @unchecked Sendable {
         /// with `seq`: its journal id when `journaled` (the spool holds it), else the next of `outflowSeqs`.
         case outflow(seq: UInt64, frames: [[UInt8]], journaled: Bool)
         case published(mid: Int, reasonCode: Int)
-        case connected(MQTTConnectResult)
+        /// `loopThread`: the kernel id of libmosquitto's thread, which the worker names.
+        case connected(MQTTConnectResult, loopThread: Int32?)
         case disconnected(reasonCode: Int)
         /// An error line from libmosquitto's log: the only report of a failed TLS handshake.
         case clientError(String)
@@ -198,10 +199,9 @@ public final class MQTTWorker: @unchecked Sendable {
         }
         client.onPublishCompleted = { [mailbox] mid, reasonCode in mailbox.post(.published(mid: mid, reasonCode: reasonCode)) }
         client.onConnect = { [mailbox] result in
-            // libmosquitto names its thread "mosquitto loop", like every other client's in the process: this
-            // one is the worker's (a new thread after each restart, so named at each connection).
-            nameCurrentThread(Self.brokerThreadName)
-            mailbox.post(.connected(result))
+            // libmosquitto names its thread "mosquitto loop", like every other client's in the process; the
+            // worker renames it (see `MQTTWorkerLoop.handle`).
+            mailbox.post(.connected(result, loopThread: currentThreadID()))
         }
         client.onDisconnect = { [mailbox] reasonCode in mailbox.post(.disconnected(reasonCode: reasonCode)) }
         client.onLog = { [mailbox] level, text in

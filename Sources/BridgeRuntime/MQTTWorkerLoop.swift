@@ -264,7 +264,11 @@ struct MQTTWorkerLoop {
                     seq: seq, code: WireErrorCode.mqttPublishFailed,
                     message: "the broker refused the publish (reason code \(reasonCode): \(MosquittoLibrary.reasonString(reasonCode)))")))
             }
-        case .connected(let result):
+        case .connected(let result, let loopThread):
+            // From this thread, which started libmosquitto's: its "mosquitto loop" is set by then (libmosquitto
+            // names the thread from the starting thread, after creating it, so the thread cannot name itself
+            // reliably).
+            if let loopThread { nameThread(loopThread, MQTTWorker.brokerThreadName) }
             if result.isSuccess {
                 brokerConnected = true
                 worker.brokerConnectedFlag.store(true, ordering: .relaxed)

@@ -23,10 +23,32 @@ import Testing
         #expect(names.short == "mqbridge-test")
         #expect(names.long == "mqbridge-a-name")
     }
+
+    @Test func namesAnotherThreadByItsKernelID() throws {
+        let box = ThreadBox()
+        let ready = DispatchSemaphore(value: 0)
+        let renamed = DispatchSemaphore(value: 0)
+        let thread = Thread {
+            box.id = currentThreadID()
+            ready.signal()
+            renamed.wait()
+            box.short = Self.currentName()
+            ready.signal()
+        }
+        thread.start()
+        ready.wait()
+        let id = try #require(box.id)
+        #expect(id != currentThreadID())
+        #expect(nameThread(id, "mqbridge-other"))
+        renamed.signal()
+        ready.wait()
+        #expect(box.short == "mqbridge-other")
+    }
 }
 
 private final class ThreadBox: @unchecked Sendable {
     // Written by the thread before it signals, read after the wait.
     var short: String?
     var long: String?
+    var id: Int32?
 }
