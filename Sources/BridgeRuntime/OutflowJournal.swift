@@ -18,13 +18,15 @@ import WireProtocol
 /// append writes them in front of its message record, with the same `write(2)`, and `writeWaitingSettles`
 /// writes them when no append came along (the worker calls it when outflow goes quiet, and `close` does).
 /// One write per message instead of one per message and one per acknowledgement, and the worker thread
-/// no longer holds the lock across a system call that libmosquitto's thread waits for. A crash loses at
+/// never waits for a write: file writes are serialized by a lock of their own (`fileLock`), and the state
+/// lock is never held across a system call. A crash loses at
 /// most the settle records still waiting: those messages are sent again at the next start, as any
 /// message in flight would be.
 ///
 /// Thread-safe: libmosquitto's thread appends, the worker thread settles.
 public final class OutflowJournal: @unchecked Sendable {
-    // Safe: `state` is read and written only with `lock` held.
+    // Safe: `state` is read and written only with `lock` held; the file is written, replaced and closed
+    // only with `fileLock` held (taken before `lock` when both are).
 
     /// A message waiting for the hub's acknowledgement.
     public struct Entry: Sendable {
@@ -63,6 +65,8 @@ public final class OutflowJournal: @unchecked Sendable {
     // preempted and a spinning waiter would burn its time slice (see `ZMQMailbox`).
     private var state: State
     private let lock: UnsafeMutablePointer<pthread_mutex_t>
+    /// Serializes writes to the file, so that one can run without `lock` held.
+    private let fileLock: UnsafeMutablePointer<pthread_mutex_t>
     private let room = NSCondition()
 
     static let messageRecord: UInt8 = 1
@@ -102,12 +106,23 @@ public final class OutflowJournal: @unchecked Sendable {
         state = loaded
         lock = .allocate(capacity: 1)
         pthread_mutex_init(lock, nil)
+        fileLock = .allocate(capacity: 1)
+        pthread_mutex_init(fileLock, nil)
         try compactIfWorthIt()
     }
 
     deinit {
         pthread_mutex_destroy(lock)
         lock.deallocate()
+        pthread_mutex_destroy(fileLock)
+        fileLock.deallocate()
+    }
+
+    /// Runs `body` with the file to itself (no other write, compaction or close meanwhile).
+    private func withFileLock<Result>(_ body: () throws -> Result) rethrows -> Result {
+        pthread_mutex_lock(fileLock)
+        defer { pthread_mutex_unlock(fileLock) }
+        return try body()
     }
 
     private func withLock<Result>(_ body: (inout State) throws -> Result) rethrows -> Result {
@@ -150,28 +165,34 @@ public final class OutflowJournal: @unchecked Sendable {
     /// (the worker sends them without encoding the message again). The bytes are in the kernel when this
     /// returns.
     public func appendEncoded(_ message: MQTTMessage) throws -> (id: UInt64, frames: [[UInt8]]) {
-        let appended = try withLock { state in
-            let id = state.nextId
+        let (appended, fileBytes) = try withFileLock {
+            // Only the holder of the file lock appends, so the id read here is still free after the write.
+            let (id, settles, file) = withLock { state in
+                var settles: [UInt8] = []
+                swap(&settles, &state.waitingSettles)
+                return (state.nextId, settles, state.file)
+            }
             let frames = WireCodec.encode(.mqttData(seq: id, message, clientId: nil))
-            // The settle records waiting go first, in the same write.
-            var bytes: [UInt8] = []
-            swap(&bytes, &state.waitingSettles)
-            let settleBytes = bytes.count
+            // The settle records taken go first, in the same write.
+            var bytes = settles
             Self.appendRecord(kind: Self.messageRecord, id: id, frames: frames, to: &bytes)
             do {
-                try Self.write(bytes, to: state.file, path: path)
+                try Self.write(bytes, to: file, path: path)
             } catch {
-                state.waitingSettles = Array(bytes[..<settleBytes])
+                withLock { $0.waitingSettles = settles + $0.waitingSettles }
                 throw error
             }
-            state.nextId += 1
-            let recordBytes = bytes.count - settleBytes
-            state.pending[id] = (frames, recordBytes)
-            state.pendingBytes += recordBytes
-            state.fileBytes += bytes.count
-            return (id, frames)
+            let recordBytes = bytes.count - settles.count
+            let fileBytes = withLock { state in
+                state.nextId = id + 1
+                state.pending[id] = (frames, recordBytes)
+                state.pendingBytes += recordBytes
+                state.fileBytes += bytes.count
+                return state.fileBytes
+            }
+            return ((id, frames), fileBytes)
         }
-        try compactIfWorthIt()
+        if fileBytes >= compactAfterBytes { try compactIfWorthIt() }
         return appended
     }
 
@@ -199,11 +220,20 @@ public final class OutflowJournal: @unchecked Sendable {
     /// Writes the settle records no append has carried yet, with one write; the journal is compacted once
     /// it has grown large.
     public func writeWaitingSettles() throws {
-        try withLock { state in
-            guard !state.waitingSettles.isEmpty else { return }
-            try Self.write(state.waitingSettles, to: state.file, path: path)
-            state.fileBytes += state.waitingSettles.count
-            state.waitingSettles.removeAll(keepingCapacity: true)
+        try withFileLock {
+            let (settles, file) = withLock { state in
+                var settles: [UInt8] = []
+                swap(&settles, &state.waitingSettles)
+                return (settles, state.file)
+            }
+            guard !settles.isEmpty else { return }
+            do {
+                try Self.write(settles, to: file, path: path)
+            } catch {
+                withLock { $0.waitingSettles = settles + $0.waitingSettles }
+                throw error
+            }
+            withLock { $0.fileBytes += settles.count }
         }
         try compactIfWorthIt()
     }
@@ -211,15 +241,17 @@ public final class OutflowJournal: @unchecked Sendable {
     /// Writes the settle records still waiting and closes the file.
     public func close() {
         try? writeWaitingSettles()
-        withLock { state in
-            try? state.file?.close()
-            state.file = nil
+        withFileLock {
+            withLock { state in
+                try? state.file?.close()
+                state.file = nil
+            }
         }
     }
 
     /// Rewrites the file with only the pending messages when it has grown past `compactAfterBytes`.
     private func compactIfWorthIt() throws {
-        try withLock { state in
+        try withFileLock { try withLock { state in
             guard state.fileBytes >= compactAfterBytes else { return }
             var bytes: [UInt8] = []
             for id in state.pending.keys.sorted() {
@@ -239,7 +271,7 @@ public final class OutflowJournal: @unchecked Sendable {
             state.fileBytes = bytes.count
             // The rewritten file has no record of the settled messages: nothing left to write for them.
             state.waitingSettles.removeAll(keepingCapacity: true)
-        }
+        } }
     }
 
     // MARK: - Encoding

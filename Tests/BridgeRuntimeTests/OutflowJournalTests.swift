@@ -76,6 +76,36 @@ import WireProtocol
         #expect(reopened.pending.isEmpty, "every settle record reached the file")
     }
 
+    @Test func appendsAndSettlesFromTwoThreadsLeaveExactlyTheUnsettledOnes() throws {
+        let directory = Self.directory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        // Small compaction threshold: compactions run while the other thread settles.
+        let journal = try OutflowJournal(directory: directory, name: "j", maxBytes: 1 << 30, compactAfterBytes: 16_384)
+        let appended = IdHandOff()
+        let done = DispatchSemaphore(value: 0)
+        let count = 2_000
+        Thread {
+            for index in 0..<count { appended.put(try! journal.append(Self.message(index))) }
+            done.signal()
+        }.start()
+        var settledIds: Set<UInt64> = []
+        var seen = 0
+        while seen < count {
+            let ids = appended.take()
+            seen += ids.count
+            // Every third one stays unsettled.
+            let toSettle = ids.filter { $0 % 3 != 0 }
+            try journal.settle(toSettle)
+            settledIds.formUnion(toSettle)
+        }
+        done.wait()
+        journal.close()
+        let reopened = try OutflowJournal(directory: directory, name: "j", maxBytes: 1 << 30)
+        defer { reopened.close() }
+        #expect(reopened.pending.map(\.id) == (1...UInt64(count)).filter { $0 % 3 == 0 })
+        #expect(settledIds.count == count - count / 3)
+    }
+
     @Test func aTornLastRecordIsCutAndTheRestKept() throws {
         let directory = Self.directory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -154,5 +184,27 @@ import WireProtocol
         #expect(reopened.pending.map(\.message.payload) == [[1]])
         let next = try reopened.append(MQTTMessage(topic: "t/next"))
         #expect(next > ids[4])
+    }
+}
+
+/// Hands ids from the appending thread to the settling one.
+private final class IdHandOff: @unchecked Sendable {
+    // Safe: `ids` is touched only with `condition` locked.
+    private let condition = NSCondition()
+    private var ids: [UInt64] = []
+
+    func put(_ id: UInt64) {
+        condition.lock()
+        ids.append(id)
+        condition.signal()
+        condition.unlock()
+    }
+
+    func take() -> [UInt64] {
+        condition.lock()
+        defer { condition.unlock() }
+        while ids.isEmpty { condition.wait() }
+        defer { ids.removeAll() }
+        return ids
     }
 }
