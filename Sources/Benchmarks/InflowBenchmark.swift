@@ -85,7 +85,7 @@ struct InflowBenchmark {
             let share = count / Self.producers + (index < count % Self.producers ? 1 : 0)
             group.enter()
             Thread {
-                Thread.current.name = "bench-producer"
+                nameCurrentThread("bench-producer")
                 let outcome = Result {
                     let peer = try WirePeer(
                         context: context, endpoint: endpoint,

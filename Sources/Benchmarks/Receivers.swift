@@ -53,7 +53,7 @@ final class QueueStampConsumer: StampReceiver, @unchecked Sendable {
         let recorder = LatencyRecorder(capacity: capacity)
         self.recorder = recorder
         let thread = Thread { [self] in
-            Thread.current.name = "bench-consumer"
+            nameCurrentThread("bench-consumer")
             defer { finished.signal() }
             do {
                 let client = try QueueConsumerClient(

@@ -21,8 +21,14 @@ extension HubRouter {
     mutating func pumpInflow() -> [HubAction] {
         var actions: [HubAction] = []
         while !inflowBacklog.isEmpty {
-            let candidates = workers.filter { $0.value.inflight.count < $0.value.window }
-            guard let target = candidates.min(by: { $0.value.inflight.count < $1.value.inflight.count })?.key else { break }
+            // The least loaded worker with room, found without building a filtered copy of the workers.
+            var target: PeerID?
+            var targetLoad = Int.max
+            for (peer, worker) in workers where worker.inflight.count < worker.window && worker.inflight.count < targetLoad {
+                target = peer
+                targetLoad = worker.inflight.count
+            }
+            guard let target else { break }
             let pending = inflowBacklog.pop()!
             let seq = workers[target]!.nextSeq
             workers[target]!.nextSeq += 1

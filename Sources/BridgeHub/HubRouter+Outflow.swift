@@ -43,26 +43,31 @@ extension HubRouter {
         var stamped = message
         stamped.msgId = nextMessageId()
         stamped.bornTimestamp = now
-        var targets: [PeerID] = []
-        for peer in consumersByTopic[message.topic] ?? [] where consumers[peer]!.tags.accepts(message.tag) {
-            targets.append(peer)
+        let delivery = Delivery(origin: origin, message: stamped)
+        var targets = 0
+        // Each consumer is looked up once, to check its tags, queue the delivery and send what its window
+        // takes: this runs for every delivery. Plain consumers and groups are disjoint, so queueing to the
+        // first does not change which group member is the least loaded.
+        for peer in consumersByTopic[message.topic] ?? [] {
+            let taken = consumers[peer]?.takeIfAccepted(delivery) { seq, delivery in
+                actions.append(.send(peer, .queueData(seq: seq, delivery.message)))
+            }
+            if taken == true { targets += 1 }
         }
         for key in groupsByTopic[message.topic] ?? [] {
-            if let member = chooseMember(of: key, for: stamped) {
-                targets.append(member)
+            guard let member = chooseMember(of: key, for: stamped) else { continue }
+            consumers[member]?.pushAndPump(delivery) { seq, delivery in
+                actions.append(.send(member, .queueData(seq: seq, delivery.message)))
             }
+            targets += 1
         }
-        let held = holdForAbsentDurableGroups(Delivery(origin: origin, message: stamped))
-        if targets.isEmpty && held == 0 {
+        let held = holdForAbsentDurableGroups(delivery)
+        if targets == 0 && held == 0 {
             counters.unrouted += 1
             actions.append(.log(.warning, kind: "unrouted", "no consumer takes queue topic \(message.topic) tag \(message.tag ?? "-"); message counted as unrouted"))
             return 0
         }
-        for peer in targets {
-            consumers[peer]!.queue.push(Delivery(origin: origin, message: stamped))
-            actions += pump(peer)
-        }
-        return targets.count + held
+        return targets + held
     }
 
     /// The member of a group that takes a message: the owner of its first key while connected, otherwise
@@ -88,18 +93,24 @@ extension HubRouter {
     /// Sends queued deliveries to a consumer while its window has room.
     mutating func pump(_ peer: PeerID) -> [HubAction] {
         var actions: [HubAction] = []
+        pump(peer, into: &actions)
+        return actions
+    }
+
+    /// Sends queued deliveries to a consumer while its window has room, adding the sends to `actions`.
+    mutating func pump(_ peer: PeerID, into actions: inout [HubAction]) {
         // In place: a copy of the consumer taken out of the dictionary would make the next write to
         // `unacked` copy the whole window of deliveries, once per message.
         consumers[peer]?.pumpWindow { seq, delivery in
             actions.append(.send(peer, .queueData(seq: seq, delivery.message)))
         }
-        return actions
     }
 
     mutating func handleConsumerAck(seq: UInt64, from peer: PeerID) -> [HubAction] {
         var actions: [HubAction] = []
         settleDelivery(seq: seq, from: peer, into: &actions)
-        return actions + pump(peer)
+        pump(peer, into: &actions)
+        return actions
     }
 
     /// A batched `ACK` from a consumer: every seq is settled as if acknowledged one by one, then the window
@@ -107,7 +118,8 @@ extension HubRouter {
     mutating func handleConsumerAcks(_ seqs: [UInt64], from peer: PeerID) -> [HubAction] {
         var actions: [HubAction] = []
         for seq in seqs { settleDelivery(seq: seq, from: peer, into: &actions) }
-        return actions + pump(peer)
+        pump(peer, into: &actions)
+        return actions
     }
 
     /// One delivery acknowledged by its consumer: forgotten, timed, and settled towards its worker.
@@ -119,17 +131,25 @@ extension HubRouter {
         }
         counters.deliveriesAcked += 1
         if let born = delivery.message.bornTimestamp { counters.deliveryLatency.observe(now - born) }
-        actions += settle(delivery.origin)
+        settle(delivery.origin, into: &actions)
     }
 
     /// One delivery of an outflow message is settled; acknowledges the worker after the last one.
     mutating func settle(_ origin: OutflowKey?) -> [HubAction] {
-        guard let origin, let remaining = outflowPending[origin] else { return [] }
-        if remaining > 1 {
-            outflowPending[origin] = remaining - 1
-            return []
+        var actions: [HubAction] = []
+        settle(origin, into: &actions)
+        return actions
+    }
+
+    /// `settle(_:)`, adding what it sends to `actions`.
+    mutating func settle(_ origin: OutflowKey?, into actions: inout [HubAction]) {
+        // One hash of the key, whether the count goes down or the entry goes.
+        guard let origin, let index = outflowPending.index(forKey: origin) else { return }
+        if outflowPending.values[index] > 1 {
+            outflowPending.values[index] -= 1
+            return
         }
-        outflowPending.removeValue(forKey: origin)
-        return acknowledgeOutflow(seq: origin.seq, of: origin.worker)
+        outflowPending.remove(at: index)
+        acknowledgeOutflow(seq: origin.seq, of: origin.worker, into: &actions)
     }
 }

@@ -26,6 +26,21 @@ public struct HubRouter: Sendable {
         /// Outflow seqs settled end to end and not yet acknowledged: gathered for one batched `ACK` (see
         /// `flushWorkerAcks`).
         var acksDue: [UInt64] = []
+
+        /// How an outflow message settled end to end is acknowledged.
+        enum Acknowledgement {
+            /// At once, with an `ACK` of its own (the worker does not read the batched form).
+            case now
+            /// Gathered in `acksDue`; `first` when it is the first one since the last flush.
+            case gathered(first: Bool)
+        }
+
+        /// Gathers `seq` for the next batched `ACK` when the worker reads that form.
+        mutating func acknowledge(_ seq: UInt64) -> Acknowledgement {
+            guard batchAck else { return .now }
+            acksDue.append(seq)
+            return .gathered(first: acksDue.count == 1)
+        }
     }
 
     struct OutflowKey: Sendable, Hashable {
@@ -62,6 +77,19 @@ public struct HubRouter: Sendable {
         var queue = FIFO<Delivery>()
 
         var load: Int { unacked.count + queue.count }
+
+        /// Queues a delivery and pumps the window when the consumer's tags accept the message; false otherwise.
+        mutating func takeIfAccepted(_ delivery: Delivery, _ send: (UInt64, Delivery) -> Void) -> Bool {
+            guard tags.accepts(delivery.message.tag) else { return false }
+            pushAndPump(delivery, send)
+            return true
+        }
+
+        /// Queues a delivery, then pumps the window (`pumpWindow`).
+        mutating func pushAndPump(_ delivery: Delivery, _ send: (UInt64, Delivery) -> Void) {
+            queue.push(delivery)
+            pumpWindow(send)
+        }
 
         /// Moves queued deliveries into the window while it has room, numbering them; `send` sees each one.
         mutating func pumpWindow(_ send: (UInt64, Delivery) -> Void) {
@@ -328,11 +356,18 @@ public struct HubRouter: Sendable {
     /// Acknowledges an outflow message to its worker: at once, or gathered for the next `flushWorkerAcks`
     /// when the worker reads batched acknowledgements. Nothing when the worker is gone.
     mutating func acknowledgeOutflow(seq: UInt64, of worker: PeerID) -> [HubAction] {
-        guard let batchAck = workers[worker]?.batchAck else { return [] }
-        guard batchAck else { return [.send(worker, .ack(seq: seq, msgId: nil))] }
-        if workers[worker]!.acksDue.isEmpty { workersWithAcksDue.append(worker) }
-        workers[worker]!.acksDue.append(seq)
-        return []
+        var actions: [HubAction] = []
+        acknowledgeOutflow(seq: seq, of: worker, into: &actions)
+        return actions
+    }
+
+    /// `acknowledgeOutflow(seq:of:)`, adding what it sends to `actions`; one lookup of the worker.
+    mutating func acknowledgeOutflow(seq: UInt64, of worker: PeerID, into actions: inout [HubAction]) {
+        switch workers[worker]?.acknowledge(seq) {
+        case nil, .gathered(first: false): break
+        case .now: actions.append(.send(worker, .ack(seq: seq, msgId: nil)))
+        case .gathered(first: true): workersWithAcksDue.append(worker)
+        }
     }
 
     private mutating func routeStatus(_ event: StatusEvent, origin: OutflowKey?, now: Int64, into actions: inout [HubAction]) -> Int {
@@ -349,18 +384,15 @@ public struct HubRouter: Sendable {
 
     /// Records life from a known peer; false when the peer has not said HELLO.
     mutating func touch(_ peer: PeerID, now: Int64) -> Bool {
+        // One lookup each: the assignment through `?` happens only when the peer is there.
         switch peer.link {
-        case .workers:
-            guard workers[peer] != nil else { return false }
-            workers[peer]!.lastSeen = now
-        case .consumers:
-            guard consumers[peer] != nil else { return false }
-            consumers[peer]!.lastSeen = now
+        case .workers: return (workers[peer]?.lastSeen = now) != nil
+        case .consumers: return (consumers[peer]?.lastSeen = now) != nil
         case .producers:
-            guard producers[peer] != nil else { return false }
-            producers[peer] = now
+            guard let index = producers.index(forKey: peer) else { return false }
+            producers.values[index] = now
+            return true
         }
-        return true
     }
 
     mutating func refuse(_ peer: PeerID, _ error: WireErrorReport) -> [HubAction] {

@@ -8,6 +8,8 @@ import ZeroMQ
 struct HubLoop {
     let service: HubService
     let sockets: [Link: ZMQSocket]
+    /// The sockets by link without a dictionary: `execute` finds one for every message it sends.
+    let workersSocket: ZMQSocket?, consumersSocket: ZMQSocket?, producersSocket: ZMQSocket?
     var router: HubRouter
     var log: RateLimitedLogger
     let poller = ZMQPoller()
@@ -21,6 +23,9 @@ struct HubLoop {
     init(service: HubService, sockets: [Link: ZMQSocket]) {
         self.service = service
         self.sockets = sockets
+        workersSocket = sockets[.workers]
+        consumersSocket = sockets[.consumers]
+        producersSocket = sockets[.producers]
         self.router = HubRouter(
             mappings: service.initialMappings, settings: service.settings,
             session: MonotonicClock.randomHex16(), idPrefix: MonotonicClock.randomHex16(),
@@ -109,6 +114,14 @@ struct HubLoop {
         }
     }
 
+    func socket(of link: Link) -> ZMQSocket? {
+        switch link {
+        case .workers: workersSocket
+        case .consumers: consumersSocket
+        case .producers: producersSocket
+        }
+    }
+
     mutating func handle(_ command: HubService.Command) {
         switch command {
         case .stop:
@@ -127,7 +140,7 @@ struct HubLoop {
         for action in actions {
             switch action {
             case .send(let peer, let message):
-                guard let socket = sockets[peer.link] else { continue }
+                guard let socket = socket(of: peer.link) else { continue }
                 do {
                     // Frame by frame, without building the routing id and the message into one array. Only
                     // the first frame may fail for want of room; the rest of the message always follows.

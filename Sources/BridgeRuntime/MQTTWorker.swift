@@ -15,10 +15,12 @@ public final class MQTTWorker: @unchecked Sendable {
     // wait on `window` and read `stopping`, which are thread-safe.
 
     enum Event: Sendable {
-        /// An outflow message, with its journal id when the worker has a spool.
-        case message(MQTTMessage, journalId: UInt64?)
+        /// An outflow message as the frames of its `DATA` to the hub, encoded on libmosquitto's thread
+        /// with `seq`: its journal id when `journaled` (the spool holds it), else the next of `outflowSeqs`.
+        case outflow(seq: UInt64, frames: [[UInt8]], journaled: Bool)
         case published(mid: Int, reasonCode: Int)
-        case connected(MQTTConnectResult)
+        /// `loopThread`: the kernel id of libmosquitto's thread, which the worker names.
+        case connected(MQTTConnectResult, loopThread: Int32?)
         case disconnected(reasonCode: Int)
         /// An error line from libmosquitto's log: the only report of a failed TLS handshake.
         case clientError(String)
@@ -71,6 +73,8 @@ public final class MQTTWorker: @unchecked Sendable {
     let stopping = StopFlag()
     /// Written by the worker thread, read by metrics and health checks.
     let brokerConnectedFlag = Atomic<Bool>(false)
+    /// The last `seq` given to an outflow message without a spool (with one, the journal id is the seq).
+    let outflowSeqs = SeqCounter()
     let brokerConnections = Atomic<Int>(0)
 
     /// What the worker reports for metrics and health.
@@ -118,16 +122,21 @@ public final class MQTTWorker: @unchecked Sendable {
     /// retries, so a broker that is not up yet is waited for.
     public func start() {
         let thread = Thread { [self] in
-            // Names the OS thread too (for top -H, ps -L, profilers).
-            Thread.current.name = "mqbridge-worker"
+            // Names the OS thread (for top -H, ps -L, profilers and the benchmark's CPU breakdown).
+            nameCurrentThread(Self.threadName)
             var loop = MQTTWorkerLoop(worker: self)
             loop.run()
             finished.signal()
         }
-        thread.name = "mqbridge-mqtt-worker"
+        thread.name = Self.threadName
         self.thread = thread
         thread.start()
     }
+
+    /// The worker thread's name (at most 15 bytes, as Linux keeps them).
+    static let threadName = "mqbridge-worker"
+    /// The name given to libmosquitto's network thread of the worker's client.
+    static let brokerThreadName = "mqbridge-mqtt"
 
     /// Stops taking messages from the broker, waits up to `drainTimeoutMs` for those in flight to be
     /// acknowledged (what is still unacknowledged then stays in the spool for the next start), says BYE to
@@ -159,17 +168,19 @@ public final class MQTTWorker: @unchecked Sendable {
         try client.setReconnectDelay(min: 1, max: 30, exponential: true)
         // Acknowledgements and inflow publishes leave at once instead of waiting on Nagle's algorithm.
         try client.setTCPNoDelay(true)
-        client.onMessage = { [mailbox, window, stopping, journal, logger] incoming in
+        client.onMessage = { [mailbox, window, stopping, journal, logger, outflowSeqs] incoming in
             // libmosquitto acknowledges the message to the broker when this returns, so it must be on disk
             // (or, without a spool, handed on) first. Back-pressure: while the spool is full or the hub
             // holds a full window, libmosquitto's thread waits here and stops reading from the broker.
+            // The message is encoded once, here: the journal record holds the frames the worker sends.
             let message = MQTTMessage(incoming)
-            var journalId: UInt64?
+            var outflow: Event?
             if let journal {
                 _ = journal.waitForRoom { stopping.isSet }
-                while journalId == nil {
+                while outflow == nil {
                     do {
-                        journalId = try journal.append(message)
+                        let (id, frames) = try journal.appendEncoded(message)
+                        outflow = .outflow(seq: id, frames: frames, journaled: true)
                     } catch {
                         logger.error("cannot spool an outflow message (\(error)); retrying in 1 s")
                         if stopping.isSet { return }
@@ -178,13 +189,20 @@ public final class MQTTWorker: @unchecked Sendable {
                 }
                 // On disk: if the worker is stopping, the next start sends it.
                 if stopping.isSet { return }
+            } else {
+                let seq = outflowSeqs.next()
+                outflow = .outflow(seq: seq, frames: WireCodec.encode(.mqttData(seq: seq, message, clientId: nil)), journaled: false)
             }
             window.wait()
             if stopping.isSet { return }
-            mailbox.post(.message(message, journalId: journalId))
+            mailbox.post(outflow!)
         }
         client.onPublishCompleted = { [mailbox] mid, reasonCode in mailbox.post(.published(mid: mid, reasonCode: reasonCode)) }
-        client.onConnect = { [mailbox] result in mailbox.post(.connected(result)) }
+        client.onConnect = { [mailbox] result in
+            // libmosquitto names its thread "mosquitto loop", like every other client's in the process; the
+            // worker renames it (see `MQTTWorkerLoop.handle`).
+            mailbox.post(.connected(result, loopThread: currentThreadID()))
+        }
         client.onDisconnect = { [mailbox] reasonCode in mailbox.post(.disconnected(reasonCode: reasonCode)) }
         client.onLog = { [mailbox] level, text in
             if level == .error { mailbox.post(.clientError(text)) }
@@ -194,6 +212,13 @@ public final class MQTTWorker: @unchecked Sendable {
 
     /// The CA bundle an mqtts:// connection trusts.
     var tlsCAFile: String { settings.caFile ?? options.caFile }
+}
+
+/// Numbers messages 1, 2, 3…, from any thread.
+final class SeqCounter: Sendable {
+    private let last = Atomic<UInt64>(0)
+
+    func next() -> UInt64 { last.add(1, ordering: .relaxed).newValue }
 }
 
 /// A flag raised once, read from any thread.

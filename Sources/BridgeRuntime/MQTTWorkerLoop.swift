@@ -17,18 +17,27 @@ struct MQTTWorkerLoop {
     var subscriptions: [String] = []
     var parents: Set<String> = []
     var statusSubscriptions: [String] = []
-    var nextSeq: UInt64 = 1
-    /// Outflow messages sent to the hub and not yet settled, resent if the hub forgets them.
-    var unacked: [UInt64: (message: MQTTMessage, journalId: UInt64?)] = [:]
+    /// Outflow messages sent to the hub and not yet settled, as their `DATA` frames, by seq (their journal
+    /// id when `journaled`), resent if the hub forgets them.
+    var unacked: [UInt64: (frames: [[UInt8]], journaled: Bool)] = [:]
     /// Replayed messages whose acknowledgement frees no window room (see `MQTTWorker.replayedBeyondWindow`).
     var replayDebt: Int
     /// Journal ids and window room of outflow messages settled since the last `flushSettled`.
     var settledJournalIds: [UInt64] = []
     var windowReleases = 0
+    /// When settle records were last handed to the journal without an append to carry them (nil when
+    /// none wait): past `settleWriteDelayMs` the worker writes them itself.
+    var settlesWaitingSince: Int64?
+    /// How long settle records wait for an outflow append to write them (see `OutflowJournal`).
+    static let settleWriteDelayMs: Int64 = 50
     /// Inflow publishes waiting for the broker, by libmosquitto message id -> the hub's seq.
     var inflightByMid: [Int: UInt64] = [:]
     /// Inflow publishes the broker has acknowledged since the last `flushInflowAcks`, by the hub's seq.
     var inflowAcksDue: [UInt64] = []
+    /// The batch taken from the mailbox, its storage reused from one to the next.
+    var events: [MQTTWorker.Event] = []
+    /// Mailbox events handled before the hub socket is looked at again.
+    static let mailboxPass = 1_024
 
     init(worker: MQTTWorker) {
         self.worker = worker
@@ -36,8 +45,7 @@ struct MQTTWorkerLoop {
         self.replayDebt = worker.replayedBeyondWindow
         // What an earlier run left in the spool goes first, on the first WELCOME.
         for entry in worker.journal?.pending ?? [] {
-            unacked[nextSeq] = (entry.message, entry.id)
-            nextSeq += 1
+            unacked[entry.id] = (entry.frames, true)
         }
     }
 
@@ -73,20 +81,28 @@ struct MQTTWorkerLoop {
             let heartbeat = link!.heartbeatMs
             var timeout = heartbeat / 2
             if !loopStarted { timeout = min(timeout, max(0, nextConnectAttempt - now)) }
+            if let since = settlesWaitingSince { timeout = min(timeout, max(0, since + Self.settleWriteDelayMs - now)) }
             do {
                 _ = try poller.poll(timeout: Int(timeout))
                 if poller.isReadable(at: 0) { try readHub() }
                 if poller.isReadable(at: 1) {
-                    for event in worker.mailbox.drain() {
-                        if case .stop = event {
-                            stopTakingMessages()
-                            drainDeadline = MonotonicClock.nowMs() + worker.options.drainTimeoutMs
-                        } else {
-                            try handle(event)
+                    // Taken in batches until the mailbox is empty (or a pass's worth was handled): while this
+                    // thread works, libmosquitto's thread posts without waking it.
+                    var handled = 0
+                    while handled < Self.mailboxPass, worker.mailbox.drainBatch(into: &events) {
+                        for event in events {
+                            if case .stop = event {
+                                stopTakingMessages()
+                                drainDeadline = MonotonicClock.nowMs() + worker.options.drainTimeoutMs
+                            } else {
+                                try handle(event)
+                            }
                         }
+                        handled += events.count
                     }
                     try flushInflowAcks()
                 }
+                writeWaitingSettles(now: MonotonicClock.nowMs())
                 if try link!.keepAlive(now: MonotonicClock.nowMs()) {
                     log.log(.warning, kind: "hub_silent", "no word from the hub at \(worker.hubEndpoint); saying HELLO again", now: now)
                 }
@@ -146,7 +162,7 @@ struct MQTTWorkerLoop {
                 // one, what an earlier run left in the spool. An unasked WELCOME only brings new rules.
                 if link.welcomeAnsweredHello {
                     for seq in unacked.keys.sorted() {
-                        try link.send(.mqttData(seq: seq, unacked[seq]!.message, clientId: nil))
+                        try link.send(frames: unacked[seq]!.frames)
                     }
                 }
             case .ack(let seq, _):
@@ -166,7 +182,7 @@ struct MQTTWorkerLoop {
 
     mutating func settleOutflow(_ seq: UInt64) {
         guard let settled = unacked.removeValue(forKey: seq) else { return }
-        if let id = settled.journalId { settledJournalIds.append(id) }
+        if settled.journaled { settledJournalIds.append(seq) }
         windowReleases += 1
     }
 
@@ -175,6 +191,7 @@ struct MQTTWorkerLoop {
         if !settledJournalIds.isEmpty, let journal = worker.journal {
             do {
                 try journal.settle(settledJournalIds)
+                if settlesWaitingSince == nil { settlesWaitingSince = MonotonicClock.nowMs() }
             } catch {
                 log.log(.error, kind: "spool_write", "cannot mark outflow messages settled in the spool: \(error)", now: MonotonicClock.nowMs())
             }
@@ -188,6 +205,17 @@ struct MQTTWorkerLoop {
             }
         }
         windowReleases = 0
+    }
+
+    /// Writes the settle records that no outflow append has carried within `settleWriteDelayMs`.
+    mutating func writeWaitingSettles(now: Int64) {
+        guard let since = settlesWaitingSince, now - since >= Self.settleWriteDelayMs, let journal = worker.journal else { return }
+        settlesWaitingSince = nil
+        do {
+            try journal.writeWaitingSettles()
+        } catch {
+            log.log(.error, kind: "spool_write", "cannot mark outflow messages settled in the spool: \(error)", now: now)
+        }
     }
 
     mutating func publishInflow(seq: UInt64, _ publish: MQTTMessage, now: Int64) throws {
@@ -220,11 +248,9 @@ struct MQTTWorkerLoop {
         guard let link else { return }
         let now = MonotonicClock.nowMs()
         switch event {
-        case .message(let message, let journalId):
-            let seq = nextSeq
-            nextSeq += 1
-            unacked[seq] = (message, journalId)
-            try link.send(.mqttData(seq: seq, message, clientId: nil))
+        case .outflow(let seq, let frames, let journaled):
+            unacked[seq] = (frames, journaled)
+            try link.send(frames: frames)
         case .published(let mid, let reasonCode):
             guard let seq = inflightByMid.removeValue(forKey: mid) else { return }
             if reasonCode < 0x80 {
@@ -238,7 +264,11 @@ struct MQTTWorkerLoop {
                     seq: seq, code: WireErrorCode.mqttPublishFailed,
                     message: "the broker refused the publish (reason code \(reasonCode): \(MosquittoLibrary.reasonString(reasonCode)))")))
             }
-        case .connected(let result):
+        case .connected(let result, let loopThread):
+            // From this thread, which started libmosquitto's: its "mosquitto loop" is set by then (libmosquitto
+            // names the thread from the starting thread, after creating it, so the thread cannot name itself
+            // reliably).
+            if let loopThread { nameThread(loopThread, MQTTWorker.brokerThreadName) }
             if result.isSuccess {
                 brokerConnected = true
                 worker.brokerConnectedFlag.store(true, ordering: .relaxed)

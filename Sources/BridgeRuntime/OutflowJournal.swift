@@ -1,6 +1,5 @@
 import BridgeCore
 import Foundation
-import Synchronization
 import WireProtocol
 
 /// The MQTT worker's disk spool: every outflow message is appended here before libmosquitto acknowledges
@@ -12,21 +11,47 @@ import WireProtocol
 /// (`[UInt32 count]` and `[UInt32 length][bytes]` each). A settle record has no body. All integers are
 /// little-endian. A record cut short by a crash ends the file: it is dropped at the next start.
 ///
+/// A message record holds the frames of the message's `DATA` to the hub with the record's id as `seq`:
+/// the worker sends them as they are (see `appendEncoded`), so each message is encoded once.
+///
+/// Settle records are not written by `settle`, which only marks the messages settled in memory: the next
+/// append writes them in front of its message record, with the same `write(2)`, and `writeWaitingSettles`
+/// writes them when no append came along (the worker calls it when outflow goes quiet, and `close` does).
+/// One write per message instead of one per message and one per acknowledgement, and the worker thread
+/// never waits for a write: file writes are serialized by a lock of their own (`fileLock`), and the state
+/// lock is never held across a system call. A crash loses at
+/// most the settle records still waiting: those messages are sent again at the next start, as any
+/// message in flight would be.
+///
 /// Thread-safe: libmosquitto's thread appends, the worker thread settles.
-public final class OutflowJournal: Sendable {
+public final class OutflowJournal: @unchecked Sendable {
+    // Safe: `state` is read and written only with `lock` held; the file is written, replaced and closed
+    // only with `fileLock` held (taken before `lock` when both are).
+
     /// A message waiting for the hub's acknowledgement.
     public struct Entry: Sendable {
         public var id: UInt64
-        public var message: MQTTMessage
+        /// Its `DATA` frames, with `id` as `seq`.
+        public var frames: [[UInt8]]
+
+        /// The message, decoded from `frames`.
+        public var message: MQTTMessage {
+            guard case .mqttData(_, let message, _)? = try? WireCodec.decode(frames, form: .mqtt) else {
+                preconditionFailure("a journal entry holds frames read back or encoded by the journal")
+            }
+            return message
+        }
     }
 
     private struct State {
         var file: FileHandle?
         var nextId: UInt64 = 1
-        /// Unsettled messages and their record sizes, by id.
-        var pending: [UInt64: (message: MQTTMessage, bytes: Int)] = [:]
+        /// Unsettled messages (their `DATA` frames) and their record sizes, by id.
+        var pending: [UInt64: (frames: [[UInt8]], bytes: Int)] = [:]
         var pendingBytes = 0
         var fileBytes = 0
+        /// Settle records not written yet (see the type's documentation).
+        var waitingSettles: [UInt8] = []
     }
 
     public let path: String
@@ -34,7 +59,14 @@ public final class OutflowJournal: Sendable {
     public let maxBytes: Int
     /// File size beyond which the journal is rewritten with only its pending records.
     let compactAfterBytes: Int
-    private let state: Mutex<State>
+    // A plain pthread mutex, which sleeps at once when the lock is taken, rather than
+    // `Synchronization.Mutex`, which spins first: libmosquitto's thread (append) and the worker thread
+    // (settle) share two loaded cores with the rest of the bridge and the broker, so the holder is often
+    // preempted and a spinning waiter would burn its time slice (see `ZMQMailbox`).
+    private var state: State
+    private let lock: UnsafeMutablePointer<pthread_mutex_t>
+    /// Serializes writes to the file, so that one can run without `lock` held.
+    private let fileLock: UnsafeMutablePointer<pthread_mutex_t>
     private let room = NSCondition()
 
     static let messageRecord: UInt8 = 1
@@ -54,8 +86,8 @@ public final class OutflowJournal: Sendable {
         var loaded = State()
         if let data = FileManager.default.contents(atPath: path) {
             let (entries, settled, validBytes, lastId) = Self.read(Array(data))
-            for (id, message, bytes) in entries where !settled.contains(id) {
-                loaded.pending[id] = (message, bytes)
+            for (id, frames, bytes) in entries where !settled.contains(id) {
+                loaded.pending[id] = (frames, bytes)
                 loaded.pendingBytes += bytes
             }
             loaded.nextId = lastId + 1
@@ -71,22 +103,46 @@ public final class OutflowJournal: Sendable {
         }
         _ = try? handle.seekToEnd()
         loaded.file = handle
-        state = Mutex(loaded)
+        state = loaded
+        lock = .allocate(capacity: 1)
+        pthread_mutex_init(lock, nil)
+        fileLock = .allocate(capacity: 1)
+        pthread_mutex_init(fileLock, nil)
         try compactIfWorthIt()
+    }
+
+    deinit {
+        pthread_mutex_destroy(lock)
+        lock.deallocate()
+        pthread_mutex_destroy(fileLock)
+        fileLock.deallocate()
+    }
+
+    /// Runs `body` with the file to itself (no other write, compaction or close meanwhile).
+    private func withFileLock<Result>(_ body: () throws -> Result) rethrows -> Result {
+        pthread_mutex_lock(fileLock)
+        defer { pthread_mutex_unlock(fileLock) }
+        return try body()
+    }
+
+    private func withLock<Result>(_ body: (inout State) throws -> Result) rethrows -> Result {
+        pthread_mutex_lock(lock)
+        defer { pthread_mutex_unlock(lock) }
+        return try body(&state)
     }
 
     /// What an earlier run left unsettled, oldest first.
     public var pending: [Entry] {
-        state.withLock { state in
-            state.pending.keys.sorted().map { Entry(id: $0, message: state.pending[$0]!.message) }
+        withLock { state in
+            state.pending.keys.sorted().map { Entry(id: $0, frames: state.pending[$0]!.frames) }
         }
     }
 
-    public var pendingCount: Int { state.withLock { $0.pending.count } }
-    public var pendingBytes: Int { state.withLock { $0.pendingBytes } }
+    public var pendingCount: Int { withLock { $0.pending.count } }
+    public var pendingBytes: Int { withLock { $0.pendingBytes } }
 
     /// Whether pending messages leave room under `maxBytes`.
-    public var hasRoom: Bool { state.withLock { $0.pendingBytes < maxBytes } }
+    public var hasRoom: Bool { withLock { $0.pendingBytes < maxBytes } }
 
     /// Waits until there is room or `shouldStop` says so; true when there is room.
     public func waitForRoom(shouldStop: () -> Bool) -> Bool {
@@ -100,57 +156,106 @@ public final class OutflowJournal: Sendable {
     }
 
     /// Appends a message; returns its id. The bytes are in the kernel when this returns.
+    @discardableResult
     public func append(_ message: MQTTMessage) throws -> UInt64 {
-        try state.withLock { state in
-            let id = state.nextId
-            state.nextId += 1
-            let record = Self.record(kind: Self.messageRecord, id: id, frames: WireCodec.encode(.mqttData(seq: id, message, clientId: nil)))
-            try Self.write(record, to: state.file, path: path)
-            state.pending[id] = (message, record.count)
-            state.pendingBytes += record.count
-            state.fileBytes += record.count
-            return id
-        }
+        try appendEncoded(message).id
     }
 
-    /// Marks a message settled; the journal is compacted once it has grown large.
+    /// Appends a message; returns its id and the frames of its `DATA` to the hub, with the id as `seq`
+    /// (the worker sends them without encoding the message again). The bytes are in the kernel when this
+    /// returns.
+    public func appendEncoded(_ message: MQTTMessage) throws -> (id: UInt64, frames: [[UInt8]]) {
+        let (appended, fileBytes) = try withFileLock {
+            // Only the holder of the file lock appends, so the id read here is still free after the write.
+            let (id, settles, file) = withLock { state in
+                var settles: [UInt8] = []
+                swap(&settles, &state.waitingSettles)
+                return (state.nextId, settles, state.file)
+            }
+            let frames = WireCodec.encode(.mqttData(seq: id, message, clientId: nil))
+            // The settle records taken go first, in the same write.
+            var bytes = settles
+            Self.appendRecord(kind: Self.messageRecord, id: id, frames: frames, to: &bytes)
+            do {
+                try Self.write(bytes, to: file, path: path)
+            } catch {
+                withLock { $0.waitingSettles = settles + $0.waitingSettles }
+                throw error
+            }
+            let recordBytes = bytes.count - settles.count
+            let fileBytes = withLock { state in
+                state.nextId = id + 1
+                state.pending[id] = (frames, recordBytes)
+                state.pendingBytes += recordBytes
+                state.fileBytes += bytes.count
+                return state.fileBytes
+            }
+            return ((id, frames), fileBytes)
+        }
+        if fileBytes >= compactAfterBytes { try compactIfWorthIt() }
+        return appended
+    }
+
+    /// Marks a message settled (see `settle(_:)` with several ids).
     public func settle(_ id: UInt64) throws {
         try settle([id])
     }
 
-    /// Marks messages settled with one write; the journal is compacted once it has grown large.
+    /// Marks messages settled: their room is free at once, their settle records are written by the next
+    /// append or by `writeWaitingSettles`. Unknown or already settled ids are ignored.
     public func settle(_ ids: [UInt64]) throws {
-        try state.withLock { state in
-            var records: [UInt8] = []
-            records.reserveCapacity(13 * ids.count)
+        withLock { state in
             for id in ids {
                 guard let entry = state.pending.removeValue(forKey: id) else { continue }
                 state.pendingBytes -= entry.bytes
-                records += Self.record(kind: Self.settleRecord, id: id, frames: nil)
+                Self.appendRecord(kind: Self.settleRecord, id: id, frames: nil, to: &state.waitingSettles)
             }
-            guard !records.isEmpty else { return }
-            try Self.write(records, to: state.file, path: path)
-            state.fileBytes += records.count
         }
         room.broadcast()
+    }
+
+    /// Whether settle records wait for a write.
+    public var hasWaitingSettles: Bool { withLock { !$0.waitingSettles.isEmpty } }
+
+    /// Writes the settle records no append has carried yet, with one write; the journal is compacted once
+    /// it has grown large.
+    public func writeWaitingSettles() throws {
+        try withFileLock {
+            let (settles, file) = withLock { state in
+                var settles: [UInt8] = []
+                swap(&settles, &state.waitingSettles)
+                return (settles, state.file)
+            }
+            guard !settles.isEmpty else { return }
+            do {
+                try Self.write(settles, to: file, path: path)
+            } catch {
+                withLock { $0.waitingSettles = settles + $0.waitingSettles }
+                throw error
+            }
+            withLock { $0.fileBytes += settles.count }
+        }
         try compactIfWorthIt()
     }
 
+    /// Writes the settle records still waiting and closes the file.
     public func close() {
-        state.withLock { state in
-            try? state.file?.close()
-            state.file = nil
+        try? writeWaitingSettles()
+        withFileLock {
+            withLock { state in
+                try? state.file?.close()
+                state.file = nil
+            }
         }
     }
 
     /// Rewrites the file with only the pending messages when it has grown past `compactAfterBytes`.
     private func compactIfWorthIt() throws {
-        try state.withLock { state in
+        try withFileLock { try withLock { state in
             guard state.fileBytes >= compactAfterBytes else { return }
             var bytes: [UInt8] = []
             for id in state.pending.keys.sorted() {
-                let message = state.pending[id]!.message
-                bytes += Self.record(kind: Self.messageRecord, id: id, frames: WireCodec.encode(.mqttData(seq: id, message, clientId: nil)))
+                bytes += Self.record(kind: Self.messageRecord, id: id, frames: state.pending[id]!.frames)
             }
             let temporary = path + ".new"
             guard FileManager.default.createFile(atPath: temporary, contents: Data(bytes)) else {
@@ -164,16 +269,25 @@ public final class OutflowJournal: Sendable {
             _ = try? handle.seekToEnd()
             state.file = handle
             state.fileBytes = bytes.count
-        }
+            // The rewritten file has no record of the settled messages: nothing left to write for them.
+            state.waitingSettles.removeAll(keepingCapacity: true)
+        } }
     }
 
     // MARK: - Encoding
 
     static func record(kind: UInt8, id: UInt64, frames: [[UInt8]]?) -> [UInt8] {
+        var record: [UInt8] = []
+        appendRecord(kind: kind, id: id, frames: frames, to: &record)
+        return record
+    }
+
+    static func appendRecord(kind: UInt8, id: UInt64, frames: [[UInt8]]?, to record: inout [UInt8]) {
         var bodyLength = 9
         if let frames { bodyLength += 4 + frames.reduce(0) { $0 + 4 + $1.count } }
-        var record: [UInt8] = []
-        record.reserveCapacity(4 + bodyLength)
+        // Once for a message record; settle records are small and gathered many to a buffer, which grows
+        // geometrically on its own.
+        if frames != nil { record.reserveCapacity(record.count + 4 + bodyLength) }
         appendLittleEndian(UInt32(bodyLength), to: &record)
         record.append(kind)
         appendLittleEndian(id, to: &record)
@@ -184,17 +298,17 @@ public final class OutflowJournal: Sendable {
                 record += frame
             }
         }
-        return record
     }
 
     static func appendLittleEndian<T: FixedWidthInteger>(_ value: T, to bytes: inout [UInt8]) {
         withUnsafeBytes(of: value.littleEndian) { bytes += $0 }
     }
 
-    /// Parses records until the end or the first torn or unreadable one.
-    static func read(_ bytes: [UInt8]) -> (entries: [(UInt64, MQTTMessage, Int)], settled: Set<UInt64>, validBytes: Int, lastId: UInt64) {
+    /// Parses records until the end or the first torn or unreadable one. A message record is kept as its
+    /// frames once they decode as a `DATA` whose `seq` is the record's id.
+    static func read(_ bytes: [UInt8]) -> (entries: [(UInt64, [[UInt8]], Int)], settled: Set<UInt64>, validBytes: Int, lastId: UInt64) {
         var reader = ByteReader(bytes: bytes)
-        var entries: [(UInt64, MQTTMessage, Int)] = []
+        var entries: [(UInt64, [[UInt8]], Int)] = []
         var settled: Set<UInt64> = []
         var lastId: UInt64 = 0
         var valid = 0
@@ -208,8 +322,9 @@ public final class OutflowJournal: Sendable {
                     guard let size = fields.uint32(), let frame = fields.bytes(Int(size)) else { break }
                     frames.append(frame)
                 }
-                guard frames.count == count, case .mqttData(_, let message, _)? = try? WireCodec.decode(frames, form: .mqtt) else { break }
-                entries.append((id, message, Int(length) + 4))
+                guard frames.count == count, case .mqttData(let seq, _, _)? = try? WireCodec.decode(frames, form: .mqtt), seq == id
+                else { break }
+                entries.append((id, frames, Int(length) + 4))
                 lastId = max(lastId, id)
             } else if kind == settleRecord {
                 settled.insert(id)

@@ -53,7 +53,12 @@ final class PeerLink {
     var heartbeatMs: Int64 { Int64(welcome?.heartbeatMs ?? 1_000) }
 
     func send(_ message: WireMessage) throws {
-        try socket.send(WireCodec.encode(message))
+        try send(frames: WireCodec.encode(message))
+    }
+
+    /// Sends a message already encoded (`WireCodec.encode`).
+    func send(frames: [[UInt8]]) throws {
+        try socket.send(frames)
         lastSent = MonotonicClock.nowMs()
     }
 

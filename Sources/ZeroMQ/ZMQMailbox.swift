@@ -16,7 +16,9 @@ internal import Glibc
 /// ```
 ///
 /// Elements from one producer arrive in the order posted. The descriptor is written only
-/// when the queue goes from empty to non-empty, so a burst of posts costs one syscall.
+/// when the queue goes from empty to non-empty, so a burst of posts costs one syscall; an
+/// owner that takes elements with ``drainBatch(into:)`` until there are none keeps it
+/// written while it works, so posts made meanwhile cost none.
 ///
 /// Close the mailbox (or drop it) only after removing its descriptor from every poller.
 public final class ZMQMailbox<Element: Sendable>: @unchecked Sendable {
@@ -101,6 +103,30 @@ public final class ZMQMailbox<Element: Sendable>: @unchecked Sendable {
             var taken: [Element] = []
             swap(&taken, &state.queue)
             return taken
+        }
+    }
+
+    /// Moves every waiting element, oldest first, into `batch` (emptied first; its storage is handed to the
+    /// mailbox for the next posts, so a steady stream allocates nothing). Unlike ``drain()``, while it finds
+    /// elements it leaves the descriptor readable: posts made before the next call then cost the poster
+    /// no system call and wake nobody. Meant for an owner that calls it again after handling the batch,
+    /// until it finds nothing, which resets the descriptor; one that stops earlier finds the descriptor
+    /// still readable at its next poll, so nothing waits unseen.
+    /// - Returns: whether elements were taken.
+    @discardableResult
+    public func drainBatch(into batch: inout [Element]) -> Bool {
+        batch.removeAll(keepingCapacity: true)
+        return withLock { state in
+            guard !state.queue.isEmpty else {
+                if state.isSignalled && !state.isClosed {
+                    var counter: eventfd_t = 0
+                    _ = eventfd_read(fileDescriptor, &counter)
+                    state.isSignalled = false
+                }
+                return false
+            }
+            swap(&batch, &state.queue)
+            return true
         }
     }
 

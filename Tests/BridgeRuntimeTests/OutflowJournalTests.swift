@@ -1,6 +1,7 @@
 import BridgeCore
 import Foundation
 import Testing
+import WireProtocol
 
 @testable import BridgeRuntime
 
@@ -31,6 +32,78 @@ import Testing
         #expect(pending.map(\.message) == ids.filter { $0 % 3 != 0 }.map { Self.message(Int($0) - 1) })
         // New ids continue after the old ones.
         #expect(try second.append(Self.message(99)) > ids.last!)
+    }
+
+    @Test func appendedFramesAreTheDataToSendWithTheIdAsSeq() throws {
+        let directory = Self.directory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let journal = try OutflowJournal(directory: directory, name: "j", maxBytes: 1 << 20)
+        let (id, frames) = try journal.appendEncoded(Self.message(4))
+        #expect(frames == WireCodec.encode(.mqttData(seq: id, Self.message(4), clientId: nil)))
+        journal.close()
+
+        // What a restart reads back is the same frames, ready to be sent again.
+        let reopened = try OutflowJournal(directory: directory, name: "j", maxBytes: 1 << 20)
+        defer { reopened.close() }
+        #expect(reopened.pending.map(\.id) == [id])
+        #expect(reopened.pending.map(\.frames) == [frames])
+    }
+
+    @Test func settleRecordsRideOnTheNextAppendOrAreWrittenWhenAsked() throws {
+        let directory = Self.directory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = URL(fileURLWithPath: directory).appendingPathComponent("j").path
+        func fileSize() throws -> Int { try #require(try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) }
+        let journal = try OutflowJournal(directory: directory, name: "j", maxBytes: 1 << 20)
+        let first = try journal.append(Self.message(1))
+        let afterFirst = try fileSize()
+        try journal.settle(first)
+        #expect(try fileSize() == afterFirst, "settling writes nothing by itself")
+        #expect(journal.pendingCount == 0 && journal.pendingBytes == 0, "but frees the room at once")
+        #expect(journal.hasWaitingSettles)
+
+        let second = try journal.append(Self.message(2))
+        #expect(!journal.hasWaitingSettles, "the append wrote the settle record with its message")
+        try journal.settle(second)
+        try journal.writeWaitingSettles()
+        #expect(!journal.hasWaitingSettles)
+        let third = try journal.append(Self.message(3))
+        try journal.settle(third)
+        journal.close()  // writes what waits
+
+        let reopened = try OutflowJournal(directory: directory, name: "j", maxBytes: 1 << 20)
+        defer { reopened.close() }
+        #expect(reopened.pending.isEmpty, "every settle record reached the file")
+    }
+
+    @Test func appendsAndSettlesFromTwoThreadsLeaveExactlyTheUnsettledOnes() throws {
+        let directory = Self.directory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        // Small compaction threshold: compactions run while the other thread settles.
+        let journal = try OutflowJournal(directory: directory, name: "j", maxBytes: 1 << 30, compactAfterBytes: 16_384)
+        let appended = IdHandOff()
+        let done = DispatchSemaphore(value: 0)
+        let count = 2_000
+        Thread {
+            for index in 0..<count { appended.put(try! journal.append(Self.message(index))) }
+            done.signal()
+        }.start()
+        var settledIds: Set<UInt64> = []
+        var seen = 0
+        while seen < count {
+            let ids = appended.take()
+            seen += ids.count
+            // Every third one stays unsettled.
+            let toSettle = ids.filter { $0 % 3 != 0 }
+            try journal.settle(toSettle)
+            settledIds.formUnion(toSettle)
+        }
+        done.wait()
+        journal.close()
+        let reopened = try OutflowJournal(directory: directory, name: "j", maxBytes: 1 << 30)
+        defer { reopened.close() }
+        #expect(reopened.pending.map(\.id) == (1...UInt64(count)).filter { $0 % 3 == 0 })
+        #expect(settledIds.count == count - count / 3)
     }
 
     @Test func aTornLastRecordIsCutAndTheRestKept() throws {
@@ -111,5 +184,27 @@ import Testing
         #expect(reopened.pending.map(\.message.payload) == [[1]])
         let next = try reopened.append(MQTTMessage(topic: "t/next"))
         #expect(next > ids[4])
+    }
+}
+
+/// Hands ids from the appending thread to the settling one.
+private final class IdHandOff: @unchecked Sendable {
+    // Safe: `ids` is touched only with `condition` locked.
+    private let condition = NSCondition()
+    private var ids: [UInt64] = []
+
+    func put(_ id: UInt64) {
+        condition.lock()
+        ids.append(id)
+        condition.signal()
+        condition.unlock()
+    }
+
+    func take() -> [UInt64] {
+        condition.lock()
+        defer { condition.unlock() }
+        while ids.isEmpty { condition.wait() }
+        defer { ids.removeAll() }
+        return ids
     }
 }

@@ -28,6 +28,33 @@ private struct Post: Sendable {
         #expect(mailbox.drain() == [7])
     }
 
+    @Test func drainBatchKeepsTheDescriptorReadableUntilItFindsNothing() throws {
+        let mailbox = try ZMQMailbox<Int>()
+        let poller = ZMQPoller()
+        _ = poller.add(fileDescriptor: mailbox.fileDescriptor)
+        var batch: [Int] = [42]
+        #expect(!mailbox.drainBatch(into: &batch))
+        #expect(batch.isEmpty, "the batch is emptied even when nothing waits")
+
+        for value in 0..<10 { mailbox.post(value) }
+        #expect(mailbox.drainBatch(into: &batch))
+        #expect(batch == Array(0..<10))
+        // Still readable: the owner is working, so posts made meanwhile need no wake-up.
+        #expect(try poller.poll(timeout: 0) == 1)
+        mailbox.post(10)
+        mailbox.post(11)
+        #expect(mailbox.drainBatch(into: &batch))
+        #expect(batch == [10, 11])
+        // Nothing left: the descriptor is reset, and the next post sets it again.
+        #expect(!mailbox.drainBatch(into: &batch))
+        #expect(batch.isEmpty)
+        #expect(try poller.poll(timeout: 0) == 0)
+        mailbox.post(12)
+        #expect(try poller.poll(timeout: 0) == 1)
+        #expect(mailbox.drain() == [12])
+        #expect(try poller.poll(timeout: 0) == 0)
+    }
+
     @Test func postsFromManyThreadsArriveExactlyOnceInPerThreadOrder() throws {
         let producers = 4
         let perProducer = 5000
