@@ -95,7 +95,14 @@ struct MQTTWorkerLoop {
                                 stopTakingMessages()
                                 drainDeadline = MonotonicClock.nowMs() + worker.options.drainTimeoutMs
                             } else {
-                                try handle(event)
+                                // One event's failure is logged and costs no other event of the batch.
+                                do {
+                                    try handle(event)
+                                } catch let error as ZMQError where error.isTerminated {
+                                    throw error
+                                } catch {
+                                    log.log(.error, kind: "worker_error", "MQTT worker: \(error)", now: now)
+                                }
                             }
                         }
                         handled += events.count
