@@ -12,7 +12,7 @@ import BridgeCore
 extension PresenceTracker {
     /// How many events apart the stages are: an event's strings are prefetched `3 × lookahead` events before
     /// it is applied, its index slot `2 × lookahead` before and its record `lookahead` before.
-    static let lookahead = 4
+    static let lookahead = 2
 
     /// Applies `events` in order, as `apply(_:)` does one by one, and discards what they changed.
     public mutating func apply(contentsOf events: [StatusEvent]) {
