@@ -34,6 +34,32 @@ struct ClientIndex: Sendable {
         }
     }
 
+    /// The record number in the hash's home slot when that slot's hash bits match, without probing further:
+    /// a guess for reading ahead (`PresenceTracker.apply(contentsOf:)`), or nil.
+    @inline(__always)
+    func homeRecord(hash: UInt64) -> Int32? {
+        let slot = homeSlot(hash: hash)
+        guard slot != 0, slot >> 32 == Self.tag(hash) else { return nil }
+        return Int32(truncatingIfNeeded: slot & 0xFFFF_FFFF) - 1
+    }
+
+    /// The hash's home slot (0 when empty or when the index has no slots yet).
+    @inline(__always)
+    func homeSlot(hash: UInt64) -> UInt64 {
+        slots.withUnsafeBufferPointer { slots in
+            slots.isEmpty ? 0 : slots[Int(truncatingIfNeeded: Self.tag(hash)) & (slots.count - 1)]
+        }
+    }
+
+    /// Starts loading the hash's home slot into the cache.
+    @inline(__always)
+    func prefetchHomeSlot(hash: UInt64) {
+        slots.withUnsafeBufferPointer { slots in
+            guard let base = slots.baseAddress else { return }
+            prefetch(base + (Int(truncatingIfNeeded: Self.tag(hash)) & (slots.count - 1)))
+        }
+    }
+
     /// Adds `record`, which must not be present yet.
     mutating func insert(_ record: Int32, hash: UInt64) {
         if (count + 1) * 10 > slots.count * 7 {

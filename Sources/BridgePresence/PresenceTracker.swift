@@ -64,7 +64,7 @@ public struct PresenceTracker: Sendable {
         }
     }
 
-    private mutating func apply(
+    mutating func apply(
         _ type: StatusEvent.EventType, time: Int64, channel: ChannelKey, address: PackedAddress,
         clientId bytes: UnsafeBufferPointer<UInt8>
     ) -> PresenceChange {
@@ -90,8 +90,13 @@ public struct PresenceTracker: Sendable {
         return change
     }
 
-    /// Applies events in order, e.g. a persisted snapshot (`snapshotEvents()`) at start-up.
+    /// Applies events in order, e.g. a persisted snapshot (`snapshotEvents()`) at start-up. An array goes
+    /// through `apply(contentsOf:)`, which looks ahead.
     public mutating func restore(_ events: some Sequence<StatusEvent>) {
+        if let array = events as? [StatusEvent] {
+            apply(contentsOf: array)
+            return
+        }
         for event in events {
             apply(event)
         }
