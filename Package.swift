@@ -29,7 +29,9 @@ let package = Package(
         .target(name: "BridgeHub", dependencies: ["BridgeCore", "WireProtocol"]),
 
         // Client status: broker log lines and EMQX events -> status events; the online-status tracker. Pure.
-        .target(name: "BridgePresence", dependencies: ["BridgeCore"]),
+        .target(name: "BridgePresence", dependencies: ["BridgeCore", "CPrefetch"]),
+        // The CPU's prefetch hint (`__builtin_prefetch`) for the presence tracker's batches.
+        .target(name: "CPrefetch"),
 
         // The HTTP/1.1 listener of the API: one thread, POSIX sockets kept inside this module.
         .target(name: "HTTPServer", dependencies: [.product(name: "Logging", package: "swift-log")]),

@@ -434,7 +434,7 @@ public struct HubRouter: Sendable {
             }
         }
         var actions = removePeer(peer, reason: "said HELLO again", quiet: true)
-        var welcome = Welcome(session: session, heartbeatMs: Int(settings.heartbeatMs), batchAck: true)
+        let welcome = Welcome(session: session, heartbeatMs: Int(settings.heartbeatMs), batchAck: true)
         switch peer.link {
         case .workers:
             workers[peer] = Worker(name: hello.name, window: hello.window, lastSeen: now, batchAck: hello.batchAck)
