@@ -340,11 +340,19 @@ public final class OutflowJournal: @unchecked Sendable {
     /// written once per message, so it skips Foundation's buffering layers.
     private static func write(_ record: [UInt8], to file: FileHandle?, path: String) throws {
         guard let file else { throw OutflowJournalError("\(path) is closed") }
-        let descriptor = file.fileDescriptor
+        try writeWhole(record, descriptor: file.fileDescriptor, path: path) { Glibc.write($0, $1, $2) }
+    }
+
+    /// Writes `record` with `write` (looping over short writes and `EINTR`). When a write fails after part
+    /// of the record went in (a full disk, a file size limit), that part is cut off again, so the journal
+    /// still ends on a whole record: a later record written after a torn one would be lost at the next
+    /// start, which reads up to the first torn record.
+    static func writeWhole(_ record: [UInt8], descriptor: Int32, path: String,
+                           write: (Int32, UnsafeRawPointer, Int) -> Int) throws {
+        var offset = 0
         let failure: Int32? = record.withUnsafeBytes { raw in
-            var offset = 0
             while offset < raw.count {
-                let written = Glibc.write(descriptor, raw.baseAddress! + offset, raw.count - offset)
+                let written = write(descriptor, raw.baseAddress! + offset, raw.count - offset)
                 if written < 0 {
                     if errno == EINTR { continue }
                     return errno
@@ -353,9 +361,15 @@ public final class OutflowJournal: @unchecked Sendable {
             }
             return nil
         }
-        if let failure {
-            throw OutflowJournalError("cannot append to \(path): \(String(cString: strerror(failure)))")
+        guard let failure else { return }
+        var problem = "cannot append to \(path): \(String(cString: strerror(failure)))"
+        if offset > 0 {
+            let end = lseek(descriptor, 0, SEEK_CUR)
+            if end < 0 || ftruncate(descriptor, end - off_t(offset)) != 0 || lseek(descriptor, end - off_t(offset), SEEK_SET) < 0 {
+                problem += "; the \(offset) bytes written of the record could not be cut off again (\(String(cString: strerror(errno))))"
+            }
         }
+        throw OutflowJournalError(problem)
     }
 }
 

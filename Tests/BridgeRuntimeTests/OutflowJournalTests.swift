@@ -124,6 +124,42 @@ import WireProtocol
         #expect(try OutflowJournal(directory: directory, name: "j", maxBytes: 1 << 20).pending.map(\.message) == [Self.message(1), Self.message(3)])
     }
 
+    /// A write that fails after part of a record went in (a full disk) leaves no torn record behind, so
+    /// a record written after it is still read at the next start.
+    @Test func aRecordWrittenAfterAFailedPartialWriteSurvivesAReopen() throws {
+        let directory = Self.directory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let journal = try OutflowJournal(directory: directory, name: "j", maxBytes: 1 << 20)
+        let first = try journal.append(Self.message(1))
+        journal.close()
+        let path = URL(fileURLWithPath: directory).appendingPathComponent("j").path
+        let sizeBefore = try #require(try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int)
+
+        let descriptor = open(path, O_WRONLY | O_APPEND)
+        try #require(descriptor >= 0)
+        defer { close(descriptor) }
+        func record(_ id: UInt64, _ index: Int) -> [UInt8] {
+            OutflowJournal.record(
+                kind: OutflowJournal.messageRecord, id: id, frames: WireCodec.encode(.mqttData(seq: id, Self.message(index), clientId: nil)))
+        }
+        // Half the record goes in, then the disk is full.
+        var calls = 0
+        #expect(throws: OutflowJournalError.self) {
+            try OutflowJournal.writeWhole(record(first + 1, 2), descriptor: descriptor, path: path) { descriptor, bytes, count in
+                calls += 1
+                if calls == 1 { return Glibc.write(descriptor, bytes, count / 2) }
+                errno = ENOSPC
+                return -1
+            }
+        }
+        #expect(try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int == sizeBefore, "the torn part is cut off")
+        try OutflowJournal.writeWhole(record(first + 2, 3), descriptor: descriptor, path: path) { Glibc.write($0, $1, $2) }
+
+        let reopened = try OutflowJournal(directory: directory, name: "j", maxBytes: 1 << 20)
+        defer { reopened.close() }
+        #expect(reopened.pending.map(\.message) == [Self.message(1), Self.message(3)])
+    }
+
     @Test func compactionKeepsOnlyPendingMessages() throws {
         let directory = Self.directory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
