@@ -26,10 +26,12 @@ public struct HubCounters: Sendable, Equatable {
     public var statusEvents: [String: Int] = [:]
     /// Deliveries kept for durable groups with no member connected (a gauge, filled in by `snapshot`).
     public var heldForDurableGroups = 0
+    /// Deliveries kept while the engine named in the mapping file has no worker connected (a gauge).
+    public var heldForEngine = 0
     /// Deliveries sent to consumers and not yet acknowledged, plus those queued for them (a gauge).
     public var inFlight = 0
     /// Connected peers (gauges).
-    public var workers = 0, consumers = 0, producers = 0
+    public var workers = 0, consumers = 0, producers = 0, engines = 0
     /// From the hub receiving a message to its consumer's acknowledgement.
     public var deliveryLatency = LatencyHistogram()
 

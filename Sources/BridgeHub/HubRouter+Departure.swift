@@ -10,6 +10,8 @@ extension HubRouter {
         switch peer.link {
         case .producers:
             guard producers.removeValue(forKey: peer) != nil else { return [] }
+        case .workers where isEngine(peer):
+            return removeEngine(peer, reason: reason, quiet: quiet)
         case .workers:
             // What was settled for it is still worth saying: a worker saying HELLO again then resends less.
             if let due = takeAcksDue(of: peer) { actions.append(due) }

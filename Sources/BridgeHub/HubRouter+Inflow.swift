@@ -61,7 +61,7 @@ extension HubRouter {
         } else {
             counters.inflowPublished[pending.ruleId, default: 0] += 1
         }
-        if producers[pending.producer] != nil {
+        if producers[pending.producer] != nil || isEngine(pending.producer) {
             let reply: WireMessage = error.map {
                 .error(WireErrorReport(seq: pending.producerSeq, code: $0.code, message: $0.message))
             } ?? .ack(seq: pending.producerSeq, msgId: pending.msgId)

@@ -23,11 +23,13 @@ extension HubRouter {
             return acknowledgeOutflow(seq: seq, of: worker)
         }
         let origin = OutflowKey(worker: worker, seq: seq)
+        let journal = workers[worker]?.journal
         var actions: [HubAction] = []
         var deliveries = 0
-        for result in routed {
+        for (index, result) in routed.enumerated() {
             counters.outflowRouted[result.ruleId, default: 0] += 1
-            deliveries += dispatch(result.message, origin: origin, now: now, into: &actions)
+            let msgId = journal.map { OutflowMessageID.make(journal: $0, seq: seq, index: index) }
+            deliveries += dispatch(result.message, msgId: msgId, origin: origin, now: now, into: &actions)
         }
         if deliveries == 0 {
             actions += acknowledgeOutflow(seq: seq, of: worker)
@@ -37,11 +39,13 @@ extension HubRouter {
         return actions
     }
 
-    /// Stamps a queue-side message and queues it for every consumer without a group whose subscription
-    /// takes it and for one member of each group. Returns how many deliveries were queued.
-    mutating func dispatch(_ message: QueueMessage, origin: OutflowKey?, now: Int64, into actions: inout [HubAction]) -> Int {
+    /// Stamps a queue-side message (with `msgId`, or a new ID of this run) and queues it for every consumer
+    /// without a group whose subscription takes it, for one member of each group and for one engine worker.
+    /// Returns how many deliveries were queued or held.
+    mutating func dispatch(_ message: QueueMessage, msgId: String? = nil, origin: OutflowKey?, now: Int64,
+                           into actions: inout [HubAction]) -> Int {
         var stamped = message
-        stamped.msgId = nextMessageId()
+        stamped.msgId = msgId ?? nextMessageId()
         stamped.bornTimestamp = now
         let delivery = Delivery(origin: origin, message: stamped)
         var targets = 0
@@ -61,6 +65,7 @@ extension HubRouter {
             }
             targets += 1
         }
+        targets += dispatchToEngine(delivery, into: &actions)
         let held = holdForAbsentDurableGroups(delivery)
         if targets == 0 && held == 0 {
             counters.unrouted += 1

@@ -26,6 +26,9 @@ public struct HubRouter: Sendable {
         /// Outflow seqs settled end to end and not yet acknowledged: gathered for one batched `ACK` (see
         /// `flushWorkerAcks`).
         var acksDue: [UInt64] = []
+        /// The worker's outflow journal (`journal` in HELLO): with it, queue-side message IDs derive from the
+        /// journal and the seq, so a resent message keeps its ID.
+        var journal: String?
 
         /// How an outflow message settled end to end is acknowledged.
         enum Acknowledgement {
@@ -117,6 +120,12 @@ public struct HubRouter: Sendable {
     var durableByTopic: [String: [GroupKey]] = [:]
     var durableBacklog: [GroupKey: FIFO<Delivery>] = [:]
 
+    // Engine workers (`HubRouter+Engine`): kept in `consumers`, listed here in the order they joined.
+    var engines: [PeerID] = []
+    var engineKeyOwner: [String: PeerID] = [:]
+    /// Deliveries held while the mapping file names an engine and none is connected.
+    var engineBacklog = FIFO<Delivery>()
+
     // Producers and inflow.
     struct InflowPending: Sendable {
         var producer: PeerID
@@ -191,7 +200,7 @@ public struct HubRouter: Sendable {
     /// Whether `peer` has said HELLO and is still connected.
     public func knows(_ peer: PeerID) -> Bool {
         switch peer.link {
-        case .workers: workers[peer] != nil
+        case .workers: workers[peer] != nil || consumers[peer] != nil
         case .consumers: consumers[peer] != nil
         case .producers: producers[peer] != nil
         }
@@ -201,6 +210,8 @@ public struct HubRouter: Sendable {
     public var snapshot: HubCounters {
         var snapshot = counters
         snapshot.heldForDurableGroups = heldForDurableGroups
+        snapshot.heldForEngine = heldForEngine
+        snapshot.engines = engines.count
         snapshot.inFlight = consumers.values.reduce(0) { $0 + $1.load }
         (snapshot.workers, snapshot.consumers, snapshot.producers) = peerCounts
         return snapshot
@@ -208,7 +219,7 @@ public struct HubRouter: Sendable {
 
     /// How many peers of each kind are connected.
     public var peerCounts: (workers: Int, consumers: Int, producers: Int) {
-        (workers.count, consumers.count, producers.count)
+        (workers.count, consumers.count - engines.count, producers.count)
     }
 
     // MARK: - Events
@@ -235,21 +246,21 @@ public struct HubRouter: Sendable {
         case .credit(let window): return setWindow(window, for: peer)
         case .mqttData(let seq, let mqttMessage, let clientId) where peer.link == .workers:
             return handleOutflow(seq: seq, mqttMessage, clientId: clientId, from: peer, now: now)
-        case .queueData(let seq, let queueMessage) where peer.link == .producers:
+        case .queueData(let seq, let queueMessage) where peer.link == .producers || isEngine(peer):
             return handleInflow(seq: seq, queueMessage, from: peer, now: now)
-        case .ack(let seq, _) where peer.link == .consumers:
+        case .ack(let seq, _) where peer.link == .consumers || isEngine(peer):
             return handleConsumerAck(seq: seq, from: peer)
         case .ack(let seq, _) where peer.link == .workers:
             return settleInflow(seq: seq, from: peer, error: nil)
-        case .acks(let seqs) where peer.link == .consumers:
+        case .acks(let seqs) where peer.link == .consumers || isEngine(peer):
             return handleConsumerAcks(seqs, from: peer)
         case .acks(let seqs) where peer.link == .workers:
             var actions: [HubAction] = []
             for seq in seqs { actions += settleInflow(seq: seq, from: peer, error: nil, pump: false) }
             return actions + pumpInflow()
-        case .error(let report) where peer.link == .workers && report.seq != nil:
+        case .error(let report) where peer.link == .workers && report.seq != nil && !isEngine(peer):
             return settleInflow(seq: report.seq!, from: peer, error: report)
-        case .error(let report) where peer.link == .consumers && report.seq != nil:
+        case .error(let report) where (peer.link == .consumers || isEngine(peer)) && report.seq != nil:
             // A consumer that refuses a delivery settles it: it is counted, not redelivered to it again.
             counters.rejected["consumer_" + report.code, default: 0] += 1
             return handleConsumerAck(seq: report.seq!, from: peer)
@@ -373,9 +384,12 @@ public struct HubRouter: Sendable {
     private mutating func routeStatus(_ event: StatusEvent, origin: OutflowKey?, now: Int64, into actions: inout [HubAction]) -> Int {
         counters.statusEvents[event.eventType.rawValue, default: 0] += 1
         var deliveries = 0
+        // Derived from the event, not counted: the same event read again (a broker log line redelivered
+        // after a restart) gets the same ID, which an engine's de-duplication recognises.
+        let msgId = StatusMessageID.make(clientId: event.clientId, channelId: event.channelId, eventType: event.eventType.rawValue)
         for routed in mappings.status(event) {
             counters.outflowRouted[routed.ruleId, default: 0] += 1
-            deliveries += dispatch(routed.message, origin: origin, now: now, into: &actions)
+            deliveries += dispatch(routed.message, msgId: msgId, origin: origin, now: now, into: &actions)
         }
         return deliveries
     }
@@ -386,7 +400,7 @@ public struct HubRouter: Sendable {
     mutating func touch(_ peer: PeerID, now: Int64) -> Bool {
         // One lookup each: the assignment through `?` happens only when the peer is there.
         switch peer.link {
-        case .workers: return (workers[peer]?.lastSeen = now) != nil
+        case .workers: return (workers[peer]?.lastSeen = now) != nil || (consumers[peer]?.lastSeen = now) != nil
         case .consumers: return (consumers[peer]?.lastSeen = now) != nil
         case .producers:
             guard let index = producers.index(forKey: peer) else { return false }
@@ -405,6 +419,9 @@ public struct HubRouter: Sendable {
 
     mutating func setWindow(_ window: Int, for peer: PeerID) -> [HubAction] {
         switch peer.link {
+        case .workers where isEngine(peer):
+            consumers[peer]?.window = window
+            return pump(peer)
         case .workers:
             workers[peer]?.window = window
             return pumpInflow()
@@ -417,13 +434,14 @@ public struct HubRouter: Sendable {
     }
 
     mutating func handleHello(_ hello: Hello, from peer: PeerID, now: Int64) -> [HubAction] {
-        let expected: Hello.Role = switch peer.link {
-        case .workers: .mqttWorker
-        case .consumers: .consumer
-        case .producers: .producer
+        let expected: [Hello.Role] = switch peer.link {
+        case .workers: [.mqttWorker, .engineWorker]
+        case .consumers: [.consumer]
+        case .producers: [.producer]
         }
-        guard hello.role == expected else {
-            return refuse(peer, WireErrorReport(code: WireErrorCode.badHello, message: "the \(peer.link.rawValue) endpoint takes role '\(expected.rawValue)', not '\(hello.role.rawValue)'"))
+        guard expected.contains(hello.role) else {
+            let roles = expected.map { "'\($0.rawValue)'" }.joined(separator: " or ")
+            return refuse(peer, WireErrorReport(code: WireErrorCode.badHello, message: "the \(peer.link.rawValue) endpoint takes role \(roles), not '\(hello.role.rawValue)'"))
         }
         var tags = TagExpression.all
         if peer.link == .consumers {
@@ -436,8 +454,10 @@ public struct HubRouter: Sendable {
         var actions = removePeer(peer, reason: "said HELLO again", quiet: true)
         let welcome = Welcome(session: session, heartbeatMs: Int(settings.heartbeatMs), batchAck: true)
         switch peer.link {
+        case .workers where hello.role == .engineWorker:
+            actions += joinEngine(hello, peer: peer, now: now)
         case .workers:
-            workers[peer] = Worker(name: hello.name, window: hello.window, lastSeen: now, batchAck: hello.batchAck)
+            workers[peer] = Worker(name: hello.name, window: hello.window, lastSeen: now, batchAck: hello.batchAck, journal: hello.journal)
             actions.append(.send(peer, .welcome(workerWelcome())))
             actions.append(.log(.info, kind: "worker_joined", "MQTT worker '\(hello.name)' joined (window \(hello.window))"))
             actions += pumpInflow()

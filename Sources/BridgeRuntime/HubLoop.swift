@@ -73,7 +73,6 @@ struct HubLoop {
 
     mutating func readBatch(from link: Link) {
         guard let socket = sockets[link] else { return }
-        let form: WireCodec.DataForm = link == .workers ? .mqtt : .queue
         // Frames are copied once, straight out of libzmq's buffer: the routing id apart, the message's own
         // frames into the array the codec reads.
         var routingId: [UInt8] = []
@@ -98,6 +97,8 @@ struct HubLoop {
             let now = MonotonicClock.epochMs()
             let actions: [HubAction]
             do {
+                // MQTT workers send MQTT messages on the workers link; engine workers there send queue-side ones.
+                let form: WireCodec.DataForm = link == .workers ? router.dataForm(of: peer) : .queue
                 let message = try WireCodec.decode(messageFrames, form: form)
                 if case .mqttData(let seq, let mqttMessage, _) = message, let presence = service.presence,
                     presence.accepts(topic: mqttMessage.topic), router.knows(peer)

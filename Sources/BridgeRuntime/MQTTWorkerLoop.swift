@@ -54,7 +54,8 @@ struct MQTTWorkerLoop {
     mutating func run() {
         let poller = ZMQPoller()
         do {
-            let hello = Hello(role: .mqttWorker, name: worker.options.name, window: worker.options.window, batchAck: true)
+            let hello = Hello(role: .mqttWorker, name: worker.options.name, window: worker.options.window, batchAck: true,
+                              journal: worker.journal?.identity)
             let link = try PeerLink(
                 context: worker.context, endpoint: worker.hubEndpoint, hello: hello, form: .mqtt, curve: worker.options.curve)
             self.link = link

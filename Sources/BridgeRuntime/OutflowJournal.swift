@@ -11,6 +11,12 @@ import WireProtocol
 /// (`[UInt32 count]` and `[UInt32 length][bytes]` each). A settle record has no body. All integers are
 /// little-endian. A record cut short by a crash ends the file: it is dropped at the next start.
 ///
+/// An identity record (kind 3) names the journal: its id is the lowest id the journal may still give, and
+/// its body the journal's identity, 8 random bytes chosen when the file is made. A new file starts with
+/// one, and a compaction writes one first, so ids are never given twice by one journal, even after every
+/// message was settled and the file rewritten empty. The identity and a message's id together name the
+/// message for good: the hub derives queue-side message IDs from them (`Hello.journal`).
+///
 /// A message record holds the frames of the message's `DATA` to the hub with the record's id as `seq`:
 /// the worker sends them as they are (see `appendEncoded`), so each message is encoded once.
 ///
@@ -52,6 +58,7 @@ public final class OutflowJournal: @unchecked Sendable {
         var fileBytes = 0
         /// Settle records not written yet (see the type's documentation).
         var waitingSettles: [UInt8] = []
+        var identity: UInt64 = 0
     }
 
     public let path: String
@@ -71,6 +78,14 @@ public final class OutflowJournal: @unchecked Sendable {
 
     static let messageRecord: UInt8 = 1
     static let settleRecord: UInt8 = 2
+    static let identityRecord: UInt8 = 3
+
+    /// The journal's identity as 16 lowercase hex characters (`Hello.journal`).
+    public var identity: String {
+        let value = withLock { $0.identity }
+        let digits = String(value, radix: 16)
+        return String(repeating: "0", count: 16 - digits.count) + digits
+    }
 
     /// Opens (or creates) the journal and reads back what an earlier run left unsettled.
     /// - Throws: `OutflowJournalError` naming the file when it cannot be created, read or written.
@@ -85,12 +100,14 @@ public final class OutflowJournal: @unchecked Sendable {
         self.compactAfterBytes = compactAfterBytes
         var loaded = State()
         if let data = FileManager.default.contents(atPath: path) {
-            let (entries, settled, validBytes, lastId) = Self.read(Array(data))
-            for (id, frames, bytes) in entries where !settled.contains(id) {
+            let contents = Self.read(Array(data))
+            let validBytes = contents.validBytes
+            for (id, frames, bytes) in contents.entries where !contents.settled.contains(id) {
                 loaded.pending[id] = (frames, bytes)
                 loaded.pendingBytes += bytes
             }
-            loaded.nextId = lastId + 1
+            loaded.nextId = max(contents.lastId + 1, contents.identity?.nextId ?? 1)
+            loaded.identity = contents.identity?.identity ?? 0
             loaded.fileBytes = validBytes
             if validBytes < data.count, truncate(path, off_t(validBytes)) != 0 {
                 throw OutflowJournalError("cannot cut the torn end off \(path): \(String(cString: strerror(errno)))")
@@ -103,6 +120,13 @@ public final class OutflowJournal: @unchecked Sendable {
         }
         _ = try? handle.seekToEnd()
         loaded.file = handle
+        if loaded.identity == 0 {
+            // A new file (or one written before journals had an identity): name it now, before any message.
+            loaded.identity = UInt64.random(in: 1...UInt64.max)
+            let record = Self.identityRecord(identity: loaded.identity, nextId: loaded.nextId)
+            try Self.write(record, to: handle, path: path)
+            loaded.fileBytes += record.count
+        }
         state = loaded
         lock = .allocate(capacity: 1)
         pthread_mutex_init(lock, nil)
@@ -253,7 +277,7 @@ public final class OutflowJournal: @unchecked Sendable {
     private func compactIfWorthIt() throws {
         try withFileLock { try withLock { state in
             guard state.fileBytes >= compactAfterBytes else { return }
-            var bytes: [UInt8] = []
+            var bytes = Self.identityRecord(identity: state.identity, nextId: state.nextId)
             for id in state.pending.keys.sorted() {
                 bytes += Self.record(kind: Self.messageRecord, id: id, frames: state.pending[id]!.frames)
             }
@@ -300,17 +324,29 @@ public final class OutflowJournal: @unchecked Sendable {
         }
     }
 
+    /// The identity record: the journal's identity and the lowest id it may still give.
+    static func identityRecord(identity: UInt64, nextId: UInt64) -> [UInt8] {
+        var record: [UInt8] = []
+        appendLittleEndian(UInt32(17), to: &record)
+        record.append(identityRecord)
+        appendLittleEndian(nextId, to: &record)
+        appendLittleEndian(identity, to: &record)
+        return record
+    }
+
     static func appendLittleEndian<T: FixedWidthInteger>(_ value: T, to bytes: inout [UInt8]) {
         withUnsafeBytes(of: value.littleEndian) { bytes += $0 }
     }
 
     /// Parses records until the end or the first torn or unreadable one. A message record is kept as its
     /// frames once they decode as a `DATA` whose `seq` is the record's id.
-    static func read(_ bytes: [UInt8]) -> (entries: [(UInt64, [[UInt8]], Int)], settled: Set<UInt64>, validBytes: Int, lastId: UInt64) {
+    static func read(_ bytes: [UInt8]) -> (entries: [(UInt64, [[UInt8]], Int)], settled: Set<UInt64>, validBytes: Int, lastId: UInt64,
+                                           identity: (identity: UInt64, nextId: UInt64)?) {
         var reader = ByteReader(bytes: bytes)
         var entries: [(UInt64, [[UInt8]], Int)] = []
         var settled: Set<UInt64> = []
         var lastId: UInt64 = 0
+        var identity: (identity: UInt64, nextId: UInt64)?
         var valid = 0
         while let length = reader.uint32(), length >= 9, let body = reader.bytes(Int(length)) {
             var fields = ByteReader(bytes: body)
@@ -328,12 +364,15 @@ public final class OutflowJournal: @unchecked Sendable {
                 lastId = max(lastId, id)
             } else if kind == settleRecord {
                 settled.insert(id)
+            } else if kind == identityRecord {
+                guard let value = fields.uint64(), value != 0 else { break }
+                identity = (value, max(id, identity?.nextId ?? 0))
             } else {
                 break
             }
             valid = reader.offset
         }
-        return (entries, settled, valid, lastId)
+        return (entries, settled, valid, lastId, identity)
     }
 
     /// One `write(2)` on the file's descriptor (looping over short writes and `EINTR`): the journal is

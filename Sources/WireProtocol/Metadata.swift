@@ -87,16 +87,23 @@ struct Metadata {
     func hello() throws(WireErrorReport) -> Hello {
         let roleText = try requiredString("role")
         guard let role = Hello.Role(rawValue: roleText) else {
-            throw malformed("role '\(roleText)' is not one of consumer, producer, mqtt-worker")
+            throw malformed("role '\(roleText)' is not one of consumer, producer, mqtt-worker, engine-worker")
         }
         let hello = Hello(
             role: role, name: try optionalString("name") ?? "", topic: try optionalString("topic"),
             tags: try optionalString("tags"), group: try optionalString("group"), window: try window(required: false),
-            batchAck: try optionalBool("batchAck") ?? false)
+            batchAck: try optionalBool("batchAck") ?? false, journal: try optionalString("journal"))
+        if let journal = hello.journal, !Self.isJournalID(journal) {
+            throw malformed("member 'journal' must be 16 lowercase hex characters")
+        }
         if role == .consumer, hello.topic?.isEmpty ?? true {
             throw malformed("a consumer must name a queue 'topic'")
         }
         return hello
+    }
+
+    static func isJournalID(_ text: String) -> Bool {
+        text.utf8.count == 16 && text.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
     }
 
     func welcome() throws(WireErrorReport) -> Welcome {

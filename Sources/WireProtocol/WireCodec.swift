@@ -137,6 +137,7 @@ public enum WireCodec {
             writer.key("batchAck")
             writer.bool(true)
         }
+        if let journal = hello.journal { writer.field("journal", journal) }
     }
 
     private static func writeWelcome(_ welcome: Welcome, _ writer: inout JSONWriter) {

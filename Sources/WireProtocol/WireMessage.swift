@@ -45,6 +45,10 @@ public struct Hello: Sendable, Equatable {
         case consumer
         case producer
         case mqttWorker = "mqtt-worker"
+        /// A queue-side engine worker (the JetStream worker) on the workers endpoint: it takes every routed
+        /// queue-side message, as a consumer of everything would, and hands the engine's messages to the hub
+        /// as a producer would.
+        case engineWorker = "engine-worker"
     }
 
     public static let defaultWindow = 100
@@ -62,9 +66,13 @@ public struct Hello: Sendable, Equatable {
     /// The peer reads batched acknowledgements (`ACK` with `seqs`), so the hub may settle several of its
     /// `DATA` with one message. Only MQTT workers receive `ACK`s without a `msgId` from the hub.
     public var batchAck: Bool
+    /// MQTT workers: 16 lowercase hex characters naming the worker's outflow journal. Its seqs are unique
+    /// within the journal and kept when a message is sent again, so the hub derives each queue-side
+    /// `msgId` from the pair and a resend carries the ID of the first send.
+    public var journal: String?
 
     public init(role: Role, name: String, topic: String? = nil, tags: String? = nil, group: String? = nil, window: Int = Hello.defaultWindow,
-                batchAck: Bool = false) {
+                batchAck: Bool = false, journal: String? = nil) {
         self.role = role
         self.name = name
         self.topic = topic
@@ -72,6 +80,7 @@ public struct Hello: Sendable, Equatable {
         self.group = group
         self.window = window
         self.batchAck = batchAck
+        self.journal = journal
     }
 }
 

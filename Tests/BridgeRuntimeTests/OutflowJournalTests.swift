@@ -34,6 +34,33 @@ import WireProtocol
         #expect(try second.append(Self.message(99)) > ids.last!)
     }
 
+    @Test func theIdentityIsKeptAcrossReopensAndIdsAreNeverGivenTwice() throws {
+        let directory = Self.directory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let first = try OutflowJournal(directory: directory, name: "j", maxBytes: 1 << 30, compactAfterBytes: 2_048)
+        let identity = first.identity
+        #expect(identity.utf8.count == 16 && identity.allSatisfy(\.isHexDigit))
+        // Everything settled, then enough traffic that the file is compacted down to nothing pending.
+        var last: UInt64 = 0
+        for index in 0..<100 {
+            last = try first.append(Self.message(index, size: 100))
+            try first.settle(last)
+        }
+        try first.writeWaitingSettles()
+        first.close()
+
+        let second = try OutflowJournal(directory: directory, name: "j", maxBytes: 1 << 30)
+        defer { second.close() }
+        #expect(second.pending.isEmpty)
+        #expect(second.identity == identity)
+        #expect(try second.append(Self.message(1)) > last)
+
+        // Another journal (a new file) has another identity.
+        let other = try OutflowJournal(directory: directory, name: "k", maxBytes: 1 << 30)
+        defer { other.close() }
+        #expect(other.identity != identity)
+    }
+
     @Test func appendedFramesAreTheDataToSendWithTheIdAsSeq() throws {
         let directory = Self.directory()
         defer { try? FileManager.default.removeItem(atPath: directory) }

@@ -8,6 +8,8 @@ import Testing
     static let samples: [(WireMessage, WireCodec.DataForm)] = [
         (.hello(Hello(role: .consumer, name: "c1", topic: "SENSOR_DATA", tags: "a||b", group: "backend", window: 50)), .queue),
         (.hello(Hello(role: .mqttWorker, name: "w")), .mqtt),
+        (.hello(Hello(role: .mqttWorker, name: "w", window: 10, batchAck: true, journal: "00112233aabbccdd")), .mqtt),
+        (.hello(Hello(role: .engineWorker, name: "jetstream-1", window: 1024, batchAck: true)), .queue),
         (.welcome(Welcome(session: "s1", heartbeatMs: 500, subscriptions: ["sensors/#"], parents: ["devices"])), .mqtt),
         (.welcome(Welcome(session: "s3", heartbeatMs: 500, subscriptions: [], parents: [], statusSubscriptions: ["$SYS/broker/log/#"])), .mqtt),
         (.welcome(Welcome(session: "s2", heartbeatMs: 1000)), .queue),
@@ -101,6 +103,13 @@ import Testing
     }
 
     /// A DATA refused for its members names its seq when the seq can be read, so the ERROR settles it.
+    @Test func aJournalThatIsNotSixteenHexCharactersIsRefused() {
+        for journal in ["", "0011", "00112233AABBCCDD", "00112233aabbccdd0", "0011223344556g77"] {
+            let frames = [Array("MQB1".utf8), Array("HELLO".utf8), Array(#"{"role":"mqtt-worker","journal":"\#(journal)"}"#.utf8)]
+            #expect(throws: WireErrorReport.self) { try WireCodec.decode(frames, form: .mqtt) }
+        }
+    }
+
     @Test func refusedDataCarriesItsSeq() {
         #expect(refusal(text("MQB1", "DATA", #"{"seq":7,"topic":5}"#, ""))?.seq == 7)
         #expect(refusal(text("MQB1", "DATA", #"{"seq":8,"topic":"T","keys":"k"}"#, ""))?.seq == 8)
