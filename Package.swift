@@ -30,6 +30,8 @@ let package = Package(
 
         // Client status: broker log lines and EMQX events -> status events; the online-status tracker. Pure.
         .target(name: "BridgePresence", dependencies: ["BridgeCore", "CPrefetch"]),
+        // The JetStream queue side's pure parts: subjects, headers and the worker's decisions. No I/O.
+        .target(name: "JetStreamMapping", dependencies: ["BridgeCore"]),
         // The CPU's prefetch hint (`__builtin_prefetch`) for the presence tracker's batches.
         .target(name: "CPrefetch"),
 
@@ -90,6 +92,7 @@ let package = Package(
         .testTarget(name: "BridgeConfigTests", dependencies: ["BridgeConfig", "BridgeCore", "TestSupport"]),
         .testTarget(name: "WireProtocolTests", dependencies: ["WireProtocol", "BridgeCore", "TestSupport"]),
         .testTarget(name: "BridgeHubTests", dependencies: ["BridgeHub", "WireProtocol", "BridgeCore", "TestSupport"]),
+        .testTarget(name: "JetStreamMappingTests", dependencies: ["JetStreamMapping", "BridgeCore", "TestSupport"]),
         .testTarget(name: "BridgePresenceTests", dependencies: ["BridgePresence", "BridgeCore", "TestSupport"]),
         .testTarget(
             name: "BridgeRuntimeTests",
