@@ -2,6 +2,8 @@
 # Installs the system packages mqbridge builds and tests with, on Debian or Ubuntu.
 #   libzmq3-dev, libmosquitto-dev   C libraries the bridge links (found through pkg-config)
 #   mosquitto, mosquitto-clients    the broker the demo and the end-to-end tests start on loopback
+#   libnats-dev                     nats.c, the NATS/JetStream client library the NATS module wraps
+#   nats-server                     the NATS server (run with JetStream) the NATS tests start on loopback
 #   python3-zmq                     the Python worker that proves the wire protocol is language-neutral
 #   openssl                         makes the throwaway CA and broker certificate of the TLS tests
 set -euo pipefail
