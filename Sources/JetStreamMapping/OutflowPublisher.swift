@@ -69,6 +69,8 @@ public struct OutflowPublisher: Sendable {
         var message: QueueMessage
         /// Hub deliveries carrying this message (more than one when the hub sent it again meanwhile).
         var seqs: [UInt64]
+        /// Arrival order, so that retries keep the order messages came in.
+        var order: UInt64
         var attempts = 0
         var state: State
     }
@@ -89,6 +91,7 @@ public struct OutflowPublisher: Sendable {
     /// msgIds due to be sent again, oldest message first; they go before `queue`.
     var retries: [String] = []
     var inFlight = 0
+    var arrivals: UInt64 = 0
     /// The latest failure, for health reports.
     public private(set) var lastFailure: String?
 
@@ -112,7 +115,8 @@ public struct OutflowPublisher: Sendable {
             entries[msgId]!.seqs.append(seq)
             return []
         }
-        entries[msgId] = Entry(message: message, seqs: [seq], state: .queued)
+        arrivals += 1
+        entries[msgId] = Entry(message: message, seqs: [seq], order: arrivals, state: .queued)
         queue.append(msgId)
         return pump(now: now)
     }
@@ -133,7 +137,7 @@ public struct OutflowPublisher: Sendable {
             if duplicate { counters.duplicates += 1 }
             // A queued copy of the msgId left in `queue` or `retries` is skipped by `pump`.
             entries[msgId] = nil
-            actions.append(.acknowledge(seqs: entry.seqs))
+            if !entry.seqs.isEmpty { actions.append(.acknowledge(seqs: entry.seqs)) }
         case .failed(let reason):
             counters.failures += 1
             lastFailure = reason
@@ -168,7 +172,7 @@ public struct OutflowPublisher: Sendable {
         // Retries go in the order their messages came, ahead of anything newer.
         for msgId in due { entries[msgId]!.state = .queued }
         retries += due
-        retries.sort { (entries[$0]?.seqs[0] ?? 0) < (entries[$1]?.seqs[0] ?? 0) }
+        retries.sort { (entries[$0]?.order ?? 0) < (entries[$1]?.order ?? 0) }
         return pump(now: now)
     }
 
@@ -178,6 +182,12 @@ public struct OutflowPublisher: Sendable {
             if case .backingOff = entry.state { entries[msgId]!.state = .backingOff(until: now) }
         }
         return tick(now: now)
+    }
+
+    /// The hub numbers its deliveries afresh (this worker said HELLO again): the seqs held so far name
+    /// nothing any more. The messages are still published; the hub sends them again under new seqs.
+    public mutating func forgetDeliveries() {
+        for msgId in entries.keys { entries[msgId]!.seqs.removeAll() }
     }
 
     /// The earliest time something is due (a timeout or a retry), for the shell's poll timeout.

@@ -32,6 +32,15 @@ extension JetStreamContext {
         try NATSError.check(js_DeleteStream(handle, name, nil, &errorCode), "js_DeleteStream", jetStreamErrorCode: errorCode)
     }
 
+    /// Removes a stream's messages: all of them, or with `before` those whose sequence is lower.
+    public func purgeStream(name: String, before sequence: UInt64? = nil) throws(NATSError) {
+        var options = jsOptions()
+        jsOptions_Init(&options)
+        if let sequence { options.Stream.Purge.Sequence = sequence }
+        var errorCode = jsErrCode(rawValue: 0)
+        try NATSError.check(js_PurgeStream(handle, name, &options, &errorCode), "js_PurgeStream", jetStreamErrorCode: errorCode)
+    }
+
     /// The message stored at `sequence`, or nil if there is none (never stored, or removed).
     public func getMessage(stream: String, sequence: UInt64) throws(NATSError) -> StoredMessage? {
         var msg: OpaquePointer?

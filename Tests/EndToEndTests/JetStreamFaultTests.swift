@@ -1,0 +1,111 @@
+import Foundation
+import LoopbackHarness
+import Mosquitto
+import NATS
+import Testing
+
+/// Faults on the JetStream queue side, each counting unique message IDs in the stream: missing ones fail
+/// the test, duplicates are reported (the goal is none: a resend keeps its msgId, so JetStream's duplicate
+/// window drops the copy).
+@Suite(.serialized) struct JetStreamFaultTests {
+    static func ids(_ count: Int, prefix: String) -> [String] { (0..<count).map { "\(prefix)-\($0)" } }
+
+    /// Publishes each ID at QoS 1 on `sensors/<device>/x`, devices taking turns.
+    static func publish(_ ids: some Collection<String>, from publisher: MQTTTestClient) throws {
+        for (index, id) in ids.enumerated() {
+            _ = try publisher.client.publish(topic: "sensors/dev\(index % 10)/x", payload: Array(id.utf8), qos: .atLeastOnce)
+        }
+    }
+
+    static func start(_ fixture: JetStreamFixture, client: String) throws -> MQTTTestClient {
+        let publisher = try MQTTTestClient(broker: fixture.broker, id: client)
+        try JetStreamFlowTests.waitUntilFlowing(fixture, publisher: publisher)
+        return publisher
+    }
+
+    static func storedCount(_ fixture: JetStreamFixture) -> UInt64 {
+        ((try? fixture.jetStream().streamInfo(name: "mq_SENSOR_DATA"))??.state.messages) ?? 0
+    }
+
+    @Test func natsServerKilledAndRestartedMidStreamLosesNothing() throws {
+        let fixture = try JetStreamFixture()
+        defer { fixture.stop() }
+        let publisher = try Self.start(fixture, client: "GID_sensors@@@nats-kill")
+        defer { publisher.close() }
+        let ids = Self.ids(3_000, prefix: "natskill")
+        try Self.publish(ids[..<1_000], from: publisher)
+        _ = waitUntilBlocking(timeout: .seconds(30)) { Self.storedCount(fixture) >= 300 }
+        fixture.nats.kill()
+        try Self.publish(ids[1_000...], from: publisher)
+        Thread.sleep(forTimeInterval: 2)
+        try fixture.nats.start()
+        let tally = try fixture.waitForAll(ids, in: "mq_SENSOR_DATA")
+        print("nats-server killed and restarted mid-stream: \(tally)")
+        #expect(tally.missing.isEmpty, "\(tally); first missing \(tally.missing.prefix(5))\n\(fixture.bridgeLog.suffix(3_000))")
+    }
+
+    @Test func bridgeKilledMidStreamLosesNothing() throws {
+        let fixture = try JetStreamFixture()
+        defer { fixture.stop() }
+        let publisher = try Self.start(fixture, client: "GID_sensors@@@bridge-kill")
+        defer { publisher.close() }
+        let ids = Self.ids(3_000, prefix: "bridgekill")
+        try Self.publish(ids[..<1_500], from: publisher)
+        _ = waitUntilBlocking(timeout: .seconds(30)) { Self.storedCount(fixture) >= 300 }
+        fixture.killBridge()
+        try Self.publish(ids[1_500...], from: publisher)
+        try fixture.startBridge()
+        let tally = try fixture.waitForAll(ids, in: "mq_SENSOR_DATA")
+        print("bridge killed with kill -9 mid-stream: \(tally)")
+        #expect(tally.missing.isEmpty, "\(tally); first missing \(tally.missing.prefix(5))\n\(fixture.bridgeLog.suffix(3_000))")
+    }
+
+    @Test func jetStreamDownAtStartIsWaitedFor() throws {
+        let fixture = try JetStreamFixture(startNATS: false)
+        defer { fixture.stop() }
+        let publisher = try MQTTTestClient(broker: fixture.broker, id: "GID_sensors@@@early-bird")
+        defer { publisher.close() }
+        let ids = Self.ids(500, prefix: "down")
+        try Self.publish(ids, from: publisher)
+        Thread.sleep(forTimeInterval: 3)
+        #expect(fixture.processes.allSatisfy(\.isRunning), "the bridge waits for JetStream:\n\(fixture.bridgeLog.suffix(2_000))")
+        #expect(fixture.bridgeLog.contains("waiting for JetStream"))
+        try fixture.nats.start()
+        let tally = try fixture.waitForAll(ids, in: "mq_SENSOR_DATA")
+        print("JetStream down when the bridge started: \(tally)")
+        #expect(tally.missing.isEmpty, "\(tally)\n\(fixture.bridgeLog.suffix(3_000))")
+    }
+
+    /// A stream at its byte cap with discard-new refuses new messages: the bridge holds them (back-pressure
+    /// to the broker) and stores them once room is made; nothing is dropped on the way.
+    @Test func aFullStreamMeansBackPressureNotLoss() throws {
+        let fixture = try JetStreamFixture(jetstream: ["maxBytes: 65536", "discard: new"])
+        defer { fixture.stop() }
+        let publisher = try Self.start(fixture, client: "GID_sensors@@@full")
+        defer { publisher.close() }
+        let jetStream = try fixture.jetStream()
+        let ids = Self.ids(1_500, prefix: "full")
+        try Self.publish(ids, from: publisher)
+
+        // Read what is stored and make room, over and over, until every ID has been seen.
+        var seen: [String: Int] = [:]
+        var purges = 0
+        let wanted = Set(ids)
+        let deadline = Deadline(timeout: .seconds(120))
+        while !wanted.isSubset(of: Set(seen.keys)) && !deadline.hasPassed {
+            Thread.sleep(forTimeInterval: 0.5)
+            let stored = try JetStreamFixture.messages(in: "mq_SENSOR_DATA", via: jetStream)
+            guard !stored.isEmpty else { continue }
+            for message in stored { seen[String(decoding: message.body, as: UTF8.self), default: 0] += 1 }
+            // Only what was read: a message stored meanwhile stays for the next round.
+            try jetStream.purgeStream(name: "mq_SENSOR_DATA", before: stored.last!.sequence + 1)
+            purges += 1
+        }
+        let missing = ids.filter { seen[$0] == nil }
+        let duplicates = ids.reduce(0) { $0 + max(0, (seen[$1] ?? 0) - 1) }
+        print("stream at maxBytes with discard new: \(ids.count - missing.count) stored over \(purges) purges, \(missing.count) missing, \(duplicates) duplicates")
+        #expect(purges >= 2, "the 64 KiB stream filled up at least once")
+        #expect(missing.isEmpty, "first missing \(missing.prefix(5))\n\(fixture.bridgeLog.suffix(3_000))")
+        #expect(fixture.processes.allSatisfy(\.isRunning))
+    }
+}

@@ -1,0 +1,178 @@
+import Foundation
+import LoopbackHarness
+import NATS
+import ZeroMQ
+
+/// A real Mosquitto and a real `nats-server -js`, each on a free loopback port with a directory of its own,
+/// and a bridge between them with a `jetstream` section: `mqbridge run` as one child process, or `hub`,
+/// `worker mqtt` and `worker jetstream` as three. Everything it starts it stops, by process id.
+final class JetStreamFixture: @unchecked Sendable {
+    // Safe: used by one test at a time; `processes` is touched only by the test's thread.
+
+    enum Mode: Sendable {
+        case runCommand
+        case separateProcesses
+    }
+
+    /// Telemetry out (tag: third level, key: second level), commands in, status of `GID_sensors` clients.
+    static let rules = """
+        outflow:
+          - id: telemetry
+            mqtt: sensors/#
+            queueTopic: SENSOR_DATA
+            tag: "${level.3}"
+            keys: ["${level.2}"]
+            properties:
+              site: "${level.2}"
+        inflow:
+          - id: commands
+            queueTopic: DEVICE_CMD
+            mqttParent: devices
+
+        """
+
+    let mode: Mode
+    let broker: MosquittoBroker
+    let nats: NATSServer
+    let hubEndpoint: String
+    let configPath: String
+    let spoolDirectory: String
+    let stateDirectory: String
+    let apiPort: Int
+    private(set) var processes: [ManagedProcess] = []
+    /// Output of bridge processes that were stopped, for failure messages.
+    private var earlierLog = ""
+
+    /// - Parameters:
+    ///   - jetstream: extra lines for the `jetstream:` section (e.g. `maxBytes: 65536`).
+    ///   - statusSource: `mosquitto-log` adds client status (and the broker's status logging).
+    ///   - startNATS: false leaves nats-server stopped (start it with `nats.start()`).
+    init(mode: Mode = .runCommand, rules: String = JetStreamFixture.rules, jetstream: [String] = [], statusSource: String? = nil,
+         startNATS: Bool = true, startBridge: Bool = true) throws {
+        self.mode = mode
+        var brokerOptions = MosquittoBroker.Options(extraConfig: ["max_queued_messages 1000000"])
+        if statusSource != nil { brokerOptions.statusLogging = true }
+        broker = try MosquittoBroker(options: brokerOptions)
+        nats = try NATSServer()
+        if !startNATS { nats.stopProcess() }
+        hubEndpoint = "tcp://127.0.0.1:\(try FreePort.allocate())"
+        apiPort = try FreePort.allocate()
+        let temporary = FileManager.default.temporaryDirectory
+        spoolDirectory = temporary.appendingPathComponent("mqbridge-spool-\(UUID().uuidString)").path
+        stateDirectory = temporary.appendingPathComponent("mqbridge-state-\(UUID().uuidString)").path
+        configPath = temporary.appendingPathComponent("mqbridge-js-\(UUID().uuidString).yaml").path
+        var status = ""
+        if let statusSource {
+            status = "status:\n  source: \(statusSource)\n  stateDir: \(stateDirectory)\n"
+        }
+        let yaml = """
+            mqtt:
+              url: \(broker.url)
+              clientId: bridge-\(UUID().uuidString.prefix(8))
+            hub:
+              endpoint: \(hubEndpoint)
+              heartbeatMs: 500
+            api:
+              listen: 127.0.0.1:\(apiPort)
+            spool:
+              dir: \(spoolDirectory)
+            jetstream:
+              url: \(nats.url)
+            \((["duplicateWindow: 10m"] + jetstream).map { "  " + $0 }.joined(separator: "\n"))
+
+            """ + status + rules
+        try yaml.write(toFile: configPath, atomically: true, encoding: .utf8)
+        if startBridge {
+            do {
+                try self.startBridge()
+            } catch {
+                stop()
+                throw error
+            }
+        }
+    }
+
+    func startBridge() throws {
+        precondition(processes.isEmpty, "the bridge is already running")
+        let binary = BridgeFixture.executable.path
+        switch mode {
+        case .runCommand:
+            processes.append(try ManagedProcess(executable: binary, arguments: ["run", "--config", configPath, "--progress", "0"]))
+        case .separateProcesses:
+            processes.append(try ManagedProcess(executable: binary, arguments: ["hub", "--config", configPath, "--progress", "0"]))
+            processes.append(try ManagedProcess(executable: binary, arguments: ["worker", "mqtt", "--config", configPath]))
+            processes.append(try ManagedProcess(executable: binary, arguments: ["worker", "jetstream", "--config", configPath]))
+        }
+    }
+
+    /// SIGKILL to every bridge process; the broker, nats-server and the spool stay.
+    func killBridge() {
+        for process in processes {
+            process.kill(signal: SIGKILL)
+            _ = process.waitForExit(timeout: .seconds(10))
+            earlierLog += process.stderrText
+        }
+        processes.removeAll()
+    }
+
+    var bridgeLog: String { earlierLog + processes.map(\.stderrText).joined(separator: "\n") }
+
+    func stop() {
+        for process in processes {
+            _ = process.terminate(timeout: .seconds(5))
+        }
+        processes.removeAll()
+        broker.stop()
+        nats.stop()
+        for path in [configPath, spoolDirectory, stateDirectory] { try? FileManager.default.removeItem(atPath: path) }
+    }
+
+    deinit { stop() }
+
+    // MARK: - Reading JetStream back
+
+    /// A connection of the test's own to the fixture's nats-server.
+    func jetStream() throws -> JetStreamContext {
+        let connection = try NATSConnection(options: NATSConnectionOptions(servers: [nats.url], retryOnFailedConnect: true))
+        return try JetStreamContext(connection: connection)
+    }
+
+    /// Every message in a stream, in order (empty when the stream does not exist).
+    static func messages(in stream: String, via jetStream: JetStreamContext) throws -> [StoredMessage] {
+        guard let info = try jetStream.streamInfo(name: stream), info.state.messages > 0 else { return [] }
+        var messages: [StoredMessage] = []
+        for sequence in info.state.firstSequence...info.state.lastSequence {
+            if let message = try jetStream.getMessage(stream: stream, sequence: sequence) { messages.append(message) }
+        }
+        return messages
+    }
+
+    /// Counts unique message bodies against the expected IDs.
+    struct Tally: CustomStringConvertible {
+        var counts: [String: Int] = [:]
+        var missing: [String] = []
+
+        init(expected: [String], bodies: [String]) {
+            for body in bodies { counts[body, default: 0] += 1 }
+            missing = expected.filter { counts[$0] == nil }
+        }
+
+        var duplicates: Int { counts.values.reduce(0) { $0 + max(0, $1 - 1) } }
+        var description: String { "\(counts.count) distinct IDs stored, \(missing.count) missing, \(duplicates) duplicates" }
+    }
+
+    /// Waits until the stream holds every ID (or the timeout passes) and tallies what it holds.
+    func waitForAll(_ ids: [String], in stream: String, timeout: Duration = .seconds(120)) throws -> Tally {
+        let jetStream = try jetStream()
+        let wanted = Set(ids)
+        var bodies: [String] = []
+        _ = waitUntilBlocking(timeout: timeout, pollInterval: .milliseconds(500)) {
+            bodies = ((try? Self.messages(in: stream, via: jetStream)) ?? []).map { String(decoding: $0.body, as: UTF8.self) }
+            return wanted.isSubset(of: Set(bodies))
+        }
+        // A moment more, so that duplicates still in flight are counted too.
+        Thread.sleep(forTimeInterval: 1)
+        bodies = try Self.messages(in: stream, via: jetStream).map { String(decoding: $0.body, as: UTF8.self) }
+        return Tally(expected: ids, bodies: bodies.filter { wanted.contains($0) })
+    }
+}
