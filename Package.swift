@@ -22,6 +22,9 @@ let package = Package(
             dependencies: ["BridgeCore", .product(name: "Yams", package: "Yams")]
         ),
 
+        // The queue side on NATS JetStream: subjects, stream names and headers <-> queue-side messages. Pure.
+        .target(name: "JetStreamMapping", dependencies: ["BridgeCore"]),
+
         // The hub wire protocol (docs/wire-protocol.md): frames <-> typed messages. Pure.
         .target(name: "WireProtocol", dependencies: ["BridgeCore"]),
 
@@ -92,6 +95,7 @@ let package = Package(
 
         .testTarget(name: "BridgeCoreTests", dependencies: ["BridgeCore", "TestSupport"]),
         .testTarget(name: "BridgeConfigTests", dependencies: ["BridgeConfig", "BridgeCore", "TestSupport"]),
+        .testTarget(name: "JetStreamMappingTests", dependencies: ["JetStreamMapping", "BridgeCore", "TestSupport"]),
         .testTarget(name: "WireProtocolTests", dependencies: ["WireProtocol", "BridgeCore", "TestSupport"]),
         .testTarget(name: "BridgeHubTests", dependencies: ["BridgeHub", "WireProtocol", "BridgeCore", "TestSupport"]),
         .testTarget(name: "JetStreamMappingTests", dependencies: ["JetStreamMapping", "BridgeCore", "TestSupport"]),

@@ -4,6 +4,8 @@ import BridgeCore
 public struct BridgeConfiguration: Sendable {
     public var mqtt: MQTTSettings
     public var queue: QueueSettings?
+    /// The queue side on NATS JetStream; nil when the mapping file has no `jetstream` section.
+    public var jetstream: JetStreamSettings?
     public var api: APISettings?
     public var hub: HubEndpointSettings
     /// What a separate worker process needs to reach the hub.

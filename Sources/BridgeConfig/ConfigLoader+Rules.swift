@@ -135,12 +135,15 @@ extension ConfigLoader {
         guard let node = required(fields, "queueTopic", "a rule", "the queue-side topic, e.g. SENSOR_DATA", reader),
             let text = reader.nonEmptyString(node, "queueTopic")
         else { return nil }
-        let allowed = text.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "%|_-".contains($0)) }
-        guard allowed, text.count <= 127 else {
+        guard isValidQueueTopic(text) else {
             reader.report(node, "queueTopic '\(text)' may contain only letters, digits, '%', '|', '_' and '-' (at most 127)")
             return nil
         }
         return text
+    }
+
+    static func isValidQueueTopic(_ text: String) -> Bool {
+        !text.isEmpty && text.count <= 127 && text.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "%|_-".contains($0)) }
     }
 
     private static func template(_ node: Node, _ what: String, _ reader: NodeReader) -> Template? {

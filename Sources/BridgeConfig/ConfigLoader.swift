@@ -5,7 +5,8 @@ import Yams
 /// Loads and validates mapping files.
 public enum ConfigLoader {
     static let topLevelKeys = [
-        "mqtt", "queue", "api", "hub", "worker", "status", "spool", "limits", "outflow", "inflow", "statusRules",
+        "mqtt", "queue", "jetstream", "api", "hub", "worker", "status", "spool", "limits", "outflow", "inflow",
+        "statusRules",
     ]
 
     /// Reads and validates the file at `path`. Every problem is reported, each with its line and column.
@@ -62,6 +63,7 @@ public enum ConfigLoader {
             reader.report(root, "missing required section 'mqtt' (the broker the bridge connects to)")
         }
         let queue = fields["queue"].flatMap { readQueue($0, reader) }
+        let jetstream = fields["jetstream"].flatMap { readJetStream($0, reader) }
         let api = fields["api"].flatMap { readAPI($0, reader) }
         let hub = fields["hub"].map { readHub($0, reader) } ?? HubEndpointSettings()
         let worker = fields["worker"].map { readWorker($0, reader) } ?? WorkerSettings()
@@ -82,12 +84,15 @@ public enum ConfigLoader {
                 "status rules need a status source: set status.source to mosquitto-log or emqx-events"
             )
         }
+        if fields.has("jetstream") {
+            checkRulesForJetStream(fields, prefix: jetstream?.subjectPrefix ?? JetStreamSettings.defaultSubjectPrefix, reader)
+        }
         guard let mqtt else { return nil }
         warnAboutExposure(fields, hub: hub, queue: queue, api: api, reader)
         let table = MappingTable(outflow: outflow, inflow: inflow, status: statusRules, limits: limits)
         return BridgeConfiguration(
-            mqtt: mqtt, queue: queue, api: api, hub: hub, worker: worker, status: status, spool: spool, mappings: table,
-            warnings: [])
+            mqtt: mqtt, queue: queue, jetstream: jetstream, api: api, hub: hub, worker: worker, status: status, spool: spool,
+            mappings: table, warnings: [])
     }
 
     private static func syntaxDiagnostic(_ error: YamlError, file: String, yaml: String) -> ConfigDiagnostic {

@@ -39,6 +39,10 @@ extension BridgeConfiguration {
         if let queue {
             parts.append("queue publish \(queue.publish ?? "-") accept \(queue.accept ?? "-")")
         }
+        if let jetstream {
+            let servers = jetstream.servers.map(\.description).joined(separator: ",")
+            parts.append("jetstream \(servers) subjects \(jetstream.subjectPrefix).<queueTopic>.<tag>")
+        }
         if let api {
             parts.append("api \(api.host):\(api.port)")
         }

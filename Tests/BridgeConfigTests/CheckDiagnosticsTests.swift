@@ -26,7 +26,7 @@ import Testing
         ),
         (
             withHeader("outflow:\n  - id: a\n    mqtt: s/#\n    queueTopic: Q\nextras: 1\n"),
-            "m.yaml:9:1: unknown key 'extras' in the mapping file; known keys: mqtt, queue, api, hub, worker, status, spool, limits, outflow, inflow, statusRules"
+            "m.yaml:9:1: unknown key 'extras' in the mapping file; known keys: mqtt, queue, jetstream, api, hub, worker, status, spool, limits, outflow, inflow, statusRules"
         ),
         // Wrong type.
         (

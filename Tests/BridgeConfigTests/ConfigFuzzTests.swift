@@ -135,11 +135,12 @@ import Testing
         "mqtt", "url", "clientId", "protocol", "sharedGroup", "username", "password", "passwordEnv", "keepAlive", "queue",
         "publish", "accept", "groups", "api", "listen", "hub", "endpoint", "heartbeatMs", "status", "source", "stateDir",
         "limits", "maxBodyBytes", "maxUserPropertyBytes", "outflow", "inflow", "statusRules", "id", "queueTopic", "tag",
-        "tags", "keys", "properties", "mqttParent", "qos", "groupId", "urll", "? complex", "<<", "",
+        "tags", "keys", "properties", "mqttParent", "qos", "groupId", "jetstream", "subjectPrefix", "maxAge",
+        "duplicateWindow", "ackWait", "credsFile", "urll", "? complex", "<<", "",
     ]
     static let scalars = [
         "mqtt://127.0.0.1:1883", "mqtts://h", "mqtt://h:0", "mqtt://[::1]:1883", "tcp://127.0.0.1:5601", "tcp://*:1", "ipc://",
-        "inproc://x", "sensors/#", "+/a", "a/#/b", "$share/g/a", "SENSOR_DATA", "bad topic", "${level.2}", "${nope}", "${",
+        "inproc://x", "nats://127.0.0.1:4222", "tls://h", "72h", "0ms", "99999999999d", "DLQ", "sensors/#", "+/a", "a/#/b", "$share/g/a", "SENSOR_DATA", "bad topic", "${level.2}", "${nope}", "${",
         "$$", "a||b", "||", "*", "0", "1", "2", "3", "-1", "65536", "1_024", "0x10", "1e3", "3.1.1", "5", "true", "null", "~",
         "''", "\"\"", "\"\\u0000\"", "'it''s'", "\"\\xff\"", "GID_a", "GID_a@@@b", "emqx-events", "mosquitto-log", "none",
         "[]", "{}", "[a, b]", "{id: x, mqtt: s/#, queueTopic: Q}", "!!binary aGk=", "!!int x", "!custom y", "&a v", "*a",
