@@ -22,7 +22,8 @@ let package = Package(
             dependencies: ["BridgeCore", .product(name: "Yams", package: "Yams")]
         ),
 
-        // The queue side on NATS JetStream: subjects, stream names and headers <-> queue-side messages. Pure.
+        // The queue side on NATS JetStream, pure: subjects, stream names and headers <-> queue-side messages, and the
+        // JetStream worker's decisions (publishing, inflow settling) as state machines.
         .target(name: "JetStreamMapping", dependencies: ["BridgeCore"]),
 
         // The hub wire protocol (docs/wire-protocol.md): frames <-> typed messages. Pure.
@@ -33,8 +34,6 @@ let package = Package(
 
         // Client status: broker log lines and EMQX events -> status events; the online-status tracker. Pure.
         .target(name: "BridgePresence", dependencies: ["BridgeCore", "CPrefetch"]),
-        // The JetStream queue side's pure parts: subjects, headers and the worker's decisions. No I/O.
-        .target(name: "JetStreamMapping", dependencies: ["BridgeCore"]),
         // The CPU's prefetch hint (`__builtin_prefetch`) for the presence tracker's batches.
         .target(name: "CPrefetch"),
 
@@ -53,8 +52,8 @@ let package = Package(
         .target(
             name: "BridgeRuntime",
             dependencies: [
-                "BridgeCore", "BridgeConfig", "BridgeHub", "BridgePresence", "WireProtocol", "ZeroMQ", "Mosquitto",
-                "HTTPServer", .product(name: "Logging", package: "swift-log"),
+                "BridgeCore", "BridgeConfig", "BridgeHub", "BridgePresence", "WireProtocol", "ZeroMQ", "Mosquitto", "NATS",
+                "JetStreamMapping", "HTTPServer", .product(name: "Logging", package: "swift-log"),
             ]
         ),
 
@@ -95,7 +94,6 @@ let package = Package(
 
         .testTarget(name: "BridgeCoreTests", dependencies: ["BridgeCore", "TestSupport"]),
         .testTarget(name: "BridgeConfigTests", dependencies: ["BridgeConfig", "BridgeCore", "TestSupport"]),
-        .testTarget(name: "JetStreamMappingTests", dependencies: ["JetStreamMapping", "BridgeCore", "TestSupport"]),
         .testTarget(name: "WireProtocolTests", dependencies: ["WireProtocol", "BridgeCore", "TestSupport"]),
         .testTarget(name: "BridgeHubTests", dependencies: ["BridgeHub", "WireProtocol", "BridgeCore", "TestSupport"]),
         .testTarget(name: "JetStreamMappingTests", dependencies: ["JetStreamMapping", "BridgeCore", "TestSupport"]),
@@ -117,7 +115,7 @@ let package = Package(
             name: "EndToEndTests",
             dependencies: [
                 "mqbridge", "BridgeRuntime", "BridgeConfig", "BridgeCore", "BridgeHub", "BridgePresence", "HTTPServer",
-                "LoopbackHarness", "Mosquitto", "ZeroMQ", "WireProtocol", "TestSupport",
+                "LoopbackHarness", "Mosquitto", "NATS", "ZeroMQ", "WireProtocol", "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -386,7 +386,7 @@ public struct HubRouter: Sendable {
         var deliveries = 0
         // Derived from the event, not counted: the same event read again (a broker log line redelivered
         // after a restart) gets the same ID, which an engine's de-duplication recognises.
-        let msgId = StatusMessageID.make(clientId: event.clientId, channelId: event.channelId, eventType: event.eventType.rawValue)
+        let msgId = event.messageID
         for routed in mappings.status(event) {
             counters.outflowRouted[routed.ruleId, default: 0] += 1
             deliveries += dispatch(routed.message, msgId: msgId, origin: origin, now: now, into: &actions)

@@ -18,24 +18,33 @@ extension JetStreamCodec {
         let (topic, tag) = try subjects.parseSubject(subject)
         var message = QueueMessage(topic: topic, tag: tag, body: body)
         var encodedList: String?
+        var emptyList: String?
+        var keysText: String?
         for header in headers {
             if !JetStreamHeaderName.isReserved(header.name) {
                 message.properties[header.name] = header.value
             } else if JetStreamHeaderName.equalIgnoringCase(header.name, JetStreamHeaderName.messageID) {
                 message.msgId = header.value
             } else if JetStreamHeaderName.equalIgnoringCase(header.name, JetStreamHeaderName.keys) {
-                message.keys = Self.split(header.value, on: " ", omittingEmpty: false)
+                keysText = header.value
             } else if JetStreamHeaderName.equalIgnoringCase(header.name, JetStreamHeaderName.bornTimestamp) {
                 message.bornTimestamp = header.value.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") })
                     ? Int64(header.value) : nil
             } else if JetStreamHeaderName.equalIgnoringCase(header.name, JetStreamHeaderName.encoded) {
                 encodedList = header.value
+            } else if JetStreamHeaderName.equalIgnoringCase(header.name, JetStreamHeaderName.empty) {
+                emptyList = header.value
             }
         }
+        var keysEncoded = false
         if let encodedList {
             for item in Self.split(encodedList, on: ",", omittingEmpty: true) {
                 let name = String(item.unicodeScalars.filter { $0 != " " && $0 != "\t" })
                 if name.isEmpty { continue }
+                if JetStreamHeaderName.equalIgnoringCase(name, JetStreamHeaderName.keys) {
+                    keysEncoded = true
+                    continue
+                }
                 guard let value = message.properties[name] else {
                     throw JetStreamMappingError(
                         .malformedHeader, "Mq-Encoded names property '\(name)', but the message has no header '\(name)'")
@@ -46,6 +55,13 @@ extension JetStreamCodec {
                 }
                 message.properties[name] = text
             }
+        }
+        for item in Self.split(emptyList ?? "", on: ",", omittingEmpty: true) {
+            let name = String(item.unicodeScalars.filter { $0 != " " && $0 != "\t" })
+            if !name.isEmpty && !JetStreamHeaderName.isReserved(name) { message.properties[name] = "" }
+        }
+        if let keysText {
+            message.keys = keysEncoded ? try Self.decodeKeys(keysText) : Self.split(keysText, on: " ", omittingEmpty: false)
         }
         return message
     }
@@ -61,6 +77,20 @@ extension JetStreamCodec {
         if text.isEmpty { return [] }
         return text.unicodeScalars.split(separator: separator, omittingEmptySubsequences: omittingEmpty)
             .map { String(String.UnicodeScalarView($0)) }
+    }
+
+    /// Keys sent as the base64 of their JSON array (see `encode`).
+    static func decodeKeys(_ text: String) throws(JetStreamMappingError) -> [String] {
+        let problem = JetStreamMappingError(.malformedHeader, "Mq-Keys is listed in Mq-Encoded but is not base64 of a JSON array of strings")
+        guard let bytes = Base64.decode(text), let value = try? JSONValue.parse(bytes: bytes), case .array(let elements) = value else {
+            throw problem
+        }
+        var keys: [String] = []
+        for element in elements {
+            guard let key = element.stringValue else { throw problem }
+            keys.append(key)
+        }
+        return keys
     }
 
     static func utf8Text(_ bytes: [UInt8]) -> String? {

@@ -7,11 +7,14 @@ import BridgeCore
 /// 2. one header per user property, under its exact name, names in UTF-8 byte order;
 /// 3. `Mq-Keys`: the keys joined by one space, when there are keys;
 /// 4. `Mq-Born-Timestamp`: milliseconds since the epoch, when set;
-/// 5. `Mq-Encoded`: the names of the properties sent base64-encoded, comma-separated, when there are any.
+/// 5. `Mq-Encoded`: the names of the properties sent base64-encoded, comma-separated, when there are any;
+/// 6. `Mq-Empty`: the names of the properties whose value is empty, comma-separated, when there are any.
 ///
 /// A header value cannot hold CR, LF or NUL, and readers trim spaces and tabs around it; a property value
 /// with any of these is sent as base64 of its UTF-8 and named in `Mq-Encoded`, so decoding restores it
-/// exactly.
+/// exactly. An empty value has no header of its own (nats.c misreads headers with empty values): its name
+/// is listed in `Mq-Empty`. Keys that cannot be joined by spaces (empty, or holding whitespace) are sent as
+/// the base64 of their JSON array, with `Mq-Keys` named in `Mq-Encoded`.
 public struct JetStreamCodec: Sendable {
     public let subjects: JetStreamSubjects
 
@@ -21,8 +24,7 @@ public struct JetStreamCodec: Sendable {
 
     /// The subject, headers and data for `message`. Throws, never traps, for what cannot be carried:
     /// `invalidTopic`, `invalidPropertyName` (empty, holding `:`, `,`, whitespace or control characters, or in
-    /// the `Nats-`/`Mq-` namespace), `invalidKey` (empty or holding whitespace or control characters: keys
-    /// are separated by spaces) and `invalidMessageID` (empty, or holding CR, LF, NUL or surrounding blanks).
+    /// the `Nats-`/`Mq-` namespace) and `invalidMessageID` (empty, or holding CR, LF, NUL or surrounding blanks).
     public func encode(_ message: QueueMessage) throws(JetStreamMappingError) -> JetStreamMessage {
         let subject = try subjects.subject(topic: message.topic, tag: message.tag)
         var headers: [JetStreamHeader] = []
@@ -36,32 +38,41 @@ public struct JetStreamCodec: Sendable {
             headers.append(JetStreamHeader(JetStreamHeaderName.messageID, msgId))
         }
         var encoded: [String] = []
+        var empty: [String] = []
         let names = message.properties.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
         for name in names {
             if let problem = JetStreamHeaderName.propertyNameProblem(name) {
                 throw JetStreamMappingError(.invalidPropertyName, problem)
             }
             let value = message.properties[name] ?? ""
-            if JetStreamHeaderName.valueNeedsEncoding(value) {
+            if value.isEmpty {
+                empty.append(name)
+            } else if JetStreamHeaderName.valueNeedsEncoding(value) {
                 headers.append(JetStreamHeader(name, Base64.encode(Array(value.utf8))))
                 encoded.append(name)
             } else {
                 headers.append(JetStreamHeader(name, value))
             }
         }
-        if !message.keys.isEmpty {
-            for key in message.keys where !Self.isValidKey(key) {
-                throw JetStreamMappingError(
-                    .invalidKey,
-                    "key '\(JetStreamHeaderName.printable(key))' cannot be carried in Mq-Keys: keys are joined by spaces, so a key must be non-empty without whitespace or control characters")
-            }
-            headers.append(JetStreamHeader(JetStreamHeaderName.keys, message.keys.joined(separator: " ")))
+        if message.keys.allSatisfy(Self.isValidKey) {
+            if !message.keys.isEmpty { headers.append(JetStreamHeader(JetStreamHeaderName.keys, message.keys.joined(separator: " "))) }
+        } else {
+            // A client ID may hold a space: such keys travel as a JSON array, base64-encoded.
+            var writer = JSONWriter()
+            writer.beginArray()
+            for key in message.keys { writer.string(key) }
+            writer.endArray()
+            headers.append(JetStreamHeader(JetStreamHeaderName.keys, Base64.encode(writer.bytes)))
+            encoded.append(JetStreamHeaderName.keys)
         }
         if let born = message.bornTimestamp {
             headers.append(JetStreamHeader(JetStreamHeaderName.bornTimestamp, String(born)))
         }
         if !encoded.isEmpty {
             headers.append(JetStreamHeader(JetStreamHeaderName.encoded, encoded.joined(separator: ",")))
+        }
+        if !empty.isEmpty {
+            headers.append(JetStreamHeader(JetStreamHeaderName.empty, empty.joined(separator: ",")))
         }
         return JetStreamMessage(subject: subject, headers: headers, body: message.body)
     }

@@ -25,6 +25,8 @@ public enum JetStreamHeaderName {
     /// LF or NUL, or start or end with a space or tab.
     public static let encoded = "Mq-Encoded"
     /// On a dead letter: `<code>: <message>`, one line.
+    /// The properties whose value is empty, comma-separated (they have no header of their own).
+    public static let empty = "Mq-Empty"
     public static let error = "Mq-Error"
     /// On a dead letter: the subject the message had before it was rejected (it holds the tag).
     public static let subject = "Mq-Subject"

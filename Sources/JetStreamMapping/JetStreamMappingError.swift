@@ -8,8 +8,6 @@ public struct JetStreamMappingError: Error, Sendable, Equatable, CustomStringCon
         case invalidTopic = "invalid_topic"
         /// A property whose name cannot be a header name, or is one of the bridge's own header names.
         case invalidPropertyName = "invalid_property_name"
-        /// A key that cannot be carried in `Mq-Keys` (empty, or holding whitespace or control characters).
-        case invalidKey = "invalid_key"
         /// A message ID that cannot be a `Nats-Msg-Id` value.
         case invalidMessageID = "invalid_message_id"
         /// A subject outside the prefix, or not of the form `<prefix>.<topic>.<tag>`.

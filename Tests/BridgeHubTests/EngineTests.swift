@@ -150,7 +150,7 @@ import WireProtocol
         var closing = event
         closing.eventType = .tcpclean
         let other = router.publishStatus(closing, now: 30).deliveries(to: engine)
-        let id = StatusMessageID.make(clientId: event.clientId, channelId: event.channelId, eventType: "connect")
+        let id = StatusMessageID.make(clientId: event.clientId, channelId: event.channelId, eventType: .connect)
         #expect(first.map(\.message.msgId) == [id])
         #expect(again.map(\.message.msgId) == [id])
         #expect(other.first?.message.msgId != id)

@@ -39,7 +39,7 @@ import WireProtocol
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let first = try OutflowJournal(directory: directory, name: "j", maxBytes: 1 << 30, compactAfterBytes: 2_048)
         let identity = first.identity
-        #expect(identity.utf8.count == 16 && identity.allSatisfy(\.isHexDigit))
+        #expect(identity.utf8.count == 16 && identity.allSatisfy { $0.isHexDigit })
         // Everything settled, then enough traffic that the file is compacted down to nothing pending.
         var last: UInt64 = 0
         for index in 0..<100 {

@@ -68,7 +68,7 @@ import Testing
         let ids = Self.ids(500, prefix: "down")
         try Self.publish(ids, from: publisher)
         Thread.sleep(forTimeInterval: 3)
-        #expect(fixture.processes.allSatisfy(\.isRunning), "the bridge waits for JetStream:\n\(fixture.bridgeLog.suffix(2_000))")
+        #expect(fixture.processes.allSatisfy { $0.isRunning }, "the bridge waits for JetStream:\n\(fixture.bridgeLog.suffix(2_000))")
         #expect(fixture.bridgeLog.contains("waiting for JetStream"))
         try fixture.nats.start()
         let tally = try fixture.waitForAll(ids, in: "mq_SENSOR_DATA")
@@ -106,6 +106,6 @@ import Testing
         print("stream at maxBytes with discard new: \(ids.count - missing.count) stored over \(purges) purges, \(missing.count) missing, \(duplicates) duplicates")
         #expect(purges >= 2, "the 64 KiB stream filled up at least once")
         #expect(missing.isEmpty, "first missing \(missing.prefix(5))\n\(fixture.bridgeLog.suffix(3_000))")
-        #expect(fixture.processes.allSatisfy(\.isRunning))
+        #expect(fixture.processes.allSatisfy { $0.isRunning })
     }
 }

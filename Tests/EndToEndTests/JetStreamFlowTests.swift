@@ -57,7 +57,7 @@ import Testing
         #expect(header("site") == "room1")
         #expect(header("Mq-Keys") == "room1")
         let msgId = try #require(header("Nats-Msg-Id"))
-        #expect(msgId.utf8.count == 32 && msgId.allSatisfy(\.isHexDigit))
+        #expect(msgId.utf8.count == 32 && msgId.allSatisfy { $0.isHexDigit })
         let born = try #require(header("Mq-Born-Timestamp").flatMap { Int64($0) })
         #expect(abs(born - Int64(Date().timeIntervalSince1970 * 1_000)) < 120_000)
 
