@@ -19,6 +19,8 @@ public final class BridgeHost: @unchecked Sendable {
     private let api = Mutex<HTTPServer?>(nil)
     /// The MQTT worker of the same process (`run`), for health and metrics; nil for `hub`.
     private let worker = Mutex<MQTTWorker?>(nil)
+    /// The JetStream worker of the same process (`run` with a `jetstream` section), for health and metrics.
+    private let jetStream = Mutex<JetStreamWorker?>(nil)
     private var progressTimer: DispatchSourceTimer?
     private let configuration: BridgeConfiguration
     private let logger: Logger
@@ -49,7 +51,8 @@ public final class BridgeHost: @unchecked Sendable {
                 workers: workers, consumers: configuration.queue?.publish, producers: configuration.queue?.accept),
             mappings: configuration.mappings,
             settings: HubSettings(
-                heartbeatMs: Int64(configuration.hub.heartbeatMs), durableGroups: Set(configuration.queue?.groups ?? [])),
+                heartbeatMs: Int64(configuration.hub.heartbeatMs), durableGroups: Set(configuration.queue?.groups ?? []),
+                engineExpected: configuration.jetstream != nil),
             presence: presence,
             spoolDirectory: configuration.spool.directory,
             security: security,
@@ -106,7 +109,13 @@ public final class BridgeHost: @unchecked Sendable {
         self.worker.withLock { $0 = worker }
     }
 
-    /// The hub has an MQTT worker; the worker of this process (if any) is connected to the broker.
+    /// Makes the JetStream worker of this process part of health checks and metrics.
+    public func attach(jetStream worker: JetStreamWorker) {
+        jetStream.withLock { $0 = worker }
+    }
+
+    /// The hub has an MQTT worker (and, with a `jetstream` section, a JetStream worker); the workers of this
+    /// process (if any) are connected to the broker and to JetStream.
     public func health() -> HealthReport {
         let counters = hub.counters()
         var checks = [
@@ -114,6 +123,19 @@ public final class BridgeHost: @unchecked Sendable {
                 name: "hub", ok: counters.workers > 0,
                 detail: "\(counters.workers) MQTT workers, \(counters.consumers) consumers, \(counters.producers) producers connected"),
         ]
+        if configuration.jetstream != nil {
+            checks.append(HealthReport.Check(
+                name: "engine", ok: counters.engines > 0,
+                detail: counters.engines > 0 ? "\(counters.engines) JetStream workers connected"
+                    : "no JetStream worker connected; \(counters.heldForEngine) messages held for it"))
+        }
+        if let stats = jetStream.withLock({ $0?.stats }) {
+            let servers = configuration.jetstream?.servers.map(\.description).joined(separator: ",") ?? "-"
+            let ok = stats.connected && stats.streamsReady
+            checks.append(HealthReport.Check(
+                name: "jetstream", ok: ok,
+                detail: ok ? "connected to \(servers), streams ready" : "\(stats.lastError ?? "not connected to \(servers)")"))
+        }
         if let stats = worker.withLock({ $0?.stats }) {
             checks.append(HealthReport.Check(
                 name: "broker", ok: stats.brokerConnected,
@@ -150,6 +172,26 @@ public final class BridgeHost: @unchecked Sendable {
             text.gauge("mqbridge_spool_bytes", "Unsettled outflow in the journal, in bytes.", stats.spoolBytes)
             text.gauge("mqbridge_spool_messages", "Unsettled outflow messages in the journal.", stats.spoolMessages)
         }
+        if configuration.jetstream != nil {
+            text.gauge("mqbridge_engines", "Connected engine (JetStream) workers.", counters.engines)
+            text.gauge("mqbridge_held_for_engine", "Deliveries held while no JetStream worker is connected.", counters.heldForEngine)
+        }
+        if let stats = jetStream.withLock({ $0?.stats }) {
+            text.gauge("mqbridge_jetstream_connected", "1 while the JetStream worker is connected to NATS.", stats.connected ? 1 : 0)
+            text.gauge("mqbridge_jetstream_streams_ready", "1 once every stream exists with the mapping file's settings.", stats.streamsReady ? 1 : 0)
+            text.gauge("mqbridge_jetstream_pending", "Messages taken from the hub and not yet stored in JetStream.", stats.pending)
+            text.counter("mqbridge_jetstream_published_total", "Publishes to JetStream, resends included.", stats.outflow.published)
+            text.counter("mqbridge_jetstream_acked_total", "Messages JetStream stored (PubAck), duplicates included.", stats.outflow.stored)
+            text.counter("mqbridge_jetstream_duplicates_total", "PubAcks that said the message was stored before.", stats.outflow.duplicates)
+            text.counter("mqbridge_jetstream_resends_total", "Publishes sent again after a failure or a timeout.", stats.outflow.resends)
+            text.counter("mqbridge_jetstream_publish_failures_total", "Publishes that failed or went unanswered (each is sent again).", stats.outflow.failures)
+            text.counter("mqbridge_jetstream_refused_total", "Messages JetStream refused for good (e.g. over max_payload).", stats.outflow.refused)
+            text.counter("mqbridge_jetstream_disconnects_total", "NATS connections lost.", stats.disconnects)
+            text.counter("mqbridge_jetstream_inflow_fetched_total", "Messages fetched by the inflow consumers.", stats.inflow.fetched)
+            text.counter("mqbridge_jetstream_inflow_acked_total", "Inflow messages published to MQTT and acked on JetStream.", stats.inflow.acked)
+            text.counter("mqbridge_jetstream_inflow_retried_total", "Inflow messages NAKed to come back later (e.g. the broker was down).", stats.inflow.retried)
+            text.counter("mqbridge_jetstream_dead_lettered_total", "Rejected inflow messages moved to the DLQ.", stats.inflow.deadLettered)
+        }
         if let presence {
             let status = presence.counters()
             text.gauge("mqbridge_tracked_clients", "Clients in the online-status view.", presence.trackedClients)
@@ -181,11 +223,15 @@ public final class BridgeHost: @unchecked Sendable {
             let rejected = now.rejected.values.reduce(0, +) - before.rejected.values.reduce(0, +)
             var line = "progress: outflow \(Self.rate(outflow, seconds))/s, delivered \(Self.rate(delivered, seconds))/s, "
             line += "inflow \(Self.rate(inflow, seconds))/s, rejected \(rejected), in flight \(now.inFlight), "
-            line += "held \(now.heldForDurableGroups), peers \(now.workers)w/\(now.consumers)c/\(now.producers)p"
+            line += "held \(now.heldForDurableGroups + now.heldForEngine), peers \(now.workers)w/\(now.consumers)c/\(now.producers)p"
+            if now.engines > 0 { line += "/\(now.engines)e" }
             if let p99 = now.deliveryLatency.quantileUpperBoundMs(0.99) { line += ", p99 ≤ \(p99) ms" }
             if let presence = self.presence { line += ", clients \(presence.trackedClients)" }
             if let stats = self.worker.withLock({ $0?.stats }) {
                 line += ", broker \(stats.brokerConnected ? "up" : "DOWN"), spool \(stats.spoolBytes) B"
+            }
+            if let stats = self.jetStream.withLock({ $0?.stats }) {
+                line += ", jetstream \(stats.connected && stats.streamsReady ? "up" : "DOWN"), stored \(stats.outflow.stored), pending \(stats.pending)"
             }
             self.logger.info("\(line)")
         }

@@ -131,7 +131,10 @@ struct JetStreamWorkerLoop {
     mutating func setUpStreams() -> Bool {
         let plan = worker.streams
         var backoffMs: Int64 = 250
-        var waitingSince: Int64?
+        if connection?.isConnected != true {
+            let servers = worker.options.connection.servers.joined(separator: ", ")
+            logger.warning("waiting for JetStream at \(servers): not connected yet; messages wait in the bridge and the broker meanwhile")
+        }
         for wanted in plan.streams {
             while true {
                 if worker.stopping.isSet { return false }
@@ -158,7 +161,6 @@ struct JetStreamWorkerLoop {
                         return false
                     }
                     let now = MonotonicClock.nowMs()
-                    waitingSince = waitingSince ?? now
                     setStats { $0.lastError = "JetStream not reachable: \(error)" }
                     log.log(.warning, kind: "js_waiting",
                             "waiting for JetStream at \(worker.options.connection.servers.joined(separator: ", ")) to set up stream \(wanted.name): \(error); "

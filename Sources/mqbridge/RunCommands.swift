@@ -46,15 +46,28 @@ struct RunCommand: ParsableCommand {
                 name: "mqtt-embedded", password: try configuration.mqtt.resolvedPassword(), spool: configuration.spool),
             logger: Logger(label: "mqbridge.mqtt"))
         host.attach(worker: worker)
+        let fatal = FatalStop()
+        let jetStream = try configuration.jetstream.map { settings in
+            try makeJetStreamWorker(configuration, settings: settings, hubEndpoint: workerEndpoint, context: context, curve: nil, fatal: fatal)
+        }
+        if let jetStream { host.attach(jetStream: jetStream) }
+        jetStream?.start()
         worker.start()
         if options.progress > 0 { host.startProgressReports(every: .seconds(options.progress)) }
         logger.info("mqbridge running; \(configuration.summary)")
         logConfigurationWarnings(configuration, logger: logger)
-        let signal = waitForTerminationSignal { reloadMappings(path: options.config, host: host, logger: logger) }
-        logger.info("\(signal) received; stopping")
+        let signal = waitForTerminationSignal(onReload: { reloadMappings(path: options.config, host: host, logger: logger) }, fatal: fatal)
+        logger.info("\(signal == "fatal" ? "a part of the bridge failed" : signal + " received"); stopping")
+        // The MQTT side first: it stops taking messages and drains what is in flight through the hub and the
+        // engine, which are still there to acknowledge it.
         worker.stop()
+        jetStream?.stop()
         host.stop()
         logger.info("stopped")
+        if let reason = fatal.reason {
+            Console.error("mqbridge: \(reason)")
+            throw ExitCode(1)
+        }
     }
 }
 
@@ -83,7 +96,7 @@ struct WorkerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "worker",
         abstract: "Run a worker as a separate process.",
-        subcommands: [MQTTWorkerCommand.self]
+        subcommands: [MQTTWorkerCommand.self, JetStreamWorkerCommand.self]
     )
 }
 
@@ -101,7 +114,7 @@ struct MQTTWorkerCommand: ParsableCommand {
     func run() throws {
         let configuration = try options.prepare()
         let logger = Logger(label: "mqbridge.mqtt")
-        let curve = try curveKeys(configuration, logger: logger)
+        let curve = try workerCurveKeys(configuration, logger: logger)
         let context = try ZMQContext()
         let worker = try MQTTWorker(
             settings: configuration.mqtt, hubEndpoint: configuration.hub.endpoint, context: context,
@@ -115,24 +128,70 @@ struct MQTTWorkerCommand: ParsableCommand {
         worker.stop()
     }
 
-    /// `worker.curve`'s keys; a CURVE hub on tcp:// without them is a start-up error, not a silent wait.
-    private func curveKeys(_ configuration: BridgeConfiguration, logger: Logger) throws -> CurveClientKeys? {
-        guard let settings = configuration.worker.curve else {
-            if configuration.hub.curve != nil, configuration.hub.endpoint.hasPrefix("tcp://") {
-                Console.error("mqbridge: hub.curve is set, so the hub at \(configuration.hub.endpoint) lets in only CURVE clients: "
-                    + "add a worker.curve section (serverKey or serverKeyFile, and secretKeyFile or secretKeyEnv)")
-                throw ExitCode(1)
-            }
-            return nil
-        }
-        do {
-            let loaded = try settings.load()
-            if let warning = loaded.warning { logger.warning("\(warning)") }
-            logger.info("CURVE to the hub", metadata: ["hubPublicKey": "\(settings.serverKey)", "workerPublicKey": "\(loaded.keys.clientKeys.publicKey)"])
-            return loaded.keys
-        } catch {
-            Console.error("mqbridge: \(error)")
+}
+
+/// Builds the JetStream worker of a mapping file; a setting that cannot be used ends the command with exit 1.
+func makeJetStreamWorker(_ configuration: BridgeConfiguration, settings: JetStreamSettings, hubEndpoint: String, context: ZMQContext,
+                         curve: CurveClientKeys?, fatal: FatalStop) throws -> JetStreamWorker {
+    do {
+        return try JetStreamWorker(
+            options: JetStreamWorker.Options(settings, name: "jetstream-\(configuration.mqtt.clientId)", curve: curve),
+            mappings: configuration.mappings, hubEndpoint: hubEndpoint, context: context, logger: Logger(label: "mqbridge.jetstream"),
+            onFatal: { fatal.trigger($0) })
+    } catch {
+        Console.error("mqbridge: \(error)")
+        throw ExitCode(1)
+    }
+}
+
+struct JetStreamWorkerCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "jetstream",
+        abstract: "Run the JetStream worker; it connects to the NATS servers in jetstream.url and to the hub at hub.endpoint."
+    )
+
+    @OptionGroup var options: RuntimeOptions
+
+    func run() throws {
+        let configuration = try options.prepare()
+        guard let settings = configuration.jetstream else {
+            Console.error("mqbridge: \(options.config) has no jetstream section: add one (jetstream.url names the NATS servers)")
             throw ExitCode(1)
         }
+        let logger = Logger(label: "mqbridge.jetstream")
+        let curve = try workerCurveKeys(configuration, logger: logger)
+        let context = try ZMQContext()
+        let fatal = FatalStop()
+        let worker = try makeJetStreamWorker(
+            configuration, settings: settings, hubEndpoint: configuration.hub.endpoint, context: context, curve: curve, fatal: fatal)
+        worker.start()
+        let signal = waitForTerminationSignal(fatal: fatal)
+        logger.info("\(signal == "fatal" ? "the JetStream worker failed" : signal + " received"); stopping")
+        worker.stop()
+        if let reason = fatal.reason {
+            Console.error("mqbridge: \(reason)")
+            throw ExitCode(1)
+        }
+    }
+}
+
+/// `worker.curve`'s keys; a CURVE hub on tcp:// without them is a start-up error, not a silent wait.
+func workerCurveKeys(_ configuration: BridgeConfiguration, logger: Logger) throws -> CurveClientKeys? {
+    guard let settings = configuration.worker.curve else {
+        if configuration.hub.curve != nil, configuration.hub.endpoint.hasPrefix("tcp://") {
+            Console.error("mqbridge: hub.curve is set, so the hub at \(configuration.hub.endpoint) lets in only CURVE clients: "
+                + "add a worker.curve section (serverKey or serverKeyFile, and secretKeyFile or secretKeyEnv)")
+            throw ExitCode(1)
+        }
+        return nil
+    }
+    do {
+        let loaded = try settings.load()
+        if let warning = loaded.warning { logger.warning("\(warning)") }
+        logger.info("CURVE to the hub", metadata: ["hubPublicKey": "\(settings.serverKey)", "workerPublicKey": "\(loaded.keys.clientKeys.publicKey)"])
+        return loaded.keys
+    } catch {
+        Console.error("mqbridge: \(error)")
+        throw ExitCode(1)
     }
 }

@@ -4,6 +4,7 @@ import BridgeRuntime
 import Dispatch
 import Foundation
 import Logging
+import Synchronization
 
 /// Options shared by the long-running commands.
 struct RuntimeOptions: ParsableArguments {
@@ -35,11 +36,32 @@ struct RuntimeOptions: ParsableArguments {
     }
 }
 
+/// Lets a part of the process that cannot go on (a worker that failed for good) end the wait of
+/// `waitForTerminationSignal`, so that the process stops with a non-zero exit for its supervisor to see.
+final class FatalStop: Sendable {
+    let semaphore = DispatchSemaphore(value: 0)
+    private let reasonBox = Mutex<String?>(nil)
+
+    /// Records the first reason and wakes the waiter.
+    func trigger(_ reason: String) {
+        let first = reasonBox.withLock { box -> Bool in
+            guard box == nil else { return false }
+            box = reason
+            return true
+        }
+        if first { semaphore.signal() }
+    }
+
+    var reason: String? { reasonBox.withLock { $0 } }
+}
+
 /// Blocks until SIGINT or SIGTERM and returns the signal's name. SIGHUP calls `onReload` (on a serial
-/// queue, one reload at a time) and goes on waiting; without `onReload` it is ignored.
-func waitForTerminationSignal(onReload: (@Sendable () -> Void)? = nil) -> String {
-    let received = DispatchSemaphore(value: 0)
+/// queue, one reload at a time) and goes on waiting; without `onReload` it is ignored. A triggered `fatal`
+/// ends the wait too, returning "fatal".
+func waitForTerminationSignal(onReload: (@Sendable () -> Void)? = nil, fatal: FatalStop? = nil) -> String {
+    let received = fatal?.semaphore ?? DispatchSemaphore(value: 0)
     let name = SignalName()
+    name.value = "fatal"
     var sources: [DispatchSourceSignal] = []
     for (number, label) in [(SIGINT, "SIGINT"), (SIGTERM, "SIGTERM")] {
         signal(number, SIG_IGN)

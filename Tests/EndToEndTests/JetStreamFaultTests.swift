@@ -1,4 +1,5 @@
 import Foundation
+import HTTPServer
 import LoopbackHarness
 import Mosquitto
 import NATS
@@ -65,15 +66,35 @@ import Testing
         defer { fixture.stop() }
         let publisher = try MQTTTestClient(broker: fixture.broker, id: "GID_sensors@@@early-bird")
         defer { publisher.close() }
+        // Probes until the bridge's subscription takes them: the hub holds them for the engine.
+        var held = 0.0
+        let deadline = Deadline(timeout: .seconds(30))
+        while held < 1 && !deadline.hasPassed {
+            _ = try publisher.client.publish(topic: "sensors/probe/probe", payload: Array("probe".utf8), qos: .atLeastOnce)
+            Thread.sleep(forTimeInterval: 0.2)
+            held = (try? MetricsTests.scrape(fixture.apiPort))?["mqbridge_held_for_engine"] ?? 0
+        }
+        #expect(held >= 1, "the hub holds messages while JetStream is down:\n\(fixture.bridgeLog.suffix(2_000))")
         let ids = Self.ids(500, prefix: "down")
         try Self.publish(ids, from: publisher)
-        Thread.sleep(forTimeInterval: 3)
+        Thread.sleep(forTimeInterval: 2)
         #expect(fixture.processes.allSatisfy { $0.isRunning }, "the bridge waits for JetStream:\n\(fixture.bridgeLog.suffix(2_000))")
-        #expect(fixture.bridgeLog.contains("waiting for JetStream"))
+        #expect(fixture.bridgeLog.contains("waiting for JetStream"), "\(fixture.bridgeLog.suffix(2_000))")
+        let health = try HTTPClient.get(host: "127.0.0.1", port: fixture.apiPort, path: "/healthz")
+        #expect(health.status == 503, "healthz says the engine is missing: \(String(decoding: health.body, as: UTF8.self))")
+        #expect(String(decoding: health.body, as: UTF8.self).contains("jetstream"))
+        #expect(try MetricsTests.scrape(fixture.apiPort)["mqbridge_jetstream_connected"] == 0)
         try fixture.nats.start()
         let tally = try fixture.waitForAll(ids, in: "mq_SENSOR_DATA")
         print("JetStream down when the bridge started: \(tally)")
-        #expect(tally.missing.isEmpty, "\(tally)\n\(fixture.bridgeLog.suffix(3_000))")
+        #expect(tally.missing.isEmpty, "\(tally); first missing \(tally.missing.prefix(5))\n\(fixture.bridgeLog.suffix(3_000))")
+        _ = waitUntilBlocking(timeout: .seconds(10)) { (try? HTTPClient.get(host: "127.0.0.1", port: fixture.apiPort, path: "/healthz"))?.status == 200 }
+        let metrics = try MetricsTests.scrape(fixture.apiPort)
+        #expect(metrics["mqbridge_jetstream_connected"] == 1)
+        #expect(metrics["mqbridge_jetstream_streams_ready"] == 1)
+        #expect((metrics["mqbridge_jetstream_acked_total"] ?? 0) >= 500)
+        #expect(metrics["mqbridge_held_for_engine"] == 0)
+        #expect(metrics["mqbridge_unrouted_total"] == 0)
     }
 
     /// A stream at its byte cap with discard-new refuses new messages: the bridge holds them (back-pressure
