@@ -137,7 +137,9 @@ public final class MosquittoBroker: @unchecked Sendable {
         try launch()
     }
 
-    private func stopProcess() {
+    /// SIGTERM (mosquitto saves its persistence database), SIGKILL after 5 s; the directory is kept so
+    /// ``start()`` can follow on the same port with the same persistence.
+    public func stopProcess() {
         lock.withLock {
             _ = process?.terminate(timeout: .seconds(5))
         }

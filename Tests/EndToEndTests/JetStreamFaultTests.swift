@@ -130,3 +130,63 @@ import Testing
         #expect(fixture.processes.allSatisfy { $0.isRunning })
     }
 }
+
+/// Inflow from JetStream when the MQTT side is away, and a stream the bridge must not change.
+@Suite(.serialized) struct JetStreamInflowFaultTests {
+    static let device = "GID_dev@@@keeps-session"
+
+    /// Commands published to JetStream while the broker is down wait in the stream and are each published
+    /// once when it is back: none lost, none published twice because of a timeout.
+    @Test func commandsWaitInTheStreamWhileTheBrokerIsDown() throws {
+        let fixture = try JetStreamFixture(jetstream: ["ackWait: 3s"])
+        defer { fixture.stop() }
+        let first = try MQTTTestClient(broker: fixture.broker, id: Self.device, cleanStart: false)
+        try first.subscribe("devices/#", qos: .atLeastOnce)
+        try JetStreamFlowTests.waitUntilFlowing(fixture, publisher: first)
+        first.close()
+        fixture.broker.stopProcess()
+
+        let jetStream = try fixture.jetStream()
+        let ids = (0..<200).map { "cmd-\($0)" }
+        for id in ids {
+            _ = try jetStream.publish(
+                NATSOutgoingMessage(subject: "mq.DEVICE_CMD.set", headers: [("mqttSecondTopic", "/d1/cmd"), ("qoslevel", "1")], body: Array(id.utf8)),
+                msgId: id, timeoutMs: 5_000)
+        }
+        // Longer than the consumers' ack wait (3 s): the bridge keeps the messages from being redelivered
+        // behind its back while it cannot publish them.
+        Thread.sleep(forTimeInterval: 7)
+        try fixture.broker.start()
+        let device = try MQTTTestClient(broker: fixture.broker, id: Self.device, cleanStart: false)
+        defer { device.close() }
+        let wanted = Set(ids)
+        _ = waitUntilBlocking(timeout: .seconds(90), pollInterval: .milliseconds(200)) {
+            wanted.isSubset(of: Set(device.messages.map { String(decoding: $0.payload, as: UTF8.self) }))
+        }
+        Thread.sleep(forTimeInterval: 2)
+        var counts: [String: Int] = [:]
+        for message in device.messages where message.topic == "devices/d1/cmd" { counts[String(decoding: message.payload, as: UTF8.self), default: 0] += 1 }
+        let missing = ids.filter { counts[$0] == nil }
+        let duplicates = counts.values.reduce(0) { $0 + max(0, $1 - 1) }
+        print("commands while the broker was down: \(ids.count - missing.count) of \(ids.count) published, \(missing.count) missing, \(duplicates) duplicates")
+        let metrics = try MetricsTests.scrape(fixture.apiPort)
+        #expect(missing.isEmpty, "first missing \(missing.prefix(5)); \(metrics.filter { $0.key.contains("inflow") || $0.key.contains("rejected") })\n\(fixture.bridgeLog.suffix(3_000))")
+        #expect(duplicates == 0)
+        #expect(metrics["mqbridge_jetstream_inflow_acked_total"] == Double(ids.count))
+    }
+
+    /// A stream that exists with other subjects is never changed: the bridge stops with a clear error.
+    @Test func aConflictingStreamIsAClearStartUpError() throws {
+        let fixture = try JetStreamFixture(startBridge: false)
+        defer { fixture.stop() }
+        _ = try fixture.jetStream().addStream(StreamConfig(name: "mq_SENSOR_DATA", subjects: ["elsewhere.>"]))
+        try fixture.startBridge()
+        let bridge = try #require(fixture.processes.first)
+        let code = bridge.waitForExit(timeout: .seconds(30))
+        #expect(code == 1, "exit code \(String(describing: code)); log:\n\(fixture.bridgeLog.suffix(2_000))")
+        #expect(bridge.stderrText.contains("JetStream stream mq_SENSOR_DATA exists with other settings"))
+        #expect(bridge.stderrText.contains("without mq.SENSOR_DATA.>"))
+        let info = try #require(try fixture.jetStream().streamInfo(name: "mq_SENSOR_DATA"))
+        #expect(info.config.subjects == ["elsewhere.>"], "the stream was left as it was")
+    }
+}

@@ -39,6 +39,9 @@ final class JetStreamFixture: @unchecked Sendable {
     let spoolDirectory: String
     let stateDirectory: String
     let apiPort: Int
+    /// CURVE keys when the hub sets `hub.curve` (the workers then connect with `worker.curve`).
+    let curve: FixtureCurve?
+    private let keyDirectory: String
     private(set) var processes: [ManagedProcess] = []
     /// Output of bridge processes that were stopped, for failure messages.
     private var earlierLog = ""
@@ -47,9 +50,11 @@ final class JetStreamFixture: @unchecked Sendable {
     ///   - jetstream: extra lines for the `jetstream:` section (e.g. `maxBytes: 65536`).
     ///   - statusSource: `mosquitto-log` adds client status (and the broker's status logging).
     ///   - startNATS: false leaves nats-server stopped (start it with `nats.start()`).
+    ///   - curve: `hub.curve` on the hub's tcp endpoint and `worker.curve` for the workers.
     init(mode: Mode = .runCommand, rules: String = JetStreamFixture.rules, jetstream: [String] = [], statusSource: String? = nil,
-         startNATS: Bool = true, startBridge: Bool = true) throws {
+         startNATS: Bool = true, startBridge: Bool = true, curve: FixtureCurve? = nil) throws {
         self.mode = mode
+        self.curve = curve
         var brokerOptions = MosquittoBroker.Options(extraConfig: ["max_queued_messages 1000000"])
         if statusSource != nil { brokerOptions.statusLogging = true }
         broker = try MosquittoBroker(options: brokerOptions)
@@ -61,6 +66,21 @@ final class JetStreamFixture: @unchecked Sendable {
         spoolDirectory = temporary.appendingPathComponent("mqbridge-spool-\(UUID().uuidString)").path
         stateDirectory = temporary.appendingPathComponent("mqbridge-state-\(UUID().uuidString)").path
         configPath = temporary.appendingPathComponent("mqbridge-js-\(UUID().uuidString).yaml").path
+        keyDirectory = temporary.appendingPathComponent("mqbridge-keys-\(UUID().uuidString)").path
+        var security = ""
+        if let curve {
+            try curve.writeKeys(to: keyDirectory)
+            security = """
+                  curve:
+                    secretKeyFile: \(keyDirectory)/hub.key
+                    allowedClientsFile: \(keyDirectory)/clients.txt
+                worker:
+                  curve:
+                    serverKeyFile: \(keyDirectory)/hub.pub
+                    secretKeyEnv: \(FixtureCurve.workerKeyVariable)
+
+                """
+        }
         var status = ""
         if let statusSource {
             status = "status:\n  source: \(statusSource)\n  stateDir: \(stateDirectory)\n"
@@ -72,7 +92,7 @@ final class JetStreamFixture: @unchecked Sendable {
             hub:
               endpoint: \(hubEndpoint)
               heartbeatMs: 500
-            api:
+            \(security)api:
               listen: 127.0.0.1:\(apiPort)
             spool:
               dir: \(spoolDirectory)
@@ -100,8 +120,10 @@ final class JetStreamFixture: @unchecked Sendable {
             processes.append(try ManagedProcess(executable: binary, arguments: ["run", "--config", configPath, "--progress", "0"]))
         case .separateProcesses:
             processes.append(try ManagedProcess(executable: binary, arguments: ["hub", "--config", configPath, "--progress", "0"]))
-            processes.append(try ManagedProcess(executable: binary, arguments: ["worker", "mqtt", "--config", configPath]))
-            processes.append(try ManagedProcess(executable: binary, arguments: ["worker", "jetstream", "--config", configPath]))
+            let environment = curve.map { [FixtureCurve.workerKeyVariable: $0.worker.secretKey] } ?? [:]
+            processes.append(try ManagedProcess(executable: binary, arguments: ["worker", "mqtt", "--config", configPath], environment: environment))
+            processes.append(try ManagedProcess(
+                executable: binary, arguments: ["worker", "jetstream", "--config", configPath], environment: environment))
         }
     }
 
@@ -124,7 +146,7 @@ final class JetStreamFixture: @unchecked Sendable {
         processes.removeAll()
         broker.stop()
         nats.stop()
-        for path in [configPath, spoolDirectory, stateDirectory] { try? FileManager.default.removeItem(atPath: path) }
+        for path in [configPath, spoolDirectory, stateDirectory, keyDirectory] { try? FileManager.default.removeItem(atPath: path) }
     }
 
     deinit { stop() }

@@ -146,6 +146,22 @@ import Testing
         #expect(device.messages.filter { $0.payload == Array("go".utf8) }.count == 1)
     }
 
+    /// `worker jetstream` as a process of its own reaches a CURVE hub over tcp with `worker.curve`.
+    @Test func aSeparateJetStreamWorkerOverCurve() throws {
+        let fixture = try JetStreamFixture(mode: .separateProcesses, curve: try FixtureCurve.generate())
+        defer { fixture.stop() }
+        let device = try MQTTTestClient(broker: fixture.broker, id: "GID_dev@@@curve")
+        defer { device.close() }
+        try device.subscribe("devices/#")
+        try Self.waitUntilFlowing(fixture, publisher: device)
+        _ = try fixture.jetStream().publish(
+            NATSOutgoingMessage(subject: "mq.DEVICE_CMD.go", headers: [("mqttSecondTopic", "/d9/cmd")], body: Array("over curve".utf8)),
+            msgId: "curve-1", timeoutMs: 5_000)
+        #expect(device.waitFor(count: 1, timeout: .seconds(30)), "\(fixture.bridgeLog.suffix(3_000))")
+        #expect(device.messages.contains { $0.topic == "devices/d9/cmd" && $0.payload == Array("over curve".utf8) })
+        #expect(fixture.bridgeLog.contains("CURVE to the hub"))
+    }
+
     @Test func messagesPublishedBeforeAnyBackendConsumerAreAllInTheStream() throws {
         let fixture = try JetStreamFixture()
         defer { fixture.stop() }

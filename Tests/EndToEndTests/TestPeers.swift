@@ -79,8 +79,10 @@ final class MQTTTestClient: Sendable {
     private let received = Mutex<[MQTTIncomingMessage]>([])
     private let subacks = Mutex<Set<Int>>([])
 
-    init(broker: MosquittoBroker, id: String, version: MQTTProtocolVersion = .v5) throws {
-        client = try MQTTClient(clientID: id, cleanStart: true, protocolVersion: version)
+    /// `cleanStart` false keeps the session (subscriptions, queued QoS 1/2 messages) in the broker while away.
+    init(broker: MosquittoBroker, id: String, version: MQTTProtocolVersion = .v5, cleanStart: Bool = true) throws {
+        client = try MQTTClient(clientID: id, cleanStart: cleanStart, protocolVersion: version)
+        if !cleanStart { client.setSessionExpiry(3_600) }
         client.onMessage = { [weak self] message in self?.received.withLock { $0.append(message) } }
         client.onSubscribe = { [weak self] mid, _ in _ = self?.subacks.withLock { $0.insert(mid) } }
         let result = try client.connectAndWait(host: "127.0.0.1", port: broker.port)
