@@ -367,8 +367,11 @@ struct JetStreamWorkerLoop {
                             msgId: msgId)
                     } catch let error as JetStreamMappingError {
                         next += publisher.published(msgId: msgId, .rejected(code: "invalid_header", reason: error.message), now: MonotonicClock.nowMs())
+                    } catch let error as NATSError {
+                        // Not taken by nats.c (no room, closed, too large): no result will come, so it ends here.
+                        next += publisher.published(msgId: msgId, outcome(of: AsyncPublishResult(msgId: msgId, outcome: .failed(error))),
+                                                    now: MonotonicClock.nowMs())
                     } catch {
-                        // Not taken by nats.c (no room, closed): no result will come, so it fails here.
                         next += publisher.published(msgId: msgId, .failed(reason: "\(error)"), now: MonotonicClock.nowMs())
                     }
                 case .acknowledge(let seqs):
