@@ -101,7 +101,8 @@ let package = Package(
         .testTarget(
             name: "BridgeRuntimeTests",
             dependencies: [
-                "BridgeRuntime", "BridgeConfig", "BridgePresence", "BridgeCore", "HTTPServer", "ZeroMQ", "TestSupport",
+                "BridgeRuntime", "BridgeConfig", "BridgePresence", "BridgeCore", "BridgeHub", "HTTPServer", "WireProtocol", "ZeroMQ",
+                "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -29,7 +29,7 @@ extension HubRouter {
         for (index, result) in routed.enumerated() {
             counters.outflowRouted[result.ruleId, default: 0] += 1
             let msgId = journal.map { OutflowMessageID.make(journal: $0, seq: seq, index: index) }
-            deliveries += dispatch(result.message, msgId: msgId, origin: origin, now: now, into: &actions)
+            deliveries += dispatch(result.message, msgId: msgId, origin: origin, into: &actions)
         }
         if deliveries == 0 {
             actions += acknowledgeOutflow(seq: seq, of: worker)
@@ -42,11 +42,10 @@ extension HubRouter {
     /// Stamps a queue-side message (with `msgId`, or a new ID of this run) and queues it for every consumer
     /// without a group whose subscription takes it, for one member of each group and for one engine worker.
     /// Returns how many deliveries were queued or held.
-    mutating func dispatch(_ message: QueueMessage, msgId: String? = nil, origin: OutflowKey?, now: Int64,
-                           into actions: inout [HubAction]) -> Int {
+    mutating func dispatch(_ message: QueueMessage, msgId: String? = nil, origin: OutflowKey?, into actions: inout [HubAction]) -> Int {
         var stamped = message
         stamped.msgId = msgId ?? nextMessageId()
-        stamped.bornTimestamp = now
+        stamped.bornTimestamp = wallNow
         let delivery = Delivery(origin: origin, message: stamped)
         var targets = 0
         // Each consumer is looked up once, to check its tags, queue the delivery and send what its window
@@ -135,7 +134,7 @@ extension HubRouter {
             return
         }
         counters.deliveriesAcked += 1
-        if let born = delivery.message.bornTimestamp { counters.deliveryLatency.observe(now - born) }
+        if let born = delivery.message.bornTimestamp { counters.deliveryLatency.observe(wallNow - born) }
         settle(delivery.origin, into: &actions)
     }
 

@@ -136,8 +136,11 @@ public struct HubRouter: Sendable {
     }
 
     var producers: [PeerID: Int64] = [:]
-    /// The latest time the router was given.
+    /// The latest time the router was given, on a monotonic clock: heartbeats and timeouts are measured on it.
     var now: Int64 = 0
+    /// The latest wall-clock time (milliseconds since the epoch) the router was given: it stamps
+    /// `bornTimestamp` and times deliveries, and decides nothing, so a step of the wall clock drops no peer.
+    var wallNow: Int64 = 0
     var inflowBacklog = FIFO<InflowPending>()
     var producersPaused = false
 
@@ -224,9 +227,11 @@ public struct HubRouter: Sendable {
 
     // MARK: - Events
 
-    /// A decoded message from a peer. `now` is milliseconds since the epoch (it stamps `bornTimestamp`).
-    public mutating func receive(_ message: WireMessage, from peer: PeerID, now: Int64) -> [HubAction] {
+    /// A decoded message from a peer. `now` is milliseconds on a monotonic clock (peers' liveness);
+    /// `wallClock` is milliseconds since the epoch (it stamps `bornTimestamp`), `now` when not given.
+    public mutating func receive(_ message: WireMessage, from peer: PeerID, now: Int64, wallClock: Int64? = nil) -> [HubAction] {
         self.now = now
+        wallNow = wallClock ?? now
         if case .hello(let hello) = message {
             return handleHello(hello, from: peer, now: now)
         }
@@ -287,7 +292,7 @@ public struct HubRouter: Sendable {
         return refuse(peer, error)
     }
 
-    /// The clock moved: drop peers silent for three heartbeats.
+    /// The clock moved: drop peers silent for three heartbeats. `now` is on the monotonic clock of `receive`.
     public mutating func tick(now: Int64) -> [HubAction] {
         self.now = now
         let limit = now - 3 * settings.heartbeatMs
@@ -312,10 +317,11 @@ public struct HubRouter: Sendable {
 
     /// A client status event with no broker message behind it: routed like outflow, with no worker
     /// waiting for the acknowledgement.
-    public mutating func publishStatus(_ event: StatusEvent, now: Int64) -> [HubAction] {
+    public mutating func publishStatus(_ event: StatusEvent, now: Int64, wallClock: Int64? = nil) -> [HubAction] {
         self.now = now
+        wallNow = wallClock ?? now
         var actions: [HubAction] = []
-        _ = routeStatus(event, origin: nil, now: now, into: &actions)
+        _ = routeStatus(event, origin: nil, into: &actions)
         return actions
     }
 
@@ -323,8 +329,11 @@ public struct HubRouter: Sendable {
     /// the caller. The events go to the status rules' consumers, and the worker is acknowledged once every
     /// delivery is settled, as for outflow: a status message that reached no consumer is acknowledged at
     /// once.
-    public mutating func receiveStatus(seq: UInt64, events: [StatusEvent], from worker: PeerID, now: Int64) -> [HubAction] {
+    public mutating func receiveStatus(seq: UInt64, events: [StatusEvent], from worker: PeerID, now: Int64, wallClock: Int64? = nil)
+        -> [HubAction]
+    {
         self.now = now
+        wallNow = wallClock ?? now
         guard worker.link == .workers, touch(worker, now: now) else {
             return refuse(worker, WireErrorReport(code: WireErrorCode.noHello, message: "send HELLO first"))
         }
@@ -332,7 +341,7 @@ public struct HubRouter: Sendable {
         var actions: [HubAction] = []
         var deliveries = 0
         for event in events {
-            deliveries += routeStatus(event, origin: origin, now: now, into: &actions)
+            deliveries += routeStatus(event, origin: origin, into: &actions)
         }
         if deliveries == 0 {
             actions += acknowledgeOutflow(seq: seq, of: worker)
@@ -381,7 +390,7 @@ public struct HubRouter: Sendable {
         }
     }
 
-    private mutating func routeStatus(_ event: StatusEvent, origin: OutflowKey?, now: Int64, into actions: inout [HubAction]) -> Int {
+    private mutating func routeStatus(_ event: StatusEvent, origin: OutflowKey?, into actions: inout [HubAction]) -> Int {
         counters.statusEvents[event.eventType.rawValue, default: 0] += 1
         var deliveries = 0
         // Derived from the event, not counted: the same event read again (a broker log line redelivered
@@ -389,7 +398,7 @@ public struct HubRouter: Sendable {
         let msgId = event.messageID
         for routed in mappings.status(event) {
             counters.outflowRouted[routed.ruleId, default: 0] += 1
-            deliveries += dispatch(routed.message, msgId: msgId, origin: origin, now: now, into: &actions)
+            deliveries += dispatch(routed.message, msgId: msgId, origin: origin, into: &actions)
         }
         return deliveries
     }

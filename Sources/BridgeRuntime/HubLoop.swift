@@ -39,15 +39,16 @@ struct HubLoop {
             indexes.append((link, try! poller.add(socket, events: .readable)))
         }
         mailboxIndex = poller.add(fileDescriptor: service.mailbox.fileDescriptor, events: .readable)
-        // The router works in wall-clock milliseconds: they stamp bornTimestamp and time heartbeats.
+        // Heartbeats are timed on the monotonic clock; the wall clock only stamps bornTimestamp.
+        let clock = service.clock
         let tickInterval = max(10, service.settings.heartbeatMs / 2)
-        var nextTick = MonotonicClock.epochMs() + tickInterval
+        var nextTick = clock.monotonicMs() + tickInterval
         service.logger.info("hub listening", metadata: [
             "workers": "\(service.endpoints.workers)", "consumers": "\(service.endpoints.consumers ?? "-")",
             "producers": "\(service.endpoints.producers ?? "-")",
         ])
         while !stopping {
-            let now = MonotonicClock.epochMs()
+            let now = clock.monotonicMs()
             do {
                 _ = try poller.poll(timeout: Int(max(0, nextTick - now)))
             } catch {
@@ -61,7 +62,7 @@ struct HubLoop {
             if poller.isReadable(at: mailboxIndex) {
                 for command in service.mailbox.drain() { handle(command) }
             }
-            let after = MonotonicClock.epochMs()
+            let after = clock.monotonicMs()
             if after >= nextTick {
                 execute(router.tick(now: after))
                 nextTick = after + tickInterval
@@ -94,7 +95,8 @@ struct HubLoop {
             }
             guard frameIndex >= 2 else { continue }
             let peer = PeerID(link: link, routingId: routingId)
-            let now = MonotonicClock.epochMs()
+            let now = service.clock.monotonicMs()
+            let wall = service.clock.wallMs()
             let actions: [HubAction]
             do {
                 // MQTT workers send MQTT messages on the workers link; engine workers there send queue-side ones.
@@ -103,10 +105,10 @@ struct HubLoop {
                 if case .mqttData(let seq, let mqttMessage, _) = message, let presence = service.presence,
                     presence.accepts(topic: mqttMessage.topic), router.knows(peer)
                 {
-                    let events = presence.ingest(topic: mqttMessage.topic, payload: mqttMessage.payload, receivedAt: now)
-                    actions = router.receiveStatus(seq: seq, events: events, from: peer, now: now)
+                    let events = presence.ingest(topic: mqttMessage.topic, payload: mqttMessage.payload, receivedAt: wall)
+                    actions = router.receiveStatus(seq: seq, events: events, from: peer, now: now, wallClock: wall)
                 } else {
-                    actions = router.receive(message, from: peer, now: now)
+                    actions = router.receive(message, from: peer, now: now, wallClock: wall)
                 }
             } catch {
                 actions = router.undecodable(error, kind: WireCodec.kind(of: messageFrames), from: peer, now: now)
@@ -128,7 +130,7 @@ struct HubLoop {
         case .stop:
             stopping = true
         case .status(let event):
-            execute(router.publishStatus(event, now: MonotonicClock.epochMs()))
+            execute(router.publishStatus(event, now: service.clock.monotonicMs(), wallClock: service.clock.wallMs()))
         case .reload(let mappings):
             execute(router.replaceMappings(mappings))
             service.logger.info("mapping rules replaced")

@@ -51,6 +51,8 @@ public final class HubService: @unchecked Sendable {
     /// Answers the CURVE sockets' ZAP requests while the hub runs.
     var zapHandler: ZAPHandler?
     let mailbox: ZMQMailbox<Command>
+    /// Heartbeats and timeouts run on its monotonic clock; `bornTimestamp` comes from its wall clock.
+    let clock: BridgeClock
     private let ready = DispatchSemaphore(value: 0)
     private let finished = DispatchSemaphore(value: 0)
     private var startError: Error?
@@ -63,10 +65,12 @@ public final class HubService: @unchecked Sendable {
     ///     their messages before their members are back.
     ///   - security: when set, every `tcp://` endpoint is a CURVE server that lets in only
     ///     `security.allowedClients`; `inproc://` and `ipc://` endpoints stay plain.
+    ///   - clock: the clocks the hub reads (tests step them).
     public init(context: ZMQContext, endpoints: Endpoints, mappings: MappingTable, settings: HubSettings,
                 presence: PresenceService? = nil, spoolDirectory: String? = nil, security: HubSecurity? = nil,
-                logger: Logger) throws {
+                clock: BridgeClock = .system, logger: Logger) throws {
         self.context = context
+        self.clock = clock
         self.endpoints = endpoints
         self.initialMappings = mappings
         var settings = settings
