@@ -13,8 +13,38 @@ extension HubRouter {
             return [.send(producer, .error(WireErrorReport(seq: seq, code: error.reason.rawValue, message: error.message)))]
         }
         inflowBacklog.push(
-            InflowPending(producer: producer, producerSeq: seq, msgId: nextMessageId(), ruleId: routed.ruleId, publish: routed.message))
+            InflowPending(producer: producer, producerSeq: seq, msgId: nextMessageId(), ruleId: routed.ruleId, publish: routed.message,
+                          arrivedAt: now))
         return pumpInflow()
+    }
+
+    /// Refuses, with `ERROR broker_unavailable`, the backlog messages that waited `inflowDeadlineMs` for an
+    /// MQTT worker and were never handed to one: they are forgotten, so a producer told they failed can rely
+    /// on them never being published.
+    mutating func expireInflow(now: Int64) -> [HubAction] {
+        guard !inflowBacklog.isEmpty else { return [] }
+        let deadline = now - settings.inflowDeadlineMs
+        var kept = FIFO<InflowPending>()
+        var expired: [InflowPending] = []
+        for pending in inflowBacklog.drain() {
+            if !pending.handedOut && pending.arrivedAt <= deadline { expired.append(pending) } else { kept.push(pending) }
+        }
+        inflowBacklog = kept
+        guard !expired.isEmpty else { return [] }
+        var actions: [HubAction] = []
+        let reason = workers.isEmpty ? "no MQTT worker is connected to the hub"
+            : "no MQTT worker connected to the broker took it (the broker is down, or every worker's window is full)"
+        for pending in expired {
+            counters.rejected[WireErrorCode.brokerUnavailable, default: 0] += 1
+            if producers[pending.producer] != nil || isEngine(pending.producer) {
+                actions.append(.send(pending.producer, .error(WireErrorReport(
+                    seq: pending.producerSeq, code: WireErrorCode.brokerUnavailable,
+                    message: "\(reason) within \(settings.inflowDeadlineMs) ms; the message was not published and never will be"))))
+            }
+        }
+        actions.append(.log(.warning, kind: WireErrorCode.brokerUnavailable,
+                            "\(expired.count) inflow messages refused: \(reason) within \(settings.inflowDeadlineMs) ms"))
+        return actions + pumpInflow()
     }
 
     /// Hands backlog to workers with room in their window; pauses or resumes producers around the limit.
@@ -29,7 +59,8 @@ extension HubRouter {
                 targetLoad = worker.inflight.count
             }
             guard let target else { break }
-            let pending = inflowBacklog.pop()!
+            var pending = inflowBacklog.pop()!
+            pending.handedOut = true
             let seq = workers[target]!.nextSeq
             workers[target]!.nextSeq += 1
             workers[target]!.inflight[seq] = pending

@@ -133,6 +133,11 @@ public struct HubRouter: Sendable {
         var msgId: String
         var ruleId: String
         var publish: MQTTMessage
+        /// When it arrived (monotonic): past `inflowDeadlineMs` in the backlog it is refused.
+        var arrivedAt: Int64 = 0
+        /// Handed to a worker once: the broker may have it, so it is never refused for waiting (it goes to
+        /// the next worker when its worker leaves).
+        var handedOut = false
     }
 
     var producers: [PeerID: Int64] = [:]
@@ -295,6 +300,7 @@ public struct HubRouter: Sendable {
     /// The clock moved: drop peers silent for three heartbeats. `now` is on the monotonic clock of `receive`.
     public mutating func tick(now: Int64) -> [HubAction] {
         self.now = now
+        var actions = expireInflow(now: now)
         let limit = now - 3 * settings.heartbeatMs
         var silent: [PeerID] = []
         silent += workers.filter { $0.value.lastSeen < limit }.map(\.key)
@@ -307,7 +313,6 @@ public struct HubRouter: Sendable {
         silent.sort { lhs, rhs in
             lhs.link != rhs.link ? lhs.link.rawValue < rhs.link.rawValue : lhs.routingId.lexicographicallyPrecedes(rhs.routingId)
         }
-        var actions: [HubAction] = []
         for peer in silent {
             counters.peersTimedOut += 1
             actions += removePeer(peer, reason: "was silent for \(3 * settings.heartbeatMs) ms")

@@ -11,17 +11,22 @@ public struct HubSettings: Sendable, Equatable {
     public var statusSubscriptions: [String]
     /// Consumer groups whose messages are kept while none of their members is connected (`queue.groups`).
     public var durableGroups: Set<String>
+    /// How long a producer's message may wait for an MQTT worker (none connected, or every window full)
+    /// before the hub gives up on it and answers `ERROR broker_unavailable`; it is then never published.
+    public var inflowDeadlineMs: Int64
     /// The mapping file names a queue-side engine (`jetstream:`): every routed message goes to an engine
     /// worker, and is held while none is connected instead of being counted as unrouted.
     public var engineExpected: Bool
 
     public init(heartbeatMs: Int64 = 1_000, inflowBacklogLimit: Int = 10_000, maxStickyKeys: Int = 1_000_000,
-                statusSubscriptions: [String] = [], durableGroups: Set<String> = [], engineExpected: Bool = false) {
+                statusSubscriptions: [String] = [], durableGroups: Set<String> = [], engineExpected: Bool = false,
+                inflowDeadlineMs: Int64 = 3_000) {
         self.heartbeatMs = heartbeatMs
         self.inflowBacklogLimit = max(1, inflowBacklogLimit)
         self.maxStickyKeys = maxStickyKeys
         self.statusSubscriptions = statusSubscriptions
         self.durableGroups = durableGroups
         self.engineExpected = engineExpected
+        self.inflowDeadlineMs = max(1, inflowDeadlineMs)
     }
 }

@@ -169,6 +169,8 @@ struct MQTTWorkerLoop {
                 // (it restarted, or lost sight of it), so send again what it has not settled — at the first
                 // one, what an earlier run left in the spool. An unasked WELCOME only brings new rules.
                 if link.welcomeAnsweredHello {
+                    // The hub takes the HELLO's window: while the broker is away, it must hold inflow instead.
+                    if !brokerConnected { try announceBrokerState() }
                     for seq in unacked.keys.sorted() {
                         try link.send(frames: unacked[seq]!.frames)
                     }
@@ -226,11 +228,26 @@ struct MQTTWorkerLoop {
         }
     }
 
+    /// Tells the hub whether to send inflow: the worker's window while it is connected to the broker, 0 while
+    /// it is not, so that the hub holds producers' messages (and refuses them after its inflow deadline)
+    /// instead of handing them to a worker that cannot publish them.
+    func announceBrokerState() throws {
+        try link?.send(.credit(window: brokerConnected ? worker.options.window : 0))
+    }
+
     mutating func publishInflow(seq: UInt64, _ publish: MQTTMessage, now: Int64) throws {
         guard let link, let client else { return }
         let parent = publish.topic.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
         guard parents.contains(parent) else {
             try link.send(.error(WireErrorReport(seq: seq, code: "parent_not_allowed", message: "no inflow rule has parent topic '\(parent)'")))
+            return
+        }
+        // Refused at once rather than queued in libmosquitto for a later connection: a producer told that
+        // a message failed can rely on it never being published.
+        guard brokerConnected else {
+            try link.send(.error(WireErrorReport(
+                seq: seq, code: WireErrorCode.brokerUnavailable,
+                message: "the MQTT worker is not connected to the broker at \(worker.settings.url); the message was not published")))
             return
         }
         do {
@@ -284,6 +301,7 @@ struct MQTTWorkerLoop {
                 connectBackoffMs = Self.initialBackoffMs
                 logger.info("connected to MQTT broker \(worker.settings.url)", metadata: ["sessionPresent": "\(result.sessionPresent)"])
                 subscribeAll()
+                try announceBrokerState()
             } else {
                 log.log(.error, kind: "broker_refused", "MQTT broker \(worker.settings.url) refused the connection: \(result.reasonDescription)"
                     + BrokerRefusal.hint(result, username: worker.settings.username), now: now)
@@ -292,6 +310,7 @@ struct MQTTWorkerLoop {
             let wasConnected = brokerConnected
             brokerConnected = false
             worker.brokerConnectedFlag.store(false, ordering: .relaxed)
+            if wasConnected { try announceBrokerState() }
             if BrokerRefusal.endsClientLoop(reasonCode) {
                 // libmosquitto's thread has given up (a refused CONNACK on MQTT 5, a TLS failure...): reconnect here.
                 restartConnection(now: now)

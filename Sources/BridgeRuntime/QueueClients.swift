@@ -127,7 +127,8 @@ public final class QueueProducerClient {
             let now = MonotonicClock.nowMs()
             if now >= deadline {
                 throw QueueClientError.timeout(sent
-                    ? "no answer from the bridge within \(timeoutMs) ms"
+                    ? "no answer from the bridge within \(timeoutMs) ms; the message may still be published (the bridge answers "
+                        + "broker_unavailable within 3 s for a message it cannot publish, so wait longer than that)"
                     : "the bridge did not answer HELLO within \(timeoutMs) ms (is it running at \(link.endpoint)?)")
             }
             _ = try poller.poll(timeout: Int(min(deadline - now, link.heartbeatMs / 2)))

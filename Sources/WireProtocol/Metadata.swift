@@ -65,8 +65,9 @@ struct Metadata {
         return .acks(seqs: seqs)
     }
 
-    func window(required: Bool) throws(WireErrorReport) -> Int {
-        guard let window = try optionalInteger("window", in: 1...Int64(Hello.maxWindow)) else {
+    /// `window`: 1...100000 in `HELLO`; a `CREDIT` may also say 0 (`allowingZero`): take nothing for now.
+    func window(required: Bool, allowingZero: Bool = false) throws(WireErrorReport) -> Int {
+        guard let window = try optionalInteger("window", in: (allowingZero ? 0 : 1)...Int64(Hello.maxWindow)) else {
             if required { throw malformed("member 'window' is missing") }
             return Hello.defaultWindow
         }

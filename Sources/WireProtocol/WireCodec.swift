@@ -104,7 +104,7 @@ public enum WireCodec {
                 WireErrorReport(
                     seq: try meta.optionalSeq(), code: try meta.requiredString("code"),
                     message: try meta.optionalString("message") ?? ""))
-        case .credit: return .credit(window: try meta.window(required: true))
+        case .credit: return .credit(window: try meta.window(required: true, allowingZero: true))
         case .ping: return .ping
         case .pong: return .pong
         case .bye: return .bye

@@ -133,4 +133,7 @@ public enum WireErrorCode {
     public static let badHello = "bad_hello"
     public static let noHello = "no_hello"
     public static let mqttPublishFailed = "mqtt_publish_failed"
+    /// An inflow message was not published and never will be: the MQTT worker is not connected to the
+    /// broker, or no MQTT worker took it within the hub's inflow deadline.
+    public static let brokerUnavailable = "broker_unavailable"
 }

@@ -106,6 +106,38 @@ import WireProtocol
         #expect(router.ack(worker, seqs: publishes.map(\.seq)).acks(to: producer) == [1, 2, 3])
     }
 
+    /// A message no MQTT worker took within the deadline is refused with `broker_unavailable` and forgotten:
+    /// a worker that joins later never publishes it.
+    @Test func aMessageNoWorkerTakesInTimeIsRefusedAndNeverPublished() throws {
+        var router = try makeRouter(HubSettings(inflowDeadlineMs: 3_000))
+        router.helloProducer(producer, now: 0)
+        #expect(router.produce(producer, seq: 1, command("d1"), now: 100).isEmpty)
+        #expect(router.produce(producer, seq: 2, command("d2"), now: 2_000).isEmpty)
+        #expect(router.tick(now: 3_099).errors(to: producer).isEmpty)
+        let refused = router.tick(now: 3_100).errors(to: producer)
+        #expect(refused.map(\.seq) == [1])
+        #expect(refused.first?.code == WireErrorCode.brokerUnavailable)
+        #expect(refused.first?.message.contains("no MQTT worker is connected to the hub") == true)
+        #expect(router.counters.rejected[WireErrorCode.brokerUnavailable] == 1)
+        // d2 is still in time.
+        let hello = router.helloWorker(worker, now: 3_200)
+        #expect(hello.publishes(to: worker).map(\.message.topic) == ["devices/d2/cmd"])
+    }
+
+    /// A message handed to a worker once may be at the broker: it is never refused for waiting, and goes to
+    /// the next worker when its worker leaves.
+    @Test func aMessageHandedToAWorkerIsNeverRefusedForWaiting() throws {
+        var router = try makeRouter(HubSettings(heartbeatMs: 100_000, inflowDeadlineMs: 1_000))
+        router.helloProducer(producer, now: 0)
+        router.helloWorker(worker, now: 0)
+        #expect(router.produce(producer, seq: 7, command("d7"), now: 0).publishes(to: worker).count == 1)
+        _ = router.receive(.bye, from: worker, now: 10)
+        #expect(router.tick(now: 60_000).errors(to: producer).isEmpty)
+        let next = PeerID.worker(2)
+        let hello = router.helloWorker(next, now: 60_000)
+        #expect(hello.publishes(to: next).map(\.message.topic) == ["devices/d7/cmd"])
+    }
+
     @Test func backlogOverTheLimitPausesOnceAndResumesBelowHalf() throws {
         var router = try makeRouter(HubSettings(inflowBacklogLimit: 4))
         router.helloProducer(producer)

@@ -37,7 +37,7 @@ import WireProtocol
     /// stop reading them (`.pauseProducers`), since their PINGs cannot arrive; otherwise the ACKs of their
     /// backlog messages would never be sent and their next messages would be refused with `no_hello`.
     @Test func pausedProducersAreNotTimedOut() throws {
-        var router = try makeRouter(HubSettings(heartbeatMs: 1_000, inflowBacklogLimit: 2))
+        var router = try makeRouter(HubSettings(heartbeatMs: 1_000, inflowBacklogLimit: 2, inflowDeadlineMs: 60_000))
         let producer = PeerID.producer(1)
         router.helloProducer(producer, now: 0)
         _ = router.produce(producer, seq: 1, command("d1"), now: 10)
