@@ -75,6 +75,8 @@ let package = Package(
                 "LoadGenerator",
                 "LoopbackHarness",
                 "Mosquitto",
+                "NATS",
+                "JetStreamMapping",
                 "ZeroMQ",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

@@ -21,6 +21,12 @@ struct DemoCommand: ParsableCommand {
     @Option(name: .long, help: "The mapping file; its broker and queue endpoints are replaced by loopback ones.")
     var config = "mappings/example.yaml"
 
+    @Flag(name: .long, help: "Also start a private nats-server with JetStream: the queue side is stored in its streams, and commands published there reach the devices.")
+    var jetstream = false
+
+    @Option(name: .customLong("nats-server"), help: "With --jetstream: the nats-server binary (default: nats-server from PATH or /usr/sbin).")
+    var natsServer = "nats-server"
+
     func run() throws {
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
@@ -36,6 +42,9 @@ struct DemoCommand: ParsableCommand {
         }
         let broker = try MosquittoBroker(options: .init(statusLogging: true, extraConfig: ["max_queued_messages 100000"]))
         defer { broker.stop() }
+        let nats = jetstream ? try DemoJetStream.startServer(executable: natsServer) : nil
+        defer { nats?.stop() }
+        if let nats { configuration.jetstream = DemoJetStream.settings(configuration.jetstream, server: nats) }
         configuration.mqtt.url = BrokerURL(host: "127.0.0.1", port: broker.port, tls: false)
         configuration.mqtt.username = nil
         configuration.mqtt.password = nil
@@ -54,6 +63,9 @@ struct DemoCommand: ParsableCommand {
         Console.output("== bridge on \(config): \(configuration.summary.split(separator: ";").first ?? "")")
         Console.output("== consumers connect to \(publish), producers to \(accept)")
         if let api = configuration.api { Console.output("== HTTP API on http://\(api.host):\(api.port)") }
+        if let nats, let settings = configuration.jetstream {
+            Console.output("== nats-server -js on \(nats.url) (pid \(nats.pid ?? 0)): the queue side in streams, subjects \(settings.subjectPrefix).<queueTopic>.<tag>")
+        }
         Console.output("")
 
         let context = try ZMQContext()
@@ -62,6 +74,20 @@ struct DemoCommand: ParsableCommand {
             stateDirectory: stateDirectory, logger: Logger(label: "mqbridge"))
         try host.start()
         defer { host.stop() }
+        let fatal = FatalStop()
+        let jetStreamWorker = try configuration.jetstream.flatMap { settings in
+            try nats.map { _ in
+                try makeJetStreamWorker(configuration, settings: settings, hubEndpoint: "inproc://demo-workers", context: context, curve: nil, fatal: fatal)
+            }
+        }
+        if let jetStreamWorker {
+            host.attach(jetStream: jetStreamWorker)
+            jetStreamWorker.start()
+        }
+        // After the MQTT worker (declared below) and before the hub: what is in flight still reaches a stream.
+        defer { jetStreamWorker?.stop() }
+        let streams = try nats.map { try DemoJetStream(server: $0, prefix: configuration.jetstream?.subjectPrefix ?? JetStreamSettings.defaultSubjectPrefix) }
+        defer { streams?.close() }
         let worker = try MQTTWorker(
             settings: configuration.mqtt, hubEndpoint: "inproc://demo-workers", context: context,
             options: MQTTWorker.Options(spool: configuration.spool), logger: Logger(label: "mqbridge.mqtt"))
@@ -78,6 +104,7 @@ struct DemoCommand: ParsableCommand {
         _ = try device.connectAndWait(host: "127.0.0.1", port: broker.port)
         defer { try? device.disconnect(); try? device.stopLoop() }
         _ = try device.subscribe(filter: "devices/dev-001/#", qos: .atLeastOnce)
+        if jetstream { _ = try device.subscribe(filter: "devices/p2p/GID_sensors@@@dev-001", qos: .atLeastOnce) }
 
         // The bridge subscribes once the hub has welcomed its MQTT worker: probe until a message flows.
         let flowing = waitUntilBlocking(timeout: .seconds(20), pollInterval: .milliseconds(250)) {
@@ -87,6 +114,17 @@ struct DemoCommand: ParsableCommand {
         guard flowing else {
             Console.error("the bridge did not start passing messages within 20 s")
             throw ExitCode(1)
+        }
+        if let jetStreamWorker {
+            let ready = waitUntilBlocking(timeout: .seconds(20), pollInterval: .milliseconds(250)) {
+                let stats = jetStreamWorker.stats
+                return stats.connected && stats.streamsReady && stats.hubConnected && stats.pending == 0 && fatal.reason == nil
+            }
+            guard ready else {
+                let stats = jetStreamWorker.stats
+                Console.error("the JetStream worker was not ready within 20 s: \(fatal.reason ?? stats.lastError ?? "connected \(stats.connected), streams ready \(stats.streamsReady)")")
+                throw ExitCode(1)
+            }
         }
         // The device's own connect happened before the bridge subscribed to the broker's log.
         consumers.clear()
@@ -106,6 +144,11 @@ struct DemoCommand: ParsableCommand {
         }
         _ = consumers.waitFor(count: samples.count, timeout: .seconds(10))
         for line in consumers.lines { Console.output(line) }
+        if let streams {
+            Console.output("\n-- JetStream: the same messages, read back from the streams on \(streams.server.url)")
+            let outflowTopics = Array(Set(configuration.mappings.outflowRules.map(\.queueTopic))).sorted()
+            streams.showStored(topics: outflowTopics, count: samples.count, skipping: Array(DemoConsumers.probe.utf8))
+        }
 
         Console.output("\n-- inflow: the backend sends commands, devices receive them")
         let producer = try QueueProducerClient(context: context, endpoint: accept, name: "demo-producer")
@@ -127,10 +170,51 @@ struct DemoCommand: ParsableCommand {
         for message in received.withLock({ $0 }) {
             Console.output("MQTT  <- \(message.topic)  QoS \(message.qos.rawValue)  \(message.payloadString ?? "<binary>")  (received by GID_sensors@@@dev-001)")
         }
+        if let streams {
+            try showJetStreamCommands(streams, configuration: configuration, consumers: consumers, received: { received.withLock { $0 } })
+        }
         if configuration.status.source != .none, let api = configuration.api {
             try showClientStatus(api: api, broker: broker, consumers: consumers)
+            if let streams, !statusTopics.isEmpty {
+                Console.output("\n-- JetStream: the status events, read back from the streams")
+                streams.showStored(topics: statusTopics.sorted(), count: consumers.lines.count, skipping: [])
+            }
         }
-        Console.output("\n== done: stopping the bridge and Mosquitto")
+        if let streams {
+            var topics = Set(configuration.mappings.outflowRules.map(\.queueTopic)).union(statusTopics)
+            topics.formUnion(configuration.mappings.inflowRules.map(\.queueTopic))
+            let probe = Array(DemoConsumers.probe.utf8)
+            let probes = Set(configuration.mappings.outflowRules.map(\.queueTopic)).reduce(0) { count, topic in
+                count + streams.messages(topic: topic).filter { $0.body == probe }.count
+            }
+            let example = configuration.mappings.outflowRules.first?.queueTopic ?? topics.sorted().first ?? "SENSOR_DATA"
+            streams.summary(topics: topics.sorted(), example: example, probes: probes)
+        }
+        Console.output(jetstream ? "\n== done: stopping the bridge, nats-server and Mosquitto" : "\n== done: stopping the bridge and Mosquitto")
+    }
+
+    /// Commands published straight into JetStream (one to a device's topic, one point-to-point) that the
+    /// JetStream worker takes from the inflow rule's stream and publishes to the demo device over MQTT.
+    func showJetStreamCommands(_ streams: DemoJetStream, configuration: BridgeConfiguration, consumers: DemoConsumers,
+                               received: () -> [MQTTIncomingMessage]) throws {
+        guard let rule = configuration.mappings.inflowRules.first else { return }
+        Console.output("\n-- JetStream inflow: the backend publishes commands to JetStream, devices receive them")
+        let before = received().count
+        consumers.clear()
+        let tag = rule.tags.tags?.sorted().first ?? "cmd"
+        streams.publishCommand(
+            topic: rule.queueTopic, tag: tag, headers: [(PropertyName.mqttSecondTopic, "/dev-001/set"), (PropertyName.qosLevel, "1")],
+            body: #"{"target":23}"#, msgId: "demo-js-cmd-1")
+        streams.publishCommand(
+            topic: rule.queueTopic, tag: tag, headers: [(PropertyName.mqttSecondTopic, "/p2p/GID_sensors@@@dev-001")],
+            body: "hello dev-001", msgId: "demo-js-p2p-1")
+        _ = waitUntilBlocking(timeout: .seconds(10)) { received().count >= before + 2 }
+        for message in received().dropFirst(before) {
+            Console.output("MQTT  <- \(message.topic)  QoS \(message.qos.rawValue)  \(message.payloadString ?? "<binary>")  (received by GID_sensors@@@dev-001)")
+        }
+        // A point-to-point publish is also seen by outflow rules on its topic (P2P_AUDIT in the example).
+        _ = consumers.waitFor(count: 1, timeout: .seconds(3))
+        for line in consumers.lines { Console.output(line) }
     }
 
     /// A sensor connects and disconnects; the status consumers print its events and the HTTP API answers
