@@ -29,6 +29,9 @@ let package = Package(
         // The hub wire protocol (docs/wire-protocol.md): frames <-> typed messages. Pure.
         .target(name: "WireProtocol", dependencies: ["BridgeCore"]),
 
+        // The workers' decisions as pure state machines (the MQTT worker's outflow window).
+        .target(name: "BridgeWorkers"),
+
         // The hub's routing decisions as a pure state machine: events in, actions out.
         .target(name: "BridgeHub", dependencies: ["BridgeCore", "WireProtocol"]),
 
@@ -52,7 +55,7 @@ let package = Package(
         .target(
             name: "BridgeRuntime",
             dependencies: [
-                "BridgeCore", "BridgeConfig", "BridgeHub", "BridgePresence", "WireProtocol", "ZeroMQ", "Mosquitto", "NATS",
+                "BridgeCore", "BridgeConfig", "BridgeHub", "BridgePresence", "BridgeWorkers", "WireProtocol", "ZeroMQ", "Mosquitto", "NATS",
                 "JetStreamMapping", "HTTPServer", .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -97,6 +100,7 @@ let package = Package(
         .testTarget(name: "BridgeCoreTests", dependencies: ["BridgeCore", "TestSupport"]),
         .testTarget(name: "BridgeConfigTests", dependencies: ["BridgeConfig", "BridgeCore", "TestSupport"]),
         .testTarget(name: "WireProtocolTests", dependencies: ["WireProtocol", "BridgeCore", "TestSupport"]),
+        .testTarget(name: "BridgeWorkersTests", dependencies: ["BridgeWorkers"]),
         .testTarget(name: "BridgeHubTests", dependencies: ["BridgeHub", "WireProtocol", "BridgeCore", "TestSupport"]),
         .testTarget(name: "JetStreamMappingTests", dependencies: ["JetStreamMapping", "BridgeCore", "TestSupport"]),
         .testTarget(name: "BridgePresenceTests", dependencies: ["BridgePresence", "BridgeCore", "TestSupport"]),

@@ -78,11 +78,32 @@ public struct QueueSettings: Sendable, Equatable {
     public var accept: String?
     /// Durable consumer groups.
     public var groups: [String]
+    /// Durable subscriptions declared in the mapping file (`queue.durable`): their messages are kept from the
+    /// bridge's first start, before any member has connected.
+    public var durable: [DurableSubscriptionSettings]
 
-    public init(publish: String?, accept: String?, groups: [String] = []) {
+    public init(publish: String?, accept: String?, groups: [String] = [], durable: [DurableSubscriptionSettings] = []) {
         self.publish = publish
         self.accept = accept
         self.groups = groups
+        self.durable = durable
+    }
+
+    /// Every durable group: those of `groups` and of `durable`.
+    public var durableGroups: Set<String> { Set(groups).union(durable.map(\.group)) }
+}
+
+/// One `queue.durable` entry: a consumer group's subscription to a queue topic, held for it from the start.
+public struct DurableSubscriptionSettings: Sendable, Equatable {
+    public var group: String
+    public var topic: String
+    /// A tag expression (`*` by default).
+    public var tags: String
+
+    public init(group: String, topic: String, tags: String = "*") {
+        self.group = group
+        self.topic = topic
+        self.tags = tags
     }
 }
 

@@ -76,7 +76,7 @@ extension ConfigLoader {
     }
 
     static func readQueue(_ node: Node, _ reader: NodeReader) -> QueueSettings? {
-        guard let fields = reader.mapping(node, "section 'queue'", known: ["publish", "accept", "groups"]) else {
+        guard let fields = reader.mapping(node, "section 'queue'", known: ["publish", "accept", "groups", "durable"]) else {
             return nil
         }
         func endpoint(_ key: String) -> String? {
@@ -103,7 +103,46 @@ extension ConfigLoader {
                 }
             }
         }
-        return QueueSettings(publish: publish, accept: accept, groups: groups)
+        var durable: [DurableSubscriptionSettings] = []
+        if let durableNode = fields["durable"], let elements = reader.sequence(durableNode, "queue.durable") {
+            if publish == nil, fields["publish"] == nil {
+                reader.report(fields.keyNode("durable") ?? durableNode,
+                              "queue.durable needs queue.publish: durable subscriptions hold messages for consumers, which connect there")
+            }
+            for element in elements {
+                guard let entry = readDurable(element, reader) else { continue }
+                if durable.contains(where: { $0.group == entry.group && $0.topic == entry.topic }) {
+                    reader.report(element, "durable subscription of group '\(entry.group)' to '\(entry.topic)' is listed twice")
+                } else {
+                    durable.append(entry)
+                }
+            }
+        }
+        return QueueSettings(publish: publish, accept: accept, groups: groups, durable: durable)
+    }
+
+    /// One `queue.durable` entry: `group`, `topic` and optional `tags` (a tag expression, default `*`).
+    static func readDurable(_ node: Node, _ reader: NodeReader) -> DurableSubscriptionSettings? {
+        guard let fields = reader.mapping(node, "a queue.durable entry", known: ["group", "topic", "tags"]) else { return nil }
+        var missing = false
+        for key in ["group", "topic"] where fields[key] == nil {
+            reader.report(node, "missing required key '\(key)' in a queue.durable entry (group, topic and optional tags)")
+            missing = true
+        }
+        let group = fields["group"].flatMap { reader.nonEmptyString($0, "queue.durable group") }
+        let topic = fields["topic"].flatMap { reader.nonEmptyString($0, "queue.durable topic") }
+        var tags = "*"
+        if let tagsNode = fields["tags"], let text = reader.nonEmptyString(tagsNode, "queue.durable tags") {
+            do {
+                _ = try TagExpression(text)
+                tags = text
+            } catch {
+                reader.report(tagsNode, "queue.durable tags: \(error.message)")
+                return nil
+            }
+        }
+        guard !missing, let group, let topic else { return nil }
+        return DurableSubscriptionSettings(group: group, topic: topic, tags: tags)
     }
 
     static func readAPI(_ node: Node, _ reader: NodeReader) -> APISettings? {

@@ -68,7 +68,9 @@ extension HubRouter {
         let held = holdForAbsentDurableGroups(delivery)
         if targets == 0 && held == 0 {
             counters.unrouted += 1
-            actions.append(.log(.warning, kind: "unrouted", "no consumer takes queue topic \(message.topic) tag \(message.tag ?? "-"); message counted as unrouted"))
+            actions.append(.log(.warning, kind: "unrouted", "no consumer takes queue topic \(message.topic) tag \(message.tag ?? "-"); "
+                + "message counted as unrouted and dropped. To keep such messages until a consumer comes, declare a durable "
+                + "subscription (queue.durable: group, topic, tags) or use the JetStream queue side (a jetstream section)"))
             return 0
         }
         return targets + held

@@ -153,14 +153,15 @@ public struct HubRouter: Sendable {
     ///   - session: names this hub run in `WELCOME`.
     ///   - idPrefix: 16 hex characters that start every `msgId` of this run (random per start).
     ///   - durable: the durable subscriptions an earlier run registered; their groups' messages are kept
-    ///     from the start, before any member connects. Ones of groups no longer durable are forgotten.
+    ///     from the start, before any member connects. Ones of groups no longer durable are forgotten. Those
+    ///     the mapping file declares (`settings.declaredDurable`) are registered too, after these.
     public init(mappings: MappingTable, settings: HubSettings = HubSettings(), session: String, idPrefix: String,
                 durable: [DurableSubscription] = []) {
         self.mappings = mappings
         self.settings = settings
         self.session = session
         self.idPrefix = idPrefix
-        for subscription in durable {
+        for subscription in durable + settings.declaredDurable {
             guard let tags = try? TagExpression(subscription.tags) else { continue }
             _ = registerDurable(GroupKey(topic: subscription.topic, group: subscription.group), tags: tags)
         }

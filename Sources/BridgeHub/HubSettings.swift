@@ -9,8 +9,12 @@ public struct HubSettings: Sendable, Equatable {
     public var maxStickyKeys: Int
     /// The broker's client status topics MQTT workers subscribe to (empty: status is not read).
     public var statusSubscriptions: [String]
-    /// Consumer groups whose messages are kept while none of their members is connected (`queue.groups`).
+    /// Consumer groups whose messages are kept while none of their members is connected (`queue.groups`
+    /// and the groups of `queue.durable`).
     public var durableGroups: Set<String>
+    /// Durable subscriptions declared in the mapping file (`queue.durable`): registered from the start, so
+    /// their messages are kept before any member has connected.
+    public var declaredDurable: [DurableSubscription]
     /// How long a producer's message may wait for an MQTT worker (none connected, or every window full)
     /// before the hub gives up on it and answers `ERROR broker_unavailable`; it is then never published.
     public var inflowDeadlineMs: Int64
@@ -20,12 +24,13 @@ public struct HubSettings: Sendable, Equatable {
 
     public init(heartbeatMs: Int64 = 1_000, inflowBacklogLimit: Int = 10_000, maxStickyKeys: Int = 1_000_000,
                 statusSubscriptions: [String] = [], durableGroups: Set<String> = [], engineExpected: Bool = false,
-                inflowDeadlineMs: Int64 = 3_000) {
+                inflowDeadlineMs: Int64 = 3_000, declaredDurable: [DurableSubscription] = []) {
         self.heartbeatMs = heartbeatMs
         self.inflowBacklogLimit = max(1, inflowBacklogLimit)
         self.maxStickyKeys = maxStickyKeys
         self.statusSubscriptions = statusSubscriptions
-        self.durableGroups = durableGroups
+        self.declaredDurable = declaredDurable
+        self.durableGroups = durableGroups.union(declaredDurable.map(\.group))
         self.engineExpected = engineExpected
         self.inflowDeadlineMs = max(1, inflowDeadlineMs)
     }

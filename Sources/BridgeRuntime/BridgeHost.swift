@@ -51,8 +51,9 @@ public final class BridgeHost: @unchecked Sendable {
                 workers: workers, consumers: configuration.queue?.publish, producers: configuration.queue?.accept),
             mappings: configuration.mappings,
             settings: HubSettings(
-                heartbeatMs: Int64(configuration.hub.heartbeatMs), durableGroups: Set(configuration.queue?.groups ?? []),
-                engineExpected: configuration.jetstream != nil),
+                heartbeatMs: Int64(configuration.hub.heartbeatMs), durableGroups: configuration.queue?.durableGroups ?? [],
+                engineExpected: configuration.jetstream != nil,
+                declaredDurable: (configuration.queue?.durable ?? []).map { DurableSubscription(topic: $0.topic, group: $0.group, tags: $0.tags) }),
             presence: presence,
             spoolDirectory: configuration.spool.directory,
             security: security,

@@ -64,11 +64,10 @@ public final class MQTTWorker: @unchecked Sendable {
     let options: Options
     let logger: Logger
     let mailbox: ZMQMailbox<Event>
-    /// One permit per outflow message the hub may still take.
+    /// Without a journal: one permit per outflow message the hub may still take (libmosquitto's thread waits
+    /// for one before handing a message over). With a journal the worker reads on until the journal is full
+    /// and keeps what the hub's window has no room for in order (`OutflowWindow`).
     let window: DispatchSemaphore
-    /// Outflow messages in the journal from an earlier run beyond the window: their acknowledgements
-    /// free no window room (only the worker thread touches it).
-    let replayedBeyondWindow: Int
     let journal: OutflowJournal?
     let stopping = StopFlag()
     /// Written by the worker thread, read by metrics and health checks.
@@ -111,8 +110,7 @@ public final class MQTTWorker: @unchecked Sendable {
             journal = nil
         }
         let replayed = journal?.pendingCount ?? 0
-        self.replayedBeyondWindow = max(0, replayed - options.window)
-        self.window = DispatchSemaphore(value: max(0, options.window - replayed))
+        self.window = DispatchSemaphore(value: options.window)
         if replayed > 0 {
             logger.info("\(replayed) outflow messages from the spool will be sent again", metadata: ["journal": "\(journal!.path)"])
         }
@@ -170,8 +168,10 @@ public final class MQTTWorker: @unchecked Sendable {
         try client.setTCPNoDelay(true)
         client.onMessage = { [mailbox, window, stopping, journal, logger, outflowSeqs] incoming in
             // libmosquitto acknowledges the message to the broker when this returns, so it must be on disk
-            // (or, without a spool, handed on) first. Back-pressure: while the spool is full or the hub
-            // holds a full window, libmosquitto's thread waits here and stops reading from the broker.
+            // (or, without a spool, handed on) first. Back-pressure: while the spool is full (or, without a
+            // spool, the hub holds a full window), libmosquitto's thread waits here and stops reading from
+            // the broker. With a spool the worker reads on past the hub's window: the messages the window
+            // has no room for wait in the journal, not in the broker (whose queue for a client is limited).
             // The message is encoded once, here: the journal record holds the frames the worker sends.
             let message = MQTTMessage(incoming)
             var outflow: Event?
@@ -192,9 +192,9 @@ public final class MQTTWorker: @unchecked Sendable {
             } else {
                 let seq = outflowSeqs.next()
                 outflow = .outflow(seq: seq, frames: WireCodec.encode(.mqttData(seq: seq, message, clientId: nil)), journaled: false)
+                window.wait()
+                if stopping.isSet { return }
             }
-            window.wait()
-            if stopping.isSet { return }
             mailbox.post(outflow!)
         }
         client.onPublishCompleted = { [mailbox] mid, reasonCode in mailbox.post(.published(mid: mid, reasonCode: reasonCode)) }

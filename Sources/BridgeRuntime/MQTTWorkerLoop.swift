@@ -1,4 +1,5 @@
 import BridgeCore
+import BridgeWorkers
 import Logging
 import Mosquitto
 import WireProtocol
@@ -15,13 +16,14 @@ struct MQTTWorkerLoop {
     var nextConnectAttempt: Int64 = 0
     var connectBackoffMs: Int64 = MQTTWorkerLoop.initialBackoffMs
     var subscriptions: [String] = []
+    /// Filters subscribed to in this run, while the broker keeps the session.
+    var subscribedThisRun: Set<String> = []
     var parents: Set<String> = []
     var statusSubscriptions: [String] = []
-    /// Outflow messages sent to the hub and not yet settled, as their `DATA` frames, by seq (their journal
-    /// id when `journaled`), resent if the hub forgets them.
-    var unacked: [UInt64: (frames: [[UInt8]], journaled: Bool)] = [:]
-    /// Replayed messages whose acknowledgement frees no window room (see `MQTTWorker.replayedBeyondWindow`).
-    var replayDebt: Int
+    /// Outflow messages not yet settled by the hub, as their `DATA` frames by seq (their journal id when
+    /// there is a journal): at most a window of them sent, the rest waiting in order, all sent again if the
+    /// hub forgets them.
+    var outflow: OutflowWindow<[[UInt8]]>
     /// Journal ids and window room of outflow messages settled since the last `flushSettled`.
     var settledJournalIds: [UInt64] = []
     var windowReleases = 0
@@ -42,11 +44,12 @@ struct MQTTWorkerLoop {
     init(worker: MQTTWorker) {
         self.worker = worker
         self.log = RateLimitedLogger(logger: worker.logger)
-        self.replayDebt = worker.replayedBeyondWindow
-        // What an earlier run left in the spool goes first, on the first WELCOME.
+        // What an earlier run left in the spool goes first, within the window, from the first WELCOME on.
+        var outflow = OutflowWindow<[[UInt8]]>(window: worker.options.window)
         for entry in worker.journal?.pending ?? [] {
-            unacked[entry.id] = (entry.frames, true)
+            _ = outflow.add(seq: entry.id, entry.frames)
         }
+        self.outflow = outflow
     }
 
     var logger: Logger { worker.logger }
@@ -72,9 +75,9 @@ struct MQTTWorkerLoop {
         var drainDeadline: Int64?
         while running {
             let now = MonotonicClock.nowMs()
-            if let deadline = drainDeadline, unacked.isEmpty || now >= deadline {
-                if !unacked.isEmpty {
-                    logger.warning("stopping with \(unacked.count) outflow messages unacknowledged; \(worker.journal == nil ? "without a spool they are lost" : "the spool keeps them for the next start")")
+            if let deadline = drainDeadline, outflow.isEmpty || now >= deadline {
+                if !outflow.isEmpty {
+                    logger.warning("stopping with \(outflow.pendingSeqs.count) outflow messages unacknowledged; \(worker.journal == nil ? "without a spool they are lost" : "the spool keeps them for the next start")")
                 }
                 break
             }
@@ -163,7 +166,7 @@ struct MQTTWorkerLoop {
                 ])
                 if brokerConnected {
                     unsubscribe(previous.subtracting(subscriptions + statusSubscriptions))
-                    subscribeAll()
+                    subscribeAll(alreadySubscribed: subscribedThisRun)
                 }
                 // A WELCOME that answers a HELLO starts a new session: the hub has forgotten this worker
                 // (it restarted, or lost sight of it), so send again what it has not settled — at the first
@@ -171,16 +174,16 @@ struct MQTTWorkerLoop {
                 if link.welcomeAnsweredHello {
                     // The hub takes the HELLO's window: while the broker is away, it must hold inflow instead.
                     if !brokerConnected { try announceBrokerState() }
-                    for seq in unacked.keys.sorted() {
-                        try link.send(frames: unacked[seq]!.frames)
+                    for message in outflow.resend() {
+                        try link.send(frames: message.payload)
                     }
                 }
             case .ack(let seq, _):
-                settleOutflow(seq)
+                try settleOutflow([seq])
             case .acks(let seqs):
-                for seq in seqs { settleOutflow(seq) }
+                try settleOutflow(seqs)
             case .error(let report):
-                if let seq = report.seq { settleOutflow(seq) }
+                if let seq = report.seq { try settleOutflow([seq]) }
                 log.log(.warning, kind: "hub_refused_" + report.code, "hub refused an MQTT message: \(report)", now: now)
             case .mqttData(let seq, let publish, _):
                 try publishInflow(seq: seq, publish, now: now)
@@ -190,10 +193,13 @@ struct MQTTWorkerLoop {
         }
     }
 
-    mutating func settleOutflow(_ seq: UInt64) {
-        guard let settled = unacked.removeValue(forKey: seq) else { return }
-        if settled.journaled { settledJournalIds.append(seq) }
-        windowReleases += 1
+    /// The hub settled outflow messages: their settle records are gathered for the journal, and what the
+    /// window's freed room lets go is sent.
+    mutating func settleOutflow(_ seqs: [UInt64]) throws {
+        let (settled, send) = outflow.acknowledge(seqs)
+        if worker.journal != nil { settledJournalIds += settled }
+        windowReleases += settled.count
+        for message in send { try link?.send(frames: message.payload) }
     }
 
     /// Writes the settle records gathered by `settleOutflow` and gives their room back to the window.
@@ -207,12 +213,10 @@ struct MQTTWorkerLoop {
             }
         }
         settledJournalIds.removeAll(keepingCapacity: true)
-        for _ in 0..<windowReleases {
-            if replayDebt > 0 {
-                replayDebt -= 1
-            } else {
-                worker.window.signal()
-            }
+        // Without a journal libmosquitto's thread waits for window room before handing a message over; with
+        // one it only waits for room in the journal.
+        if worker.journal == nil {
+            for _ in 0..<windowReleases { worker.window.signal() }
         }
         windowReleases = 0
     }
@@ -274,8 +278,8 @@ struct MQTTWorkerLoop {
         let now = MonotonicClock.nowMs()
         switch event {
         case .outflow(let seq, let frames, let journaled):
-            unacked[seq] = (frames, journaled)
-            try link.send(frames: frames)
+            _ = journaled
+            for message in outflow.add(seq: seq, frames) { try link.send(frames: message.payload) }
         case .published(let mid, let reasonCode):
             guard let seq = inflightByMid.removeValue(forKey: mid) else { return }
             if reasonCode < 0x80 {
@@ -300,7 +304,9 @@ struct MQTTWorkerLoop {
                 worker.brokerConnections.add(1, ordering: .relaxed)
                 connectBackoffMs = Self.initialBackoffMs
                 logger.info("connected to MQTT broker \(worker.settings.url)", metadata: ["sessionPresent": "\(result.sessionPresent)"])
-                subscribeAll()
+                // A session the broker kept still has the subscriptions made in this run (see subscribeAll).
+                if !result.sessionPresent { subscribedThisRun.removeAll() }
+                subscribeAll(alreadySubscribed: result.sessionPresent ? subscribedThisRun : [])
                 try announceBrokerState()
             } else {
                 log.log(.error, kind: "broker_refused", "MQTT broker \(worker.settings.url) refused the connection: \(result.reasonDescription)"
@@ -353,14 +359,21 @@ struct MQTTWorkerLoop {
     /// topics at QoS 1: for QoS 2 libmosquitto completes the broker's half of the exchange before the
     /// message reaches the bridge, so a bridge stopped in between would lose it, where at QoS 1 the broker
     /// sends it again.
-    mutating func subscribeAll() {
+    ///
+    /// Retained messages: with MQTT 5 every subscription asks for them only when it is new (Retain
+    /// Handling 1), so a bridge whose persistent session kept its subscriptions is not sent them again at
+    /// a restart or reconnect; a new bridge, or a new filter, gets the retained state once. MQTT 3.1.1 has
+    /// no such option and the broker sends them at every SUBSCRIBE, so there the worker does not subscribe
+    /// again to a filter it subscribed to in this run while the broker kept the session (`alreadySubscribed`).
+    mutating func subscribeAll(alreadySubscribed: Set<String> = []) {
         guard let client else { return }
-        let keepRetain = worker.settings.protocolVersion == .v5
+        let isV5 = worker.settings.protocolVersion == .v5
         let wanted = subscriptions.map { ($0, MQTTQoS.exactlyOnce) } + statusSubscriptions.map { ($0, MQTTQoS.atLeastOnce) }
-        for (filter, qos) in wanted {
+        for (filter, qos) in wanted where !alreadySubscribed.contains(filter) {
             let topic = worker.settings.sharedGroup.map { "$share/\($0)/\(filter)" } ?? filter
             do {
-                _ = try client.subscribe(filter: topic, qos: qos, retainAsPublished: keepRetain)
+                _ = try client.subscribe(filter: topic, qos: qos, retainAsPublished: isV5, retainHandling: isV5 ? .newSubscriptionOnly : .always)
+                subscribedThisRun.insert(filter)
             } catch {
                 log.log(.error, kind: "subscribe_failed", "cannot subscribe to \(topic): \(error)", now: MonotonicClock.nowMs())
             }
@@ -374,6 +387,7 @@ struct MQTTWorkerLoop {
             let topic = worker.settings.sharedGroup.map { "$share/\($0)/\(filter)" } ?? filter
             do {
                 _ = try client.unsubscribe(filter: topic)
+                subscribedThisRun.remove(filter)
             } catch {
                 log.log(.error, kind: "unsubscribe_failed", "cannot unsubscribe from \(topic): \(error)", now: MonotonicClock.nowMs())
             }

@@ -18,7 +18,7 @@ final class PeerLink {
     private(set) var welcomeAnsweredHello = false
     private var awaitingWelcome = true
     private(set) var lastHeard: Int64
-    private var lastSent: Int64
+    private var lastPing: Int64
     private var helloSentAt: Int64
     /// The CURVE keys used on a tcp:// endpoint; nil for a plain connection.
     let curve: CurveClientKeys?
@@ -45,7 +45,7 @@ final class PeerLink {
         self.form = form
         let now = MonotonicClock.nowMs()
         lastHeard = now
-        lastSent = now
+        lastPing = now
         helloSentAt = now
         try send(.hello(hello))
     }
@@ -59,7 +59,6 @@ final class PeerLink {
     /// Sends a message already encoded (`WireCodec.encode`).
     func send(frames: [[UInt8]]) throws {
         try socket.send(frames)
-        lastSent = MonotonicClock.nowMs()
     }
 
     /// Reads one message if there is one: nil when nothing is waiting. WELCOME is recorded; PING is
@@ -89,15 +88,18 @@ final class PeerLink {
         return nil
     }
 
-    /// Sends PING when due; says HELLO again when the hub has been silent for three heartbeats (it may
-    /// have restarted). Returns true when it said HELLO again.
+    /// Sends PING every heartbeat, busy or idle (the protocol asks for it: a peer that only sends `DATA` the
+    /// hub holds unacknowledged would otherwise hear nothing back, and take the hub for gone); says HELLO
+    /// again when the hub has been silent for three heartbeats (it may have restarted). Returns true when it
+    /// said HELLO again.
     func keepAlive(now: Int64) throws -> Bool {
         if now - lastHeard > 3 * heartbeatMs && now - helloSentAt > 3 * heartbeatMs {
             try sayHelloAgain(now: now)
             return true
         }
-        if now - lastSent >= heartbeatMs {
+        if now - lastPing >= heartbeatMs {
             try send(.ping)
+            lastPing = now
         }
         return false
     }

@@ -93,14 +93,19 @@ extension MQTTClient {
     /// `retainAsPublished` (MQTT 5) keeps the publisher's retain flag on messages delivered live; otherwise
     /// the broker clears it for existing subscriptions.
     public func subscribe(filter: String, qos: MQTTQoS = .atMostOnce, noLocal: Bool = false,
-                          retainAsPublished: Bool = false) throws(MosquittoError) -> Int {
+                          retainAsPublished: Bool = false, retainHandling: MQTTRetainHandling = .always) throws(MosquittoError) -> Int {
         guard !filter.utf8.contains(0) else { throw .embeddedNUL("mosquitto_subscribe_v5", what: "topic filter") }
-        if (noLocal || retainAsPublished) && protocolVersion != .v5 {
+        if (noLocal || retainAsPublished || retainHandling != .always) && protocolVersion != .v5 {
             throw MosquittoError(code: .notSupported, operation: "mosquitto_subscribe_v5",
-                                 message: "noLocal and retainAsPublished need MQTT 5")
+                                 message: "noLocal, retainAsPublished and retain handling need MQTT 5")
         }
         var options: Int32 = noLocal ? Int32(MQTT_SUB_OPT_NO_LOCAL.rawValue) : 0
         if retainAsPublished { options |= Int32(MQTT_SUB_OPT_RETAIN_AS_PUBLISHED.rawValue) }
+        switch retainHandling {
+        case .always: break
+        case .newSubscriptionOnly: options |= Int32(MQTT_SUB_OPT_SEND_RETAIN_NEW.rawValue)
+        case .never: options |= Int32(MQTT_SUB_OPT_SEND_RETAIN_NEVER.rawValue)
+        }
         var mid: Int32 = 0
         let rc = filter.withCString { mosquitto_subscribe_v5(rawHandle, &mid, $0, Int32(qos.rawValue), options, nil) }
         try MosquittoError.check(rc, "mosquitto_subscribe_v5(\(filter))")

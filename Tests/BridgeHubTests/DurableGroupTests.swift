@@ -27,6 +27,24 @@ import WireProtocol
         #expect(router.durableSubscriptions.map(\.group) == ["backend"])
     }
 
+    /// `queue.durable`: a subscription declared in the mapping file holds its messages from the first start,
+    /// before any member of the group has ever connected; other tags stay unrouted.
+    @Test func aDeclaredSubscriptionHoldsMessagesBeforeAnyMemberEverConnected() throws {
+        var router = HubRouter(
+            mappings: try testMappings(),
+            settings: HubSettings(declaredDurable: [DurableSubscription(topic: "SENSOR_DATA", group: "backend", tags: "temp")]),
+            session: testSession, idPrefix: testIdPrefix)
+        router.helloWorker(worker)
+        var actions = router.publish(worker, seq: 1, topic: "sensors/r1/temp")
+        actions += router.publish(worker, seq: 2, topic: "sensors/r1/hum")
+        #expect(actions.acks(to: worker) == [2], "hum is not taken by the declared tags")
+        #expect(router.counters.unrouted == 1)
+        #expect(router.snapshot.heldForDurableGroups == 1)
+        let joined = router.helloConsumer(first, topic: "SENSOR_DATA", tags: "temp", group: "backend")
+        #expect(joined.bodies(to: first) == ["1"])
+        #expect(router.ack(first, seq: 1).acks(to: worker) == [1])
+    }
+
     @Test func messagesWaitWhileTheGroupIsAwayAndGoToTheNextMemberInOrder() throws {
         var router = try durableRouter()
         router.helloWorker(worker)

@@ -79,7 +79,7 @@ final class BridgeFixture: @unchecked Sendable {
     ///   - curve: CURVE keys: the hub gets `hub.curve` (its secret key in a file; the worker's and the
     ///     client's public keys allowed), the worker `worker.curve` (its secret key in an environment variable).
     init(mode: Mode, rules: String, mqttSettings: [String] = [], statusSource: String? = nil, durableGroups: [String] = [],
-         withAPI: Bool = false,
+         queueSettings: [String] = [], withAPI: Bool = false,
          brokerOptions: MosquittoBroker.Options = MosquittoBroker.Options(extraConfig: BridgeFixture.brokerQueueConfig),
          access: BrokerAccess = .plain, curve: FixtureCurve? = nil) throws {
         self.mode = mode
@@ -132,7 +132,7 @@ final class BridgeFixture: @unchecked Sendable {
               publish: \(publishEndpoint)
               accept: \(acceptEndpoint)
               groups: [\(durableGroups.joined(separator: ", "))]
-            hub:
+            \(queueSettings.map { "  " + $0 + "\n" }.joined())hub:
               endpoint: \(hubEndpoint)
               heartbeatMs: 500
 

@@ -251,3 +251,43 @@ import ZeroMQ
         return nil
     }
 }
+
+/// `queue.durable`: messages for a durable subscription declared in the mapping file are kept from the
+/// bridge's first start, beyond the MQTT worker's window, in the bridge's own spool: the broker's per-client
+/// queue (Mosquitto's default `max_queued_messages 1000`) does not limit them.
+@Suite(.serialized) struct DeclaredDurableTests {
+    @Test func messagesBeforeTheFirstMemberEverConnectedAreAllDelivered() throws {
+        let fixture = try BridgeFixture(
+            mode: .runCommand, rules: FaultTests.rules,
+            queueSettings: ["durable:", "  - group: backend", "    topic: SENSOR_DATA"],
+            withAPI: true, brokerOptions: MosquittoBroker.Options())
+        defer { fixture.stop() }
+        let publisher = try MQTTTestClient(broker: fixture.broker, id: "GID_sensors@@@declared")
+        defer { publisher.close() }
+        // Probes until the hub holds one for the group: the bridge is subscribed and the subscription declared.
+        var held = 0.0
+        let deadline = Deadline(timeout: .seconds(30))
+        while held < 1 && !deadline.hasPassed {
+            _ = try publisher.client.publish(topic: "sensors/probe/x", payload: Array("probe".utf8), qos: .atLeastOnce)
+            Thread.sleep(forTimeInterval: 0.2)
+            held = (try? MetricsTests.scrape(fixture.apiPort!))?["mqbridge_held_for_durable_groups"] ?? 0
+        }
+        #expect(held >= 1, "the hub holds messages for the declared group:\n\(fixture.bridgeLog.suffix(2_000))")
+        let ids = FaultTests.ids(3_000, prefix: "declared")
+        // At about 1,000 a second: the bridge keeps reading while nobody takes the messages, so the broker's
+        // queue for it (1,000 by default) never fills; the hub holds a window of them, the journal the rest.
+        for start in stride(from: 0, to: ids.count, by: 100) {
+            try FaultTests.publish(ids[start..<start + 100], from: publisher)
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        Thread.sleep(forTimeInterval: 2)
+        // Only now does a member of the group connect, for the first time.
+        let consumer = TestConsumer(context: fixture.context, endpoint: fixture.publishEndpoint, topic: "SENSOR_DATA", group: "backend")
+        defer { consumer.stop() }
+        let tally = FaultTests.waitForAll(ids, at: consumer)
+        print("declared durable subscription, 3000 messages before the first member: \(tally)")
+        #expect(tally.missing.isEmpty, "\(tally); first missing \(tally.missing.prefix(5))\n\(fixture.bridgeLog.suffix(2_000))")
+        #expect(FaultTests.keysInOrder(consumer.messages, ids: ids), "per-key order kept")
+        #expect(tally.duplicates == 0, "nothing was sent twice:\n\(fixture.bridgeLog.suffix(3_000))")
+    }
+}

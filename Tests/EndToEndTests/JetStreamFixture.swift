@@ -52,7 +52,7 @@ final class JetStreamFixture: @unchecked Sendable {
     ///   - startNATS: false leaves nats-server stopped (start it with `nats.start()`).
     ///   - curve: `hub.curve` on the hub's tcp endpoint and `worker.curve` for the workers.
     init(mode: Mode = .runCommand, rules: String = JetStreamFixture.rules, jetstream: [String] = [], statusSource: String? = nil,
-         startNATS: Bool = true, startBridge: Bool = true, curve: FixtureCurve? = nil) throws {
+         startNATS: Bool = true, startBridge: Bool = true, curve: FixtureCurve? = nil, mqtt: [String] = []) throws {
         self.mode = mode
         self.curve = curve
         var brokerOptions = MosquittoBroker.Options(extraConfig: ["max_queued_messages 1000000"])
@@ -89,7 +89,7 @@ final class JetStreamFixture: @unchecked Sendable {
             mqtt:
               url: \(broker.url)
               clientId: bridge-\(UUID().uuidString.prefix(8))
-            hub:
+            \(mqtt.map { "  " + $0 + "\n" }.joined())hub:
               endpoint: \(hubEndpoint)
               heartbeatMs: 500
             \(security)api:
@@ -135,6 +135,19 @@ final class JetStreamFixture: @unchecked Sendable {
             earlierLog += process.stderrText
         }
         processes.removeAll()
+    }
+
+    /// SIGTERM to every bridge process; returns their exit codes (nil: did not exit in 20 s).
+    func terminateBridge() -> [Int32?] {
+        let codes = processes.map { process -> Int32? in
+            process.kill(signal: SIGTERM)
+            let code = process.waitForExit(timeout: .seconds(20))
+            earlierLog += process.stderrText
+            return code
+        }
+        processes.forEach { $0.kill(signal: SIGKILL) }
+        processes.removeAll()
+        return codes
     }
 
     var bridgeLog: String { earlierLog + processes.map(\.stderrText).joined(separator: "\n") }

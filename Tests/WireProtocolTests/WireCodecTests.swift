@@ -42,6 +42,7 @@ import Testing
         (.error(WireErrorReport(seq: 5, code: "invalid_qos", message: "qoslevel '5' must be 0, 1 or 2")), .queue),
         (.error(WireErrorReport(code: "malformed_frame", message: "bad")), .queue),
         (.credit(window: 500), .queue),
+        (.credit(window: 0), .mqtt),
         (.ping, .queue), (.pong, .queue), (.bye, .queue),
     ]
 
