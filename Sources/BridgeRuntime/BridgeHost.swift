@@ -70,8 +70,7 @@ public final class BridgeHost: @unchecked Sendable {
             let routes = StatusAPI(
                 presence: presence, health: { [weak self] in self?.health() ?? HealthReport(checks: []) },
                 metrics: { [weak self] in self?.metricsText() ?? "" })
-            let server = HTTPServer(
-                host: settings.host, port: settings.port, logger: Logger(label: logger.label + ".api"), handler: routes.handle)
+            let server = routes.server(host: settings.host, port: settings.port, logger: Logger(label: logger.label + ".api"))
             do {
                 try server.start()
             } catch {

@@ -35,8 +35,10 @@ public final class QueueConsumerClient {
 
     /// Receives messages until `count` have arrived, `timeoutMs` has passed (either may be nil) or
     /// `shouldContinue` says no (asked at least every 100 ms), calling `handler` for each; returns how many
-    /// arrived. `onProblem` hears about bad frames from the hub. Throws `.handshake` when the connection
-    /// cannot pass the security handshake (a refused CURVE key, a wrong hub key).
+    /// arrived. `onProblem` hears about bad frames from the hub, and once about a hub that has not answered
+    /// after ``noAnswerNoticeMs``. Throws `.handshake` when the connection cannot pass the security handshake
+    /// (a refused CURVE key, a wrong hub key), and `.timeout` when `timeoutMs` passes without any hub having
+    /// answered HELLO (a hub that answered and had no messages is not an error: it returns 0).
     @discardableResult
     public func run(count: Int?, timeoutMs: Int64?, handler: (QueueMessage) -> Void,
                     onProblem: (String) -> Void = { _ in }, shouldContinue: () -> Bool = { true },
@@ -45,6 +47,10 @@ public final class QueueConsumerClient {
         let poller = ZMQPoller()
         _ = try poller.add(link.socket, events: .readable)
         var received = 0
+        // Whether any hub has answered HELLO with WELCOME since the start (a later reconnection may reset
+        // the link's own state; a hub that answered once was there).
+        var answered = false
+        var noticeGiven = false
         // Handled messages not yet acknowledged. When the hub reads batched acknowledgements (it says so in
         // WELCOME) they go in one ACK as soon as nothing more is waiting, or when half the window is
         // waiting for them; otherwise each is acknowledged on its own at once.
@@ -57,13 +63,25 @@ public final class QueueConsumerClient {
         }
         while count.map({ received < $0 }) ?? true, shouldContinue() {
             let now = MonotonicClock.nowMs()
-            if let timeoutMs, now - start >= timeoutMs { break }
+            if let timeoutMs, now - start >= timeoutMs {
+                guard answered else {
+                    try acknowledge()
+                    throw QueueClientError.timeout(noAnswer(withinMs: timeoutMs))
+                }
+                break
+            }
+            // Told once while waiting on, unless the timeout is about to say it anyway.
+            if !answered, !noticeGiven, now - start >= Self.noAnswerNoticeMs, timeoutMs.map({ $0 >= 2 * Self.noAnswerNoticeMs }) ?? true {
+                noticeGiven = true
+                onProblem(noAnswer(withinMs: Self.noAnswerNoticeMs) + "; still trying")
+            }
             var wait = min(100, link.heartbeatMs / 2)
             if let timeoutMs { wait = min(wait, start + timeoutMs - now) }
             _ = try poller.poll(timeout: Int(max(0, wait)))
             while let message = try link.receive(onBadFrame: { onProblem("bad message from the hub: \($0)") }) {
                 switch message {
                 case .welcome:
+                    answered = true
                     // A new session: seqs of the one before mean nothing to the hub now.
                     if link.welcomeAnsweredHello { handled.removeAll() }
                     onReady()
@@ -91,6 +109,15 @@ public final class QueueConsumerClient {
 
     /// The most seqs one batched ACK carries.
     static let maxAckBatch = 256
+
+    /// How long `run` waits for a first WELCOME before it tells `onProblem` (once) that no hub has answered.
+    public static let noAnswerNoticeMs: Int64 = 5_000
+
+    /// What a consumer says when no hub answered its HELLO: which endpoint, and what to check.
+    func noAnswer(withinMs: Int64) -> String {
+        "no hub answered at \(link.endpoint) within \(withinMs) ms (check that the bridge is running and that this is "
+            + "its queue.publish endpoint)"
+    }
 
     public func close() { link.close() }
 }

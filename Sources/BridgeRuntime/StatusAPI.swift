@@ -2,6 +2,7 @@ import BridgeCore
 import BridgePresence
 import Foundation
 import HTTPServer
+import Logging
 
 /// The HTTP API's routes (README "HTTP API"): online-status queries with ApsaraMQ's OpenAPI names, one
 /// client's channels, and health. Answers on the API server's thread; every answer is a read of the
@@ -9,6 +10,8 @@ import HTTPServer
 public struct StatusAPI: Sendable {
     /// Most client IDs one `BatchQuerySessionByClientIds` call may name.
     public static let maxBatch = 500
+    /// The methods the API takes; the server refuses others (405) before looking at a body.
+    public static let allowedMethods = ["GET", "HEAD"]
 
     let presence: PresenceService?
     let healthCheck: @Sendable () -> HealthReport
@@ -22,11 +25,19 @@ public struct StatusAPI: Sendable {
         self.metrics = metrics
     }
 
+    /// The API's HTTP server: these routes, only GET and HEAD, and every answer the server gives on its own
+    /// (a request it cannot parse, one too large, 405, 408, 503 …) in the same JSON error shape as the routes'.
+    public func server(host: String, port: Int, logger: Logger) -> HTTPServer {
+        HTTPServer(
+            host: host, port: port, limits: HTTPServer.Limits(allowedMethods: Self.allowedMethods), logger: logger,
+            refusalResponse: refusal, handler: handle)
+    }
+
     public func handle(_ request: HTTPRequest) -> HTTPResponse {
         let requestId = UUID().uuidString
-        guard request.method == "GET" || request.method == "HEAD" else {
+        guard Self.allowedMethods.contains(request.method) else {
             var response = error(405, requestId, "MethodNotAllowed", "\(request.method) is not supported; use GET")
-            response.headers.add(name: "Allow", value: "GET, HEAD")
+            response.headers.add(name: "Allow", value: Self.allowedMethods.joined(separator: ", "))
             return response
         }
         let clientsPrefix = "/v1/clients/"
@@ -99,6 +110,12 @@ public struct StatusAPI: Sendable {
             return error(400, requestId, "InvalidParameter.ClientIdList", "\(indexed.count) client IDs in one call; at most \(Self.maxBatch)")
         }
         indexed.sort { $0.index < $1.index }
+        // Numbered 1, 2, 3, … without gaps: a missing number is most likely a client ID lost on the way.
+        if let gap = indexed.enumerated().first(where: { $0.element.index != $0.offset + 1 }) {
+            return error(
+                400, requestId, "InvalidParameter.ClientIdList",
+                "ClientIdList.\(gap.offset + 1) is missing: number the client IDs 1, 2, 3, … without gaps")
+        }
         let clientIds = indexed.map(\.clientId)
         let online = presence?.areOnline(clientIds) ?? Array(repeating: false, count: clientIds.count)
         var writer = JSONWriter()
@@ -167,8 +184,41 @@ public struct StatusAPI: Sendable {
         writer.field("statusSource", presence?.source.rawValue ?? "none")
         writer.key("trackedClients")
         writer.number(Int64(presence?.trackedClients ?? 0))
+        if !report.healthy {
+            // An error answer like every other: RequestId, Code and Message beside the checks.
+            writer.field("RequestId", UUID().uuidString)
+            writer.field("Code", "ServiceUnavailable")
+            let failing = report.checks.filter { !$0.ok }.map { "\($0.name): \($0.detail)" }
+            writer.field("Message", failing.joined(separator: "; "))
+        }
         writer.endObject()
         return .json(status: report.healthy ? 200 : 503, body: writer.text)
+    }
+
+    /// An answer the HTTP server gives on its own, in the API's error shape, keeping the refusal's fields
+    /// (`Allow` of a 405).
+    public func refusal(_ refusal: HTTPRefusal) -> HTTPResponse {
+        var response = error(refusal.status, UUID().uuidString, Self.refusalCode(refusal.status), refusal.detail)
+        for field in refusal.headers { response.headers.add(name: field.name, value: field.value) }
+        return response
+    }
+
+    /// The `Code` of an answer the server gives on its own, after its status.
+    static func refusalCode(_ status: Int) -> String {
+        switch status {
+        case 400: "BadRequest"
+        case 405: "MethodNotAllowed"
+        case 408: "RequestTimeout"
+        case 411: "LengthRequired"
+        case 413: "PayloadTooLarge"
+        case 414: "URITooLong"
+        case 431: "RequestHeaderFieldsTooLarge"
+        case 500: "InternalError"
+        case 501: "NotImplemented"
+        case 503: "ServiceUnavailable"
+        case 505: "HTTPVersionNotSupported"
+        default: "HTTP\(status)"
+        }
     }
 
     private func error(_ status: Int, _ requestId: String, _ code: String, _ message: String) -> HTTPResponse {

@@ -71,20 +71,27 @@ struct HTTPConnection {
 
     /// Answers buffered complete requests in order until none is left, the output passes the high
     /// water mark, or a response closes the connection. A parse error queues its error response
-    /// and closes. `respond` is the handler.
-    mutating func answerBuffered(date: String?, respond: (HTTPRequest) -> HTTPResponse) -> Outcome {
+    /// (made by `refuse`) and closes. `respond` is the handler; a response of its that cannot be
+    /// sent as it is (a status outside 200–999) is replaced by `refuse`'s 500.
+    mutating func answerBuffered(date: String?, refuse: (HTTPRefusal) -> HTTPResponse = { $0.textResponse },
+                                 respond: (HTTPRequest) -> HTTPResponse) -> Outcome {
         var outcome = Outcome()
         while !closeAfterOutput && unsentCount < Self.outputHighWater {
             do throws(HTTPParseError) {
                 guard let request = try parser.next() else { break }
-                let (response, problems) = respond(request).sanitized()
+                let answer = respond(request)
+                var (response, problems) = answer.sanitized()
+                if response.status != answer.status {
+                    response = refuse(HTTPRefusal(status: 500, detail: "the server could not answer this request")).sanitized().response
+                }
                 let keepAlive = request.keepAlive && !response.asksToClose
                 enqueue(response.wireBytes(headOnly: request.isHead, keepAlive: keepAlive, requestVersion: request.version, date: date))
                 outcome.served += 1
                 outcome.problems += problems
                 if !keepAlive { closeAfterOutput = true }
             } catch {
-                enqueue(error.response.wireBytes(headOnly: false, keepAlive: false, requestVersion: .http1_1, date: date))
+                let response = refuse(error.refusal).sanitized().response
+                enqueue(response.wireBytes(headOnly: false, keepAlive: false, requestVersion: .http1_1, date: date))
                 outcome.refused.append(error)
                 closeAfterOutput = true
             }
@@ -125,9 +132,10 @@ struct HTTPConnection {
     /// The deadline passed. A client that stopped halfway through a request is told 408 (and the
     /// connection then closes as after any error); returns `true` if that response was queued,
     /// `false` if the connection should simply close.
-    mutating func timeOut(now: ContinuousClock.Instant, date: String?) -> Bool {
+    mutating func timeOut(now: ContinuousClock.Instant, date: String?,
+                          refuse: (HTTPRefusal) -> HTTPResponse = { $0.textResponse }) -> Bool {
         guard drainingSince == nil, !closeAfterOutput, unsentCount == 0, parser.hasPartialRequest else { return false }
-        let response = HTTPResponse.text(status: 408, body: "the request did not arrive in time\n")
+        let response = refuse(HTTPRefusal(status: 408, detail: "the request did not arrive in time")).sanitized().response
         enqueue(response.wireBytes(headOnly: false, keepAlive: false, requestVersion: .http1_1, date: date))
         closeAfterOutput = true
         lastActivity = now

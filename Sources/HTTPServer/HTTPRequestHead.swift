@@ -27,6 +27,10 @@ struct HTTPRequestHead: Sendable {
             headers.add(name: field.name, value: field.value)
         }
         try checkHost(headers, version: version)
+        if let allowed = limits.allowedMethods, !allowed.contains(method) {
+            throw HTTPParseError(
+                .methodNotAllowed, "\(method) is not supported; use \(allowed.joined(separator: " or "))", allowedMethods: allowed)
+        }
         try checkTransferEncoding(headers)
         let contentLength = try parseContentLength(headers, limit: limits.maxBodyBytes)
         let parsedTarget = try HTTPRequestTarget.parse(rawTarget)

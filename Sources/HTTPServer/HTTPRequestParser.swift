@@ -20,11 +20,16 @@ public struct HTTPRequestParser: Sendable {
         /// Largest `Content-Length` accepted (413 above it). Default 0: the API takes only GET
         /// and HEAD, so requests with a body are refused.
         public var maxBodyBytes: Int
+        /// The methods accepted; a request with another is refused with 405 and `Allow` (before its
+        /// body is looked at, so a POST with a body is a 405, not a 413). nil (the default): every
+        /// method reaches the handler.
+        public var allowedMethods: [String]?
 
         /// Limits with the given sizes.
-        public init(maxHeaderBytes: Int = 65_536, maxBodyBytes: Int = 0) {
+        public init(maxHeaderBytes: Int = 65_536, maxBodyBytes: Int = 0, allowedMethods: [String]? = nil) {
             self.maxHeaderBytes = maxHeaderBytes
             self.maxBodyBytes = maxBodyBytes
+            self.allowedMethods = allowedMethods
         }
     }
 

@@ -17,7 +17,8 @@ internal import Synchronization
 /// alive between requests (HTTP/1.1 rules; `Connection: close` is honoured), pipelined requests
 /// are answered in order, idle connections are closed after ``Limits/idleTimeout``, and beyond
 /// ``Limits/maxConnections`` new connections get a 503 and are closed. A request the parser
-/// refuses gets its error response (see ``HTTPParseError``) and the connection closes.
+/// refuses gets its error response (see ``HTTPParseError``) and the connection closes. Every answer
+/// the server gives on its own (see ``HTTPRefusal``) is made by `refusalResponse`, plain text by default.
 ///
 /// The handler runs on the server thread, one request at a time: it must be fast and must not
 /// block (no network calls, no waiting on locks held for long), or every other connection waits.
@@ -32,9 +33,11 @@ public final class HTTPServer: Sendable {
         /// Most connections open at once; more are answered 503 and closed. Default 1024.
         public var maxConnections: Int
 
-        /// Limits with the given values; the defaults suit the bridge's API.
-        public init(maxHeaderBytes: Int = 65_536, maxBodyBytes: Int = 0, idleTimeout: Duration = .seconds(30), maxConnections: Int = 1024) {
-            self.request = HTTPRequestParser.Limits(maxHeaderBytes: maxHeaderBytes, maxBodyBytes: maxBodyBytes)
+        /// Limits with the given values; the defaults suit the bridge's API. `allowedMethods` (nil: any)
+        /// are the methods accepted; others get 405 from the server itself, whatever body they carry.
+        public init(maxHeaderBytes: Int = 65_536, maxBodyBytes: Int = 0, idleTimeout: Duration = .seconds(30), maxConnections: Int = 1024,
+                    allowedMethods: [String]? = nil) {
+            self.request = HTTPRequestParser.Limits(maxHeaderBytes: maxHeaderBytes, maxBodyBytes: maxBodyBytes, allowedMethods: allowedMethods)
             self.idleTimeout = idleTimeout
             self.maxConnections = maxConnections
         }
@@ -54,17 +57,22 @@ public final class HTTPServer: Sendable {
     public let limits: Limits
     private let logger: Logger
     private let handler: @Sendable (HTTPRequest) -> HTTPResponse
+    private let refusalResponse: @Sendable (HTTPRefusal) -> HTTPResponse
     private let store = CounterStore()
     private let running = Mutex<Running?>(nil)
 
     /// A server for `host` and `port` that answers every request with `handler`. Nothing is
     /// bound until ``start()``. The handler is called on the server thread and must be fast.
+    /// `refusalResponse` makes the answers the server gives on its own (``HTTPRefusal``); it runs on
+    /// the server thread too. Its response keeps the refusal's status and should keep its headers.
     public init(host: String, port: Int, limits: Limits = .init(), logger: Logger,
+                refusalResponse: @escaping @Sendable (HTTPRefusal) -> HTTPResponse = { $0.textResponse },
                 handler: @escaping @Sendable (HTTPRequest) -> HTTPResponse) {
         self.host = host
         self.port = port
         self.limits = limits
         self.logger = logger
+        self.refusalResponse = refusalResponse
         self.handler = handler
     }
 
@@ -88,7 +96,8 @@ public final class HTTPServer: Sendable {
                 SystemCall.close(listener.fd)
                 throw HTTPServerError(.cannotStart, code: error.code, "cannot start the HTTP server: \(error)")
             }
-            let configuration = ServerLoop.Configuration(limits: limits, logger: logger, handler: handler, counters: store)
+            let configuration = ServerLoop.Configuration(
+                limits: limits, logger: logger, handler: handler, refusalResponse: refusalResponse, counters: store)
             let listenerFD = listener.fd
             let wakeFD = wake.readEnd
             let thread: ServerThread

@@ -1,10 +1,6 @@
 internal import Glibc
 
 extension ServerLoop {
-    /// The answer for connections over the limit, written once.
-    static let overloadedResponse: [UInt8] = HTTPResponse.text(status: 503, body: "too many connections\n")
-        .wireBytes(headOnly: false, keepAlive: false, requestVersion: .http1_1, date: nil)
-
     /// Accepts waiting connections: up to the limit into service, beyond it answered 503 and closed.
     func acceptPending(now: ContinuousClock.Instant) {
         for _ in 0..<Self.acceptBatch {
@@ -44,7 +40,7 @@ extension ServerLoop {
         // Counted before the client can see the answer, so a reader that got the 503 sees it counted.
         configuration.counters.update { $0.connectionsRefused += 1 }
         _ = SystemCall.receive(fd, into: &receiveBuffer)
-        _ = SystemCall.send(fd, Self.overloadedResponse[...])
+        _ = SystemCall.send(fd, overloadedResponse[...])
         SystemCall.shutdownWrite(fd)
         SystemCall.close(fd)
         logger.debug("HTTP connection refused: too many open", metadata: ["limit": "\(configuration.limits.maxConnections)"])

@@ -10,6 +10,8 @@ final class ServerLoop {
         let limits: HTTPServer.Limits
         let logger: Logger
         let handler: @Sendable (HTTPRequest) -> HTTPResponse
+        /// Makes the answers the server gives on its own.
+        let refusalResponse: @Sendable (HTTPRefusal) -> HTTPResponse
         let counters: CounterStore
     }
 
@@ -28,12 +30,16 @@ final class ServerLoop {
     var receiveBuffer = [UInt8](repeating: 0, count: 16 * 1024)
     var acceptPausedUntil: ContinuousClock.Instant?
     var lastAcceptWarning: ContinuousClock.Instant?
+    /// The answer for connections over the limit, made once.
+    let overloadedResponse: [UInt8]
     private var cachedDate = (second: -1, text: "")
 
     init(listener: Int32, wake: Int32, configuration: Configuration) {
         self.listener = listener
         self.wake = wake
         self.configuration = configuration
+        overloadedResponse = configuration.refusalResponse(HTTPRefusal(status: 503, detail: "too many connections"))
+            .sanitized().response.wireBytes(headOnly: false, keepAlive: false, requestVersion: .http1_1, date: nil)
     }
 
     var logger: Logger { configuration.logger }
@@ -123,7 +129,7 @@ final class ServerLoop {
     /// Returns false when the socket should be closed.
     private func service(fd: Int32, _ connection: inout HTTPConnection, now: ContinuousClock.Instant) -> Bool {
         while true {
-            record(connection.answerBuffered(date: currentDate(), respond: configuration.handler))
+            record(connection.answerBuffered(date: currentDate(), refuse: configuration.refusalResponse, respond: configuration.handler))
             if connection.unsentCount > 0 {
                 switch SystemCall.send(fd, connection.unsentOutput) {
                 case .bytes(let count):
@@ -168,7 +174,7 @@ final class ServerLoop {
         let expired = connections.filter { now >= $0.value.deadline(idleTimeout: limits.idleTimeout, linger: Self.linger) }.map(\.key)
         for fd in expired {
             guard var connection = connections.removeValue(forKey: fd) else { continue }
-            if connection.timeOut(now: now, date: currentDate()) {
+            if connection.timeOut(now: now, date: currentDate(), refuse: configuration.refusalResponse) {
                 configuration.counters.update { $0.badRequests[408, default: 0] += 1 }
                 if service(fd: fd, &connection, now: now) {
                     connections[fd] = connection

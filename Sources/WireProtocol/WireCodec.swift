@@ -54,14 +54,21 @@ public enum WireCodec {
     private static let kindsByFrame = Dictionary(uniqueKeysWithValues: kindFrames.map { ($0.value, $0.key) })
 
     /// Decodes frames; `form` says how to read a `DATA` on this link. Errors carry the code to answer with.
+    ///
+    /// The checks run in the protocol document's order: the protocol tag (`unsupported_version`), the kind
+    /// (`unknown_kind`), the number of frames and the metadata (`malformed_frame`), then the members. A missing
+    /// frame 0 or 1 reads as empty for the first two, so a short message gets the code of the first check it
+    /// fails: no frame at all is `unsupported_version`, `MQB1` alone `unknown_kind`.
     public static func decode(_ frames: [[UInt8]], form: DataForm) throws(WireErrorReport) -> WireMessage {
-        guard frames.count >= 3 else {
-            throw WireErrorReport(code: WireErrorCode.malformedFrame, message: "a message has 3 or 4 frames, got \(frames.count)")
-        }
-        guard frames[0] == protocolTag else {
+        guard let tag = frames.first, tag == protocolTag else {
             throw WireErrorReport(
                 code: WireErrorCode.unsupportedVersion,
-                message: "frame 0 must be 'MQB1', got '\(String(decoding: frames[0].prefix(16), as: UTF8.self))'")
+                message: frames.isEmpty
+                    ? "the message has no frames; frame 0 must be 'MQB1'"
+                    : "frame 0 must be 'MQB1', got '\(String(decoding: frames[0].prefix(16), as: UTF8.self))'")
+        }
+        guard frames.count >= 2 else {
+            throw WireErrorReport(code: WireErrorCode.unknownKind, message: "the message has no kind (frame 1)")
         }
         guard let kind = kindsByFrame[frames[1]] else {
             throw WireErrorReport(

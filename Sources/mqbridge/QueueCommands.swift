@@ -8,7 +8,10 @@ struct ConsumeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "consume",
         abstract: "Consume queue-side messages from the bridge and print each one as a JSON line.",
-        discussion: "Exits 0 after --count messages or when --timeout seconds have passed since it started."
+        discussion: """
+            Exits 0 after --count messages or when --timeout seconds have passed since it started, messages or not, \
+            once a hub has answered. Exits 1, saying so, when no hub answered at --endpoint within --timeout.
+            """
     )
 
     @Option(name: .long, help: "The bridge's queue.publish endpoint, e.g. tcp://127.0.0.1:5601.")
@@ -38,7 +41,7 @@ struct ConsumeCommand: ParsableCommand {
             try consumer.run(
                 count: count, timeoutMs: timeout.map { Int64($0 * 1_000) },
                 handler: { message in Console.output(MessageJSON.render(message)) },
-                onProblem: { Console.error($0) })
+                onProblem: { Console.error("mqbridge consume: \($0)") })
         } catch let error as QueueClientError {
             Console.error("mqbridge consume: \(error)")
             throw ExitCode(1)

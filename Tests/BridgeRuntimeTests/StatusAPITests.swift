@@ -87,6 +87,10 @@ import Testing
         ("/?Action=BatchQuerySessionByClientIds&ClientIdList.0=a", "InvalidParameter.ClientIdList"),
         ("/?Action=BatchQuerySessionByClientIds&ClientIdList.x=a", "InvalidParameter.ClientIdList"),
         ("/?Action=BatchQuerySessionByClientIds&ClientIdList.01=a", "InvalidParameter.ClientIdList"),
+        // Not numbered from 1 without gaps.
+        ("/?Action=BatchQuerySessionByClientIds&ClientIdList.1=a&ClientIdList.3=b", "InvalidParameter.ClientIdList"),
+        ("/?Action=BatchQuerySessionByClientIds&ClientIdList.2=a", "InvalidParameter.ClientIdList"),
+        ("/?Action=BatchQuerySessionByClientIds&ClientIdList.3=c&ClientIdList.2=b", "InvalidParameter.ClientIdList"),
     ])
     func badRequestsGet400WithCodeAndMessage(target: String, code: String) throws {
         let api = StatusAPI(presence: try Self.presence())

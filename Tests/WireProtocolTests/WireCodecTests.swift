@@ -91,7 +91,43 @@ import Testing
         #expect(code(text("MQB1", "HELLO", "{\"role\":\"consumer\"}")) == "bad_hello")
         #expect(code(text("MQB1", "HELLO", "{\"role\":\"producer\",\"window\":0}")) == "bad_hello")
         #expect(code(text("MQB1", "CREDIT", "{}")) == "malformed_message")
-        #expect(code([]) == "malformed_frame")
+        #expect(code([]) == "unsupported_version", "no frame 0: no protocol tag")
+    }
+
+    /// docs/wire-protocol.md: "A receiver checks, in this order: the protocol tag, the kind, the number of
+    /// frames …". A frame that is missing reads as empty for the first two checks, so a short message gets the
+    /// code of the first check it fails, whatever its length.
+    static let checkOrderCases: [(frames: [String], code: String)] = [
+        // 0 frames: no tag.
+        ([], "unsupported_version"),
+        // 1 frame.
+        (["garbage"], "unsupported_version"),
+        ([""], "unsupported_version"),
+        (["MQB2"], "unsupported_version"),
+        (["MQB1"], "unknown_kind"),
+        // 2 frames.
+        (["garbage", "PING"], "unsupported_version"),
+        (["garbage", "NOPE"], "unsupported_version"),
+        (["MQB1", "NOPE"], "unknown_kind"),
+        (["MQB1", ""], "unknown_kind"),
+        (["MQB1", "PING"], "malformed_frame"),
+        (["MQB1", "DATA"], "malformed_frame"),
+        // 3 frames.
+        (["garbage", "NOPE", "{}"], "unsupported_version"),
+        (["MQB1", "NOPE", "{}"], "unknown_kind"),
+        (["MQB1", "DATA", "{}"], "malformed_frame"),
+        (["MQB1", "PING", "not json"], "malformed_frame"),
+        // 5 frames.
+        (["garbage", "NOPE", "{}", "", ""], "unsupported_version"),
+        (["MQB1", "NOPE", "{}", "", ""], "unknown_kind"),
+        (["MQB1", "DATA", "{}", "", ""], "malformed_frame"),
+    ]
+
+    @Test(arguments: checkOrderCases)
+    func checksFollowTheDocumentedOrder(frames: [String], expected: String) {
+        let report = refusal(frames.map { Array($0.utf8) })
+        #expect(report?.code == expected, "\(frames) -> \(String(describing: report))")
+        #expect(report?.message.isEmpty == false)
     }
 
     func refusal(_ frames: [[UInt8]], form: WireCodec.DataForm = .queue) -> WireErrorReport? {

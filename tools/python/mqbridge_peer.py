@@ -176,15 +176,20 @@ def decode(frames: Sequence[bytes]) -> Message:
 
     Checks, in this order: the protocol tag (``unsupported_version``), the kind (``unknown_kind``),
     the number of frames (four for ``DATA``, three otherwise) and the metadata (a UTF-8 JSON object
-    with the members the kind requires: ``malformed_frame``). ``DATA`` members are not checked here
-    because they depend on the link (queue form or MQTT form); see :class:`Consumer`.
+    with the members the kind requires: ``malformed_frame``). A missing frame 0 or 1 reads as empty
+    for the first two checks: no frame at all is ``unsupported_version``, ``MQB1`` alone
+    ``unknown_kind``. ``DATA`` members are not checked here because they depend on the link (queue
+    form or MQTT form); see :class:`Consumer`.
     """
     frames = [bytes(f) for f in frames]
     if not frames or frames[0] != PROTOCOL_TAG:
-        tag = frames[0][:16] if frames else b""
-        raise FrameError("unsupported_version", f"protocol tag {tag!r}, expected {PROTOCOL_TAG!r}")
+        if not frames:
+            raise FrameError(
+                "unsupported_version", f"the message has no frames; frame 0 must be {PROTOCOL_TAG!r}"
+            )
+        raise FrameError("unsupported_version", f"protocol tag {frames[0][:16]!r}, expected {PROTOCOL_TAG!r}")
     if len(frames) < 2:
-        raise FrameError("malformed_frame", "a message has three or four frames, got 1")
+        raise FrameError("unknown_kind", "the message has no kind (frame 1)")
     try:
         kind = frames[1].decode("ascii")
     except UnicodeDecodeError:

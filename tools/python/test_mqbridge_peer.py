@@ -354,6 +354,36 @@ class FrameTests(unittest.TestCase):
                     mp.decode(raw)
                 self.assertEqual(ctx.exception.code, code)
 
+    def test_check_order_for_short_messages(self) -> None:
+        # The documented order: tag, kind, then the number of frames. A missing frame reads as empty for
+        # the first two checks, so a short message gets the code of the first check it fails (the same
+        # table as the hub's WireCodecTests.checkOrderCases).
+        cases = [
+            ([], "unsupported_version"),
+            ([b"garbage"], "unsupported_version"),
+            ([b""], "unsupported_version"),
+            ([b"MQB2"], "unsupported_version"),
+            ([b"MQB1"], "unknown_kind"),
+            ([b"garbage", b"PING"], "unsupported_version"),
+            ([b"garbage", b"NOPE"], "unsupported_version"),
+            ([b"MQB1", b"NOPE"], "unknown_kind"),
+            ([b"MQB1", b""], "unknown_kind"),
+            ([b"MQB1", b"PING"], "malformed_frame"),
+            ([b"MQB1", b"DATA"], "malformed_frame"),
+            ([b"garbage", b"NOPE", b"{}"], "unsupported_version"),
+            ([b"MQB1", b"NOPE", b"{}"], "unknown_kind"),
+            ([b"MQB1", b"DATA", b"{}"], "malformed_frame"),
+            ([b"MQB1", b"PING", b"not json"], "malformed_frame"),
+            ([b"garbage", b"NOPE", b"{}", b"", b""], "unsupported_version"),
+            ([b"MQB1", b"NOPE", b"{}", b"", b""], "unknown_kind"),
+            ([b"MQB1", b"DATA", b"{}", b"", b""], "malformed_frame"),
+        ]
+        for raw, code in cases:
+            with self.subTest(raw=raw):
+                with self.assertRaises(mp.FrameError) as ctx:
+                    mp.decode(raw)
+                self.assertEqual(ctx.exception.code, code)
+
     def test_unknown_members_are_ignored(self) -> None:
         msg = mp.decode([b"MQB1", b"WELCOME", b'{"session":"s","heartbeatMs":5,"future":[1]}'])
         self.assertEqual(msg.meta["heartbeatMs"], 5)
