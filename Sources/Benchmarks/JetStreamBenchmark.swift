@@ -33,12 +33,12 @@ struct JetStreamBenchmark {
             result.add("\(q).bridge.rate", "through the bridge (publisher → Mosquitto → bridge → stored), \(label)", bridge.rate, "msg/s")
             result.add("\(q).brokerRatio", "bridge / raw broker, \(label)", bridge.rate / raw.rate, "ratio")
             result.add("\(q).jsRatio", "bridge / raw JetStream, \(label)", bridge.rate / direct.rate, "ratio")
-            result.add("\(q).raw.p50", "raw broker latency p50 (publish → received), \(label)", raw.p50Micros / 1_000, "ms")
-            result.add("\(q).raw.p99", "raw broker latency p99 (publish → received), \(label)", raw.p99Micros / 1_000, "ms")
-            result.add("\(q).js.p50", "raw JetStream latency p50 (publish → stored)", direct.p50Micros / 1_000, "ms")
-            result.add("\(q).js.p99", "raw JetStream latency p99 (publish → stored)", direct.p99Micros / 1_000, "ms")
-            result.add("\(q).bridge.p50", "bridge latency p50 (publish → stored), \(label)", bridge.p50Micros / 1_000, "ms")
-            result.add("\(q).bridge.p99", "bridge latency p99 (publish → stored), \(label)", bridge.p99Micros / 1_000, "ms")
+            result.add("\(q).raw.p50", "raw broker latency p50 at full rate (publish → received), \(label)", raw.p50Micros / 1_000, "ms")
+            result.add("\(q).raw.p99", "raw broker latency p99 at full rate (publish → received), \(label)", raw.p99Micros / 1_000, "ms")
+            result.add("\(q).js.p50", "raw JetStream latency p50 at full rate (publish → stored)", direct.p50Micros / 1_000, "ms")
+            result.add("\(q).js.p99", "raw JetStream latency p99 at full rate (publish → stored)", direct.p99Micros / 1_000, "ms")
+            result.add("\(q).bridge.p50", "bridge latency p50 at full rate (publish → stored), \(label)", bridge.p50Micros / 1_000, "ms")
+            result.add("\(q).bridge.p99", "bridge latency p99 at full rate (publish → stored), \(label)", bridge.p99Micros / 1_000, "ms")
             result.add("\(q).raw.cpu", "raw broker: CPU per message, all threads and the broker, \(label)", raw.cpuMicrosPerMessage, "µs")
             result.add("\(q).js.cpu", "raw JetStream: CPU per message, all threads and nats-server", direct.cpuMicrosPerMessage, "µs")
             result.add("\(q).bridge.cpu", "bridge: CPU per message, all threads, Mosquitto and nats-server, \(label)", bridge.cpuMicrosPerMessage, "µs")
@@ -59,6 +59,7 @@ struct JetStreamBenchmark {
             "rates: messages / (time nats-server stored the last one − the earliest publish stamp); latency: 1 message in "
                 + "\(max(1, count / samples)) read back with getMessage, from the stamp taken just before its publish "
                 + "(monotonic clock, carried in the payload) to the time nats-server gave it when storing it (wall clock, same machine)")
+        result.notes.append("\(NATSServerVersion.current), nats.c \(NATSLibrary.version); stream storage: file, 1 replica")
         if let headerBytes {
             result.notes.append("a bridge message carries \(headerBytes) header bytes (Nats-Msg-Id, the MQTT properties, Mq-Born-Timestamp) "
                 + "besides its 100-byte body; a raw JetStream message carries only its Nats-Msg-Id")
@@ -227,4 +228,23 @@ final class RawJetStreamPublisher: @unchecked Sendable {
     }
 
     deinit { close() }
+}
+
+/// `nats-server: v2.9.10`, from the server binary.
+enum NATSServerVersion {
+    static var current: String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", "PATH=$PATH:/usr/sbin:/usr/local/bin:/usr/local/sbin nats-server --version 2>&1 | head -1"]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        do {
+            try process.run()
+            process.waitUntilExit()
+        } catch {
+            return "nats-server (version unknown)"
+        }
+        let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        return text.split(separator: "\n").first.map(String.init) ?? "nats-server (version unknown)"
+    }
 }

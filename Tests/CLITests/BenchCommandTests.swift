@@ -60,7 +60,7 @@ import Testing
         let table = parts[0]
         for label in ["End to end, MQTT → JetStream", "raw JetStream (one thread, publishAsync → stored)",
                       "through the bridge (publisher → Mosquitto → bridge → stored), QoS 1", "bridge / raw JetStream, QoS 1",
-                      "bridge / raw broker, QoS 0", "bridge latency p99 (publish → stored), QoS 1",
+                      "bridge / raw broker, QoS 0", "bridge latency p99 at full rate (publish → stored), QoS 1",
                       "bridge / raw JetStream async publishing"] {
             #expect(table.contains(label), "table lacks '\(label)'")
         }
