@@ -81,9 +81,19 @@ struct JetStreamBenchmark {
             .map { ($0, perMessage(bridge, $0) - perMessage(direct, $0)) }
             .filter { $0.1 >= 0.5 }.sorted { $0.1 > $1.1 }.prefix(5)
             .map { "\($0.0) +\(TableRenderer.format($0.1, digits: 1))" }
-        return "the bridge run kept \(TableRenderer.format(busy(bridge), digits: 2)) of \(cores) cores busy, the raw JetStream run "
-            + "\(TableRenderer.format(busy(direct), digits: 2)); the bridge's CPU per message over raw JetStream's (µs): "
-            + (extra.isEmpty ? "none" : extra.joined(separator: ", "))
+        // The MQTT side alone: what the bridge spends before the hub (the broker delivering to it, libmosquitto, the worker).
+        let mqttSide = ["mosquitto broker", "mqbridge-mqtt", "mqbridge-worker"].reduce(0) { $0 + perMessage(bridge, $1) }
+        let cpuRatio = bridge.cpuMicrosPerMessage > 0 ? direct.cpuMicrosPerMessage / bridge.cpuMicrosPerMessage : 0
+        func machine(_ summary: DeliverySummary) -> String {
+            guard let busy = summary.machineBusyPercent, let iowait = summary.machineIOWaitPercent else { return "" }
+            return " (the machine: \(TableRenderer.format(busy, digits: 0))% busy with every process, \(TableRenderer.format(iowait, digits: 0))% I/O wait)"
+        }
+        return "the bridge run kept \(TableRenderer.format(busy(bridge), digits: 2)) of \(cores) cores busy\(machine(bridge)), the raw JetStream run "
+            + "\(TableRenderer.format(busy(direct), digits: 2))\(machine(direct)); CPU per message raw JetStream / bridge = "
+            + "\(TableRenderer.format(cpuRatio, digits: 3)) (the rate ratio is \(TableRenderer.format(direct.rate > 0 ? bridge.rate / direct.rate : 0, digits: 3))); "
+            + "the MQTT side alone (Mosquitto, mqbridge-mqtt, mqbridge-worker) costs \(TableRenderer.format(mqttSide, digits: 1)) µs, "
+            + "raw JetStream in all \(TableRenderer.format(direct.cpuMicrosPerMessage, digits: 1)) µs; the bridge's CPU per message over "
+            + "raw JetStream's (µs): " + (extra.isEmpty ? "none" : extra.joined(separator: ", "))
     }
 
     /// MQTT publishers → Mosquitto → the bridge → the stream, until the stream holds all of them.
@@ -93,16 +103,20 @@ struct JetStreamBenchmark {
         rig.relabelNATSThreads()
         let (before, beforeLast) = try rig.messages(in: JetStreamRig.stream)
         let clock = WallClockOffset.now()
+        let machine = MachineCPU.now()
         let (published, cpu) = try rig.measureCPU { () throws -> Int in
             let published = try publish(topic: "bench/t", qos: qos, count: count, base: before)
             return published
         }
+        let machineBusy = MachineCPU.now().busyPercent(since: machine)
         let (after, afterLast) = try rig.messages(in: JetStreamRig.stream)
         let stored = try rig.storedRun(stream: JetStreamRig.stream, first: beforeLast + 1, last: afterLast, samples: samples, clock: clock)
         var summary = DeliverySummary(
             sent: published, received: Int(after - before), seconds: stored.seconds,
             p50Micros: stored.quantile(0.5), p99Micros: stored.quantile(0.99), maxMicros: stored.quantile(1))
         summary.cpu = cpu
+        summary.machineBusyPercent = machineBusy.busy
+        summary.machineIOWaitPercent = machineBusy.iowait
         return (summary, stored.headerBytes)
     }
 
@@ -126,14 +140,20 @@ struct JetStreamBenchmark {
         _ = try publisher.run(count: warmUp)
         let (before, beforeLast) = try rig.messages(in: JetStreamRig.rawStream)
         let clock = WallClockOffset.now()
-        let (published, cpu) = try rig.measureCPU { try publisher.run(count: count) }
+        let machine = MachineCPU.now()
+        var (published, cpu) = try rig.measureCPU { try publisher.run(count: count) }
+        let machineBusy = MachineCPU.now().busyPercent(since: machine)
         publisher.close()
+        // The publisher's thread has ended by the second snapshot: the process's CPU of ended threads is its.
+        if let ended = cpu.removeValue(forKey: ThreadCPU.endedThreads) { cpu[RawJetStreamPublisher.threadName, default: 0] += ended }
         let (after, afterLast) = try rig.messages(in: JetStreamRig.rawStream)
         let stored = try rig.storedRun(stream: JetStreamRig.rawStream, first: beforeLast + 1, last: afterLast, samples: samples, clock: clock)
         var summary = DeliverySummary(
             sent: published, received: Int(after - before), seconds: stored.seconds,
             p50Micros: stored.quantile(0.5), p99Micros: stored.quantile(0.99), maxMicros: stored.quantile(1))
         summary.cpu = cpu
+        summary.machineBusyPercent = machineBusy.busy
+        summary.machineIOWaitPercent = machineBusy.iowait
         return summary
     }
 }

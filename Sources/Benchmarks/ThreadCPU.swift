@@ -97,6 +97,8 @@ struct ThreadCPU {
 struct MachineCPU {
     var total = 0.0
     var steal = 0.0
+    var idle = 0.0
+    var iowait = 0.0
 
     static func now() -> MachineCPU {
         guard let text = try? String(contentsOfFile: "/proc/stat", encoding: .utf8),
@@ -105,7 +107,16 @@ struct MachineCPU {
         // cpu user nice system idle iowait irq softirq steal guest guest_nice
         let fields = line.split(separator: " ").dropFirst().compactMap { Double($0) }
         guard fields.count >= 8 else { return MachineCPU() }
-        return MachineCPU(total: fields.prefix(8).reduce(0, +), steal: fields[7])
+        return MachineCPU(total: fields.prefix(8).reduce(0, +), steal: fields[7], idle: fields[3], iowait: fields[4])
+    }
+
+    /// Per cent of the CPU time since `earlier` that was spent running something (any process), and that
+    /// was idle waiting for I/O.
+    func busyPercent(since earlier: MachineCPU) -> (busy: Double, iowait: Double) {
+        let total = self.total - earlier.total
+        guard total > 0 else { return (0, 0) }
+        let idle = (self.idle - earlier.idle) + (self.iowait - earlier.iowait)
+        return ((total - idle - (steal - earlier.steal)) / total * 100, (iowait - earlier.iowait) / total * 100)
     }
 
     /// Per cent of the CPU time since `earlier` that was stolen.
