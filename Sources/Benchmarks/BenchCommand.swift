@@ -16,7 +16,7 @@ struct BenchCommand: ParsableCommand {
     )
 
     enum Benchmark: String, CaseIterable, ExpressibleByArgument {
-        case translation, presence, outflow, latency, inflow, zmq
+        case translation, presence, outflow, latency, inflow, zmq, jetstream
     }
 
     @Flag(name: .long, help: "Fewer messages and shorter runs (about 30 s in all; the full run takes about 2 minutes).")
@@ -72,6 +72,11 @@ struct BenchCommand: ParsableCommand {
                 let (rig, baselines) = try loopback()
                 result = try InflowBenchmark(quick: quick, rig: rig, baselines: baselines).run()
             case .zmq: result = try HubRelayBenchmark(quick: quick, logger: logger).run()
+            case .jetstream:
+                // A Mosquitto, nats-server and bridge of its own: the other rig's bridge would take `bench/#` too.
+                let rig = try JetStreamRig(logger: logger)
+                defer { rig.stop() }
+                result = try JetStreamBenchmark(quick: quick, rig: rig).run()
             }
             result.seconds = Date().timeIntervalSince(start)
             result.stealPercent = MachineCPU.now().stealPercent(since: cpuStart)

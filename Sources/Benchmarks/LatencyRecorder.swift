@@ -103,6 +103,9 @@ struct DeliverySummary: Sendable {
     var maxMicros: Double
     /// CPU seconds spent during the run, per thread name (and the broker process).
     var cpu: [String: Double] = [:]
+    /// Share of the machine's CPU time that went to any process during the run, and to waiting for I/O.
+    var machineBusyPercent: Double?
+    var machineIOWaitPercent: Double?
 
     var rate: Double { seconds > 0 ? Double(received) / seconds : 0 }
     var lost: Int { sent - received }

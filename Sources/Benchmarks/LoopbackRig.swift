@@ -10,7 +10,7 @@ import ZeroMQ
 /// The real pieces the delivery benchmarks share: a private Mosquitto on loopback and a bridge in front of
 /// it, started in this process the way `mqbridge run` starts it (hub and MQTT worker over inproc, the outflow
 /// journal on disk, consumers and producers over tcp). Everything it starts, `stop()` stops.
-final class LoopbackRig {
+final class LoopbackRig: DeliveryRig {
     let broker: MosquittoBroker
     /// The bridge's context (its ZeroMQ I/O thread).
     let context: ZMQContext
@@ -72,6 +72,8 @@ final class LoopbackRig {
         self.worker = worker
     }
 
+    var otherProcesses: [(pid: Int32, name: String)] { broker.pid.map { [(pid: $0, name: "mosquitto broker")] } ?? [] }
+
     var publishEndpoint: String { configuration.queue!.publish! }
     var acceptEndpoint: String { configuration.queue!.accept! }
 
@@ -85,7 +87,16 @@ final class LoopbackRig {
     }
 
     deinit { stop() }
+}
 
+/// A private Mosquitto (and whatever else a rig starts) that stamped messages can be published through.
+protocol DeliveryRig: AnyObject {
+    var broker: MosquittoBroker { get }
+    /// Processes besides this one whose CPU time counts in a run, with the names the breakdown shows.
+    var otherProcesses: [(pid: Int32, name: String)] { get }
+}
+
+extension DeliveryRig {
     /// Publishes unstamped probes on `topic` until `receiver` has seen one: then the path is live.
     func waitUntilFlowing(topic: String, receiver: StampReceiver) throws {
         let probe = try MQTTClient(clientID: "bench-probe-\(UUID().uuidString.prefix(8))", cleanStart: true)
@@ -118,11 +129,12 @@ final class LoopbackRig {
         return (summary, report)
     }
 
-    /// Runs `body` and returns what each thread of this process and the broker spent on CPU meanwhile.
+    /// Runs `body` and returns what each thread of this process and the rig's other processes (the broker,
+    /// nats-server) spent on CPU meanwhile.
     func measureCPU<T>(_ body: () throws -> T) rethrows -> (T, [String: Double]) {
-        let brokerProcess = broker.pid.map { (pid: $0, name: "mosquitto broker") }
-        let before = ThreadCPU.snapshot(otherProcess: brokerProcess)
+        let processes = otherProcesses
+        let before = ThreadCPU.snapshot(otherProcesses: processes)
         let value = try body()
-        return (value, ThreadCPU.snapshot(otherProcess: brokerProcess).since(before))
+        return (value, ThreadCPU.snapshot(otherProcesses: processes).since(before))
     }
 }

@@ -89,10 +89,10 @@ struct OutflowBenchmark {
 /// The raw broker's figures (publisher → Mosquitto → plain subscriber), measured once per setting and shared
 /// by the outflow and inflow benchmarks.
 final class RawBaselines {
-    let rig: LoopbackRig
+    let rig: any DeliveryRig
     private var cache: [String: DeliverySummary] = [:]
 
-    init(rig: LoopbackRig) { self.rig = rig }
+    init(rig: any DeliveryRig) { self.rig = rig }
 
     func fullRate(qos: MQTTQoS, count: Int) throws -> DeliverySummary {
         try measure(qos: qos, count: count, rate: nil)

@@ -51,7 +51,8 @@ extension JetStreamContext {
         guard let msg else { return nil }
         defer { natsMsg_Destroy(msg) }
         return StoredMessage(subject: NATSMessageReader.subject(msg), headers: NATSMessageReader.headers(msg),
-                             body: NATSMessageReader.body(msg), sequence: natsMsg_GetSequence(msg))
+                             body: NATSMessageReader.body(msg), sequence: natsMsg_GetSequence(msg),
+                             storedAtNanoseconds: natsMsg_GetTime(msg))
     }
 
     /// Subscribes to a durable pull consumer on `subject`, creating the consumer if it does not exist.

@@ -47,6 +47,8 @@ public struct StoredMessage: Sendable {
     public let body: [UInt8]
     /// The stream sequence.
     public let sequence: UInt64
+    /// When the stream stored it, in nanoseconds since the Unix epoch (the server's clock).
+    public let storedAtNanoseconds: Int64
 
     /// All values of header `name`, in order.
     public func headerValues(_ name: String) -> [String] {

@@ -50,6 +50,58 @@ import Testing
         #expect(table.contains("1,000,000"), "the table names the target")
     }
 
+    /// MQTT → JetStream end to end: a private Mosquitto and nats-server, the bridge in process, and both
+    /// baselines (raw broker, raw JetStream async publishing), with the ratio target judged.
+    @Test(.timeLimit(.minutes(5))) func jetStreamReportHasTheBridgeAndBothBaselines() throws {
+        let result = try CLIRunner.run(["--quick", "--only", "jetstream"], executable: Self.executable)
+        #expect(result.status == 0, "\(result.stderr)")
+        let parts = result.stdout.components(separatedBy: "\nJSON report:\n")
+        try #require(parts.count == 2, "the JSON follows the table: \(result.stdout.prefix(2_000)) \(result.stderr.suffix(2_000))")
+        let table = parts[0]
+        for label in ["End to end, MQTT → JetStream", "raw JetStream (one thread, publishAsync → stored)",
+                      "through the bridge (publisher → Mosquitto → bridge → stored), QoS 1", "bridge / raw JetStream, QoS 1",
+                      "bridge / raw broker, QoS 0", "bridge latency p99 at full rate (publish → stored), QoS 1",
+                      "bridge / raw JetStream async publishing"] {
+            #expect(table.contains(label), "table lacks '\(label)'")
+        }
+        // The per-thread breakdown names the bridge's threads, nats.c's and both servers.
+        for thread in ["mqbridge-js", "mqbridge-worker", "nats.c", "nats-server", "mosquitto broker"] {
+            #expect(table.contains(thread), "the CPU notes lack \(thread)")
+        }
+
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(parts[1].utf8)) as? [String: Any])
+        let benchmarks = try #require(report["benchmarks"] as? [[String: Any]])
+        #expect(benchmarks.map { $0["name"] as? String } == ["jetstream"])
+        let figures = try #require(benchmarks.first?["figures"] as? [[String: Any]])
+        var values: [String: Double] = [:]
+        for figure in figures {
+            if let key = figure["key"] as? String, let value = figure["value"] as? Double { values[key] = value }
+        }
+        for qos in ["qos0", "qos1"] {
+            for path in ["raw", "js", "bridge"] {
+                for measure in ["rate", "p50", "p99", "cpu"] {
+                    let key = "jetstream.\(qos).\(path).\(measure)"
+                    let value = try #require(values[key], "no \(key) in \(values.keys.sorted())")
+                    #expect(value > 0, "\(key) = \(value)")
+                }
+            }
+            for ratio in ["brokerRatio", "jsRatio"] {
+                #expect((values["jetstream.\(qos).\(ratio)"] ?? 0) > 0, "\(qos).\(ratio)")
+            }
+        }
+        let notes = try #require(benchmarks.first?["notes"] as? [String])
+        #expect(!notes.contains { $0.contains("were not stored") }, "\(notes)")
+
+        let targets = try #require(report["targets"] as? [[String: Any]])
+        let judged = targets.filter { ($0["figure"] as? String)?.hasPrefix("jetstream.") == true }
+        #expect(Set(judged.compactMap { $0["figure"] as? String }) == ["jetstream.qos0.jsRatio", "jetstream.qos1.jsRatio"])
+        for target in judged {
+            #expect(target["met"] is Bool, "\(target)")
+            #expect(target["measured"] is Double, "\(target)")
+            #expect(target["marginPercent"] is Double, "\(target)")
+        }
+    }
+
     @Test func jsonGoesToAFileWhenAsked() throws {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("mqbridge-bench-\(UUID().uuidString).json")
         defer { try? FileManager.default.removeItem(at: file) }

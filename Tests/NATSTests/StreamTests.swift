@@ -63,6 +63,7 @@ struct StreamTests {
             ("X-Tag", "third with spaces"),
         ]
         let body: [UInt8] = Array("{\"a\":1}".utf8) + [0, 255, 10]
+        let publishedAt = Int64(Date().timeIntervalSince1970 * 1e9)
         let ack = try js.publish(NATSOutgoingMessage(subject: "h.one", headers: headers, body: body), msgId: "hdr-1")
         #expect(ack.stream == "H")
         #expect(ack.sequence == 1)
@@ -76,6 +77,8 @@ struct StreamTests {
         #expect(stored.headerValues("X-Tag") == ["first", "second", "third with spaces"])
         #expect(stored.headerValues("Content-Type") == ["application/json"])
         #expect(stored.headerValues("Nats-Msg-Id") == ["hdr-1"])
+        // The server's time of storing, in nanoseconds since the epoch (same machine, so close to ours).
+        #expect(abs(stored.storedAtNanoseconds - publishedAt) < 10_000_000_000, "\(stored.storedAtNanoseconds) vs \(publishedAt)")
 
         let all = try readStream(js, "H")
         #expect(all.map(\.subject) == ["h.one", "h.two"])
