@@ -12,17 +12,24 @@ func logConfigurationWarnings(_ configuration: BridgeConfiguration, logger: Logg
     }
 }
 
+/// Runs `body`; an error it throws is printed and ends the command with exit status 1.
+func exitOnFailure<Result>(_ body: () throws -> Result) throws -> Result {
+    do {
+        return try body()
+    } catch {
+        Console.error("mqbridge: \(error)")
+        throw ExitCode(1)
+    }
+}
+
 /// Builds and starts the hub side of the bridge (hub, status view, HTTP API) for a configuration;
 /// `workers` are the endpoints MQTT workers connect to. A start failure is printed and ends the command
 /// with exit status 1.
 func startBridgeHost(_ configuration: BridgeConfiguration, context: ZMQContext, workers: [String], logger: Logger) throws -> BridgeHost {
-    do {
+    try exitOnFailure {
         let host = try BridgeHost(configuration: configuration, context: context, workers: workers, logger: logger)
         try host.start()
         return host
-    } catch {
-        Console.error("mqbridge: \(error)")
-        throw ExitCode(1)
     }
 }
 
@@ -133,14 +140,11 @@ struct MQTTWorkerCommand: ParsableCommand {
 /// Builds the JetStream worker of a mapping file; a setting that cannot be used ends the command with exit 1.
 func makeJetStreamWorker(_ configuration: BridgeConfiguration, settings: JetStreamSettings, hubEndpoint: String, context: ZMQContext,
                          curve: CurveClientKeys?, fatal: FatalStop) throws -> JetStreamWorker {
-    do {
-        return try JetStreamWorker(
+    try exitOnFailure {
+        try JetStreamWorker(
             options: JetStreamWorker.Options(settings, name: "jetstream-\(configuration.mqtt.clientId)", curve: curve),
             mappings: configuration.mappings, hubEndpoint: hubEndpoint, context: context, logger: Logger(label: "mqbridge.jetstream"),
             onFatal: { fatal.trigger($0) })
-    } catch {
-        Console.error("mqbridge: \(error)")
-        throw ExitCode(1)
     }
 }
 

@@ -7,14 +7,7 @@ import Testing
     /// Three lines of broker settings and a blank line: what follows starts on line 5.
     static let header = "mqtt:\n  url: mqtt://127.0.0.1:1883\n  clientId: bridge\n\n"
 
-    func diagnostics(_ yaml: String) -> [String] {
-        do {
-            _ = try ConfigLoader.parse(yaml: yaml, file: "m.yaml")
-            return []
-        } catch {
-            return error.diagnostics.map(\.description)
-        }
-    }
+    func diagnostics(_ yaml: String) -> [String] { checkDiagnostics(yaml) }
 
     static func withHeader(_ rest: String) -> String { header.appending(rest) }
 

@@ -15,14 +15,7 @@ import Testing
 
         """
 
-    func diagnostics(_ yaml: String) -> [String] {
-        do {
-            _ = try ConfigLoader.parse(yaml: yaml, file: "m.yaml")
-            return []
-        } catch {
-            return error.diagnostics.map(\.description)
-        }
-    }
+    func diagnostics(_ yaml: String) -> [String] { checkDiagnostics(yaml) }
 
     @Test func entriesWithTheirTagsAndDefaults() throws {
         let configuration = try ConfigLoader.parse(yaml: Self.header + """

@@ -16,14 +16,7 @@ import Testing
         }
     }
 
-    func diagnostics(_ yaml: String) -> [String] {
-        do {
-            _ = try ConfigLoader.parse(yaml: yaml, file: "m.yaml")
-            return []
-        } catch {
-            return error.diagnostics.map(\.description)
-        }
-    }
+    func diagnostics(_ yaml: String) -> [String] { checkDiagnostics(yaml) }
 
     @Test func absentSectionChangesNothing() throws {
         let configuration = try load(Self.header + Self.rule)

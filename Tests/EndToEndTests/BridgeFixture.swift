@@ -105,16 +105,7 @@ final class BridgeFixture: @unchecked Sendable {
         var curveSections = ""
         if let curve {
             try curve.writeKeys(to: keyDirectory)
-            curveSections = """
-                  curve:
-                    secretKeyFile: \(keyDirectory)/hub.key
-                    allowedClientsFile: \(keyDirectory)/clients.txt
-                worker:
-                  curve:
-                    serverKeyFile: \(keyDirectory)/hub.pub
-                    secretKeyEnv: \(FixtureCurve.workerKeyVariable)
-
-                """
+            curveSections = FixtureCurve.sections(keyDirectory: keyDirectory)
         }
         var statusSections = ""
         if let statusSource {
@@ -279,6 +270,21 @@ struct FixtureCurve: Sendable {
 
     static func generate() throws -> FixtureCurve {
         FixtureCurve(hub: try CurveKeyPair.generate(), worker: try CurveKeyPair.generate(), client: try CurveKeyPair.generate())
+    }
+
+    /// The end of the `hub:` section (`curve:` with the hub's key files) and the `worker:` section that a
+    /// mapping file needs for these keys, written to `keyDirectory` by `writeKeys`.
+    static func sections(keyDirectory: String) -> String {
+        """
+          curve:
+            secretKeyFile: \(keyDirectory)/hub.key
+            allowedClientsFile: \(keyDirectory)/clients.txt
+        worker:
+          curve:
+            serverKeyFile: \(keyDirectory)/hub.pub
+            secretKeyEnv: \(workerKeyVariable)
+
+        """
     }
 
     /// What the allowed client passes to the queue clients.

@@ -265,13 +265,7 @@ import ZeroMQ
         let publisher = try MQTTTestClient(broker: fixture.broker, id: "GID_sensors@@@declared")
         defer { publisher.close() }
         // Probes until the hub holds one for the group: the bridge is subscribed and the subscription declared.
-        var held = 0.0
-        let deadline = Deadline(timeout: .seconds(30))
-        while held < 1 && !deadline.hasPassed {
-            _ = try publisher.client.publish(topic: "sensors/probe/x", payload: Array("probe".utf8), qos: .atLeastOnce)
-            Thread.sleep(forTimeInterval: 0.2)
-            held = (try? MetricsTests.scrape(fixture.apiPort!))?["mqbridge_held_for_durable_groups"] ?? 0
-        }
+        let held = try probeUntilGauge("mqbridge_held_for_durable_groups", apiPort: fixture.apiPort!, publisher: publisher)
         #expect(held >= 1, "the hub holds messages for the declared group:\n\(fixture.bridgeLog.suffix(2_000))")
         let ids = FaultTests.ids(3_000, prefix: "declared")
         // At about 1,000 a second: the bridge keeps reading while nobody takes the messages, so the broker's

@@ -67,13 +67,7 @@ import Testing
         let publisher = try MQTTTestClient(broker: fixture.broker, id: "GID_sensors@@@early-bird")
         defer { publisher.close() }
         // Probes until the bridge's subscription takes them: the hub holds them for the engine.
-        var held = 0.0
-        let deadline = Deadline(timeout: .seconds(30))
-        while held < 1 && !deadline.hasPassed {
-            _ = try publisher.client.publish(topic: "sensors/probe/probe", payload: Array("probe".utf8), qos: .atLeastOnce)
-            Thread.sleep(forTimeInterval: 0.2)
-            held = (try? MetricsTests.scrape(fixture.apiPort))?["mqbridge_held_for_engine"] ?? 0
-        }
+        let held = try probeUntilGauge("mqbridge_held_for_engine", apiPort: fixture.apiPort, publisher: publisher)
         #expect(held >= 1, "the hub holds messages while JetStream is down:\n\(fixture.bridgeLog.suffix(2_000))")
         let ids = Self.ids(500, prefix: "down")
         try Self.publish(ids, from: publisher)

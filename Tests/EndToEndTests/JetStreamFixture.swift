@@ -70,16 +70,7 @@ final class JetStreamFixture: @unchecked Sendable {
         var security = ""
         if let curve {
             try curve.writeKeys(to: keyDirectory)
-            security = """
-                  curve:
-                    secretKeyFile: \(keyDirectory)/hub.key
-                    allowedClientsFile: \(keyDirectory)/clients.txt
-                worker:
-                  curve:
-                    serverKeyFile: \(keyDirectory)/hub.pub
-                    secretKeyEnv: \(FixtureCurve.workerKeyVariable)
-
-                """
+            security = FixtureCurve.sections(keyDirectory: keyDirectory)
         }
         var status = ""
         if let statusSource {
