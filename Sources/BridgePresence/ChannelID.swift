@@ -65,6 +65,24 @@ public enum ChannelID {
         let (high, low) = hash.finish()
         return render(high: high, low: low)
     }
+
+    /// The channel ID of a Mosquitto connection whose connect line has a timestamp: a hash of what every
+    /// reader of the broker's log sees the same way, the client ID, the client's `ip:port` and the log
+    /// second (a domain byte first, so it never equals an EMQX ID). Several bridges reading one broker, and
+    /// one bridge reading redelivered lines after a restart, give the connection the same ID, and so its
+    /// events the same message IDs. Two connections of one client from one `ip:port` within one second cannot
+    /// be told apart by the log anyway: the tracker takes the second for a redelivery of the first.
+    public static func mosquitto(clientId: String, address: String, second: Int64) -> String {
+        var hash = Hash128()
+        hash.add(UInt8(0x4D))
+        for text in [clientId, address] {
+            hash.add(UInt64(text.utf8.count))
+            for byte in text.utf8 { hash.add(byte) }
+        }
+        hash.add(UInt64(bitPattern: second))
+        let (high, low) = hash.finish()
+        return render(high: high, low: low)
+    }
 }
 
 /// Random channel IDs for Mosquitto connections (whose log lines carry no connection ID): xoshiro256**

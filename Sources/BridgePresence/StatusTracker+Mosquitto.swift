@@ -79,9 +79,10 @@ extension StatusTracker {
                     clientId: clientId, time: time, eventType: .tcpclean, channelId: open.channelId,
                     clientIp: open.clientIp), into: &events)
         }
+        // Derived from the line when it has a timestamp, so that every bridge reading this broker agrees.
+        let channelId = seconds.map { ChannelID.mosquitto(clientId: clientId, address: connection.address, second: $0) } ?? generator.next()
         let connect = StatusEvent(
-            clientId: clientId, time: time, eventType: .connect, channelId: generator.next(),
-            clientIp: connection.address)
+            clientId: clientId, time: time, eventType: .connect, channelId: channelId, clientIp: connection.address)
         _ = emit(connect, into: &events)
         lineCursor[clientId] = nil
         return .emitted(events, otherwise: .duplicate)

@@ -2,8 +2,10 @@ import BridgeCore
 
 /// Turns broker connection reports into status events (SPEC §6) and keeps the online status (SPEC §7).
 ///
-/// Mosquitto's log lines carry no connection ID, so the tracker gives each accepted connection a random
-/// channel ID and maps later lines of the client to its current channel. Lines redelivered after a restart
+/// Mosquitto's log lines carry no connection ID, so the tracker gives each accepted connection a channel ID
+/// (derived from the client ID, `ip:port` and log second when the line has a timestamp, so that every bridge
+/// reading the broker gives the same one; random otherwise) and maps later lines of the client to its
+/// current channel. Lines redelivered after a restart
 /// (restore the snapshot first) are recognised by the `ip:port` and log second of their connect line, as long
 /// as that channel is still remembered (the current one and `tombstoneLimit` closed ones per client) or is
 /// older than the current connection's second. Two cases cannot be told from new lines: a client that
