@@ -370,7 +370,7 @@ struct MQTTWorkerLoop {
         let isV5 = worker.settings.protocolVersion == .v5
         let wanted = subscriptions.map { ($0, MQTTQoS.exactlyOnce) } + statusSubscriptions.map { ($0, MQTTQoS.atLeastOnce) }
         for (filter, qos) in wanted where !alreadySubscribed.contains(filter) {
-            let topic = worker.settings.sharedGroup.map { "$share/\($0)/\(filter)" } ?? filter
+            let topic = brokerFilter(filter)
             do {
                 _ = try client.subscribe(filter: topic, qos: qos, retainAsPublished: isV5, retainHandling: isV5 ? .newSubscriptionOnly : .always)
                 subscribedThisRun.insert(filter)
@@ -380,11 +380,19 @@ struct MQTTWorkerLoop {
         }
     }
 
+    /// The filter as the worker subscribes to it: outflow filters through `$share/<group>/` when
+    /// `mqtt.sharedGroup` is set, so bridges of one group share the outflow; the broker's status topics never,
+    /// since every bridge needs every status line to keep the whole online-status view.
+    func brokerFilter(_ filter: String) -> String {
+        guard let group = worker.settings.sharedGroup, !statusSubscriptions.contains(filter) else { return filter }
+        return "$share/\(group)/\(filter)"
+    }
+
     /// Drops subscriptions the hub no longer asks for (after a reload of the rules).
     mutating func unsubscribe(_ filters: Set<String>) {
         guard let client else { return }
         for filter in filters.sorted() {
-            let topic = worker.settings.sharedGroup.map { "$share/\($0)/\(filter)" } ?? filter
+            let topic = brokerFilter(filter)
             do {
                 _ = try client.unsubscribe(filter: topic)
                 subscribedThisRun.remove(filter)

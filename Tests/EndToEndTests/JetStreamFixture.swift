@@ -42,6 +42,11 @@ final class JetStreamFixture: @unchecked Sendable {
     /// CURVE keys when the hub sets `hub.curve` (the workers then connect with `worker.curve`).
     let curve: FixtureCurve?
     private let keyDirectory: String
+    /// Writes a mapping file for a bridge of this fixture: its client ID, hub endpoint, API port, spool and
+    /// state directory; the broker, nats-server, rules and other settings are the fixture's.
+    private let writeConfig: (_ path: String, _ clientId: String, _ hubEndpoint: String, _ apiPort: Int, _ spool: String, _ state: String) throws -> Void
+    /// More bridges on the same broker and nats-server (`addBridge`).
+    private(set) var siblings: [Sibling] = []
     private(set) var processes: [ManagedProcess] = []
     /// Output of bridge processes that were stopped, for failure messages.
     private var earlierLog = ""
@@ -72,27 +77,28 @@ final class JetStreamFixture: @unchecked Sendable {
             try curve.writeKeys(to: keyDirectory)
             security = FixtureCurve.sections(keyDirectory: keyDirectory)
         }
-        var status = ""
-        if let statusSource {
-            status = "status:\n  source: \(statusSource)\n  stateDir: \(stateDirectory)\n"
-        }
-        let yaml = """
-            mqtt:
-              url: \(broker.url)
-              clientId: bridge-\(UUID().uuidString.prefix(8))
-            \(mqtt.map { "  " + $0 + "\n" }.joined())hub:
-              endpoint: \(hubEndpoint)
-              heartbeatMs: 500
-            \(security)api:
-              listen: 127.0.0.1:\(apiPort)
-            spool:
-              dir: \(spoolDirectory)
-            jetstream:
-              url: \(nats.url)
-            \((["duplicateWindow: 10m"] + jetstream).map { "  " + $0 }.joined(separator: "\n"))
+        let (brokerURL, natsURL) = (broker.url, nats.url)
+        writeConfig = { path, clientId, hubEndpoint, apiPort, spool, state in
+            let status = statusSource.map { "status:\n  source: \($0)\n  stateDir: \(state)\n" } ?? ""
+            let yaml = """
+                mqtt:
+                  url: \(brokerURL)
+                  clientId: \(clientId)
+                \(mqtt.map { "  " + $0 + "\n" }.joined())hub:
+                  endpoint: \(hubEndpoint)
+                  heartbeatMs: 500
+                \(security)api:
+                  listen: 127.0.0.1:\(apiPort)
+                spool:
+                  dir: \(spool)
+                jetstream:
+                  url: \(natsURL)
+                \((["duplicateWindow: 10m"] + jetstream).map { "  " + $0 }.joined(separator: "\n"))
 
-            """ + status + rules
-        try yaml.write(toFile: configPath, atomically: true, encoding: .utf8)
+                """ + status + rules
+            try yaml.write(toFile: path, atomically: true, encoding: .utf8)
+        }
+        try writeConfig(configPath, "bridge-\(UUID().uuidString.prefix(8))", hubEndpoint, apiPort, spoolDirectory, stateDirectory)
         if startBridge {
             do {
                 try self.startBridge()
@@ -118,6 +124,30 @@ final class JetStreamFixture: @unchecked Sendable {
         }
     }
 
+    /// Another bridge (`mqbridge run`) on the same broker and nats-server, with its own client ID, API, spool
+    /// and state directory.
+    struct Sibling {
+        let configPath: String
+        let apiPort: Int
+        let process: ManagedProcess
+        let directories: [String]
+    }
+
+    @discardableResult
+    func addBridge() throws -> Sibling {
+        let temporary = FileManager.default.temporaryDirectory
+        let configPath = temporary.appendingPathComponent("mqbridge-js-\(UUID().uuidString).yaml").path
+        let spool = temporary.appendingPathComponent("mqbridge-spool-\(UUID().uuidString)").path
+        let state = temporary.appendingPathComponent("mqbridge-state-\(UUID().uuidString)").path
+        let apiPort = try FreePort.allocate()
+        try writeConfig(configPath, "bridge-\(UUID().uuidString.prefix(8))", "tcp://127.0.0.1:\(try FreePort.allocate())", apiPort, spool, state)
+        let process = try ManagedProcess(
+            executable: BridgeFixture.executable.path, arguments: ["run", "--config", configPath, "--progress", "0"])
+        let sibling = Sibling(configPath: configPath, apiPort: apiPort, process: process, directories: [configPath, spool, state])
+        siblings.append(sibling)
+        return sibling
+    }
+
     /// SIGKILL to every bridge process; the broker, nats-server and the spool stay.
     func killBridge() {
         for process in processes {
@@ -141,13 +171,20 @@ final class JetStreamFixture: @unchecked Sendable {
         return codes
     }
 
-    var bridgeLog: String { earlierLog + processes.map(\.stderrText).joined(separator: "\n") }
+    var bridgeLog: String {
+        earlierLog + (processes + siblings.map(\.process)).map(\.stderrText).joined(separator: "\n")
+    }
 
     func stop() {
         for process in processes {
             _ = process.terminate(timeout: .seconds(5))
         }
         processes.removeAll()
+        for sibling in siblings {
+            _ = sibling.process.terminate(timeout: .seconds(5))
+            for path in sibling.directories { try? FileManager.default.removeItem(atPath: path) }
+        }
+        siblings.removeAll()
         broker.stop()
         nats.stop()
         for path in [configPath, spoolDirectory, stateDirectory, keyDirectory] { try? FileManager.default.removeItem(atPath: path) }

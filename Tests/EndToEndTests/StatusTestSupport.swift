@@ -45,6 +45,10 @@ struct StatusAPIClient {
         self.port = port
     }
 
+    init(port: Int) {
+        self.port = port
+    }
+
     /// `GET path`, answering status and parsed JSON body.
     func get(_ path: String) throws -> (status: Int, json: JSONValue) {
         let response = try HTTPClient.get(host: "127.0.0.1", port: port, path: path, timeout: .seconds(10))
