@@ -116,11 +116,26 @@ public struct HubEndpointSettings: Sendable, Equatable {
     public var heartbeatMs: Int
     /// CURVE on every `tcp://` endpoint the hub binds (this one, `queue.publish`, `queue.accept`).
     public var curve: CurveServerSettings?
+    /// Largest wire message frame a peer may send to the hub (`hub.maxMessageBytes`); a peer that sends a
+    /// bigger one is disconnected by ZeroMQ before the hub sees it. Nil: `limits.maxBodyBytes` plus
+    /// `metadataAllowance` (see `maxMessageBytes(bodyLimit:)`).
+    public var maxMessageBytes: Int?
 
-    public init(endpoint: String = HubEndpointSettings.defaultEndpoint, heartbeatMs: Int = 1_000, curve: CurveServerSettings? = nil) {
+    /// Room for a message's metadata (topic, user properties, keys …) above the body limit in the default
+    /// `hub.maxMessageBytes`.
+    public static let metadataAllowance = 64 << 10
+
+    public init(endpoint: String = HubEndpointSettings.defaultEndpoint, heartbeatMs: Int = 1_000, curve: CurveServerSettings? = nil,
+                maxMessageBytes: Int? = nil) {
         self.endpoint = endpoint
         self.heartbeatMs = heartbeatMs
         self.curve = curve
+        self.maxMessageBytes = maxMessageBytes
+    }
+
+    /// The cap in force: `hub.maxMessageBytes`, or the body limit plus `metadataAllowance`.
+    public func maxMessageBytes(bodyLimit: Int) -> Int {
+        maxMessageBytes ?? bodyLimit + Self.metadataAllowance
     }
 }
 
@@ -163,11 +178,17 @@ public struct StatusSettings: Sendable, Equatable {
     public var source: Source
     /// Where the online-status view is kept between runs (`status.stateDir`, default `mqbridge-state`).
     public var stateDirectory: String
+    /// Clients offline for longer than this leave the online-status view (`status.forgetOfflineAfter`,
+    /// default 7 days): queries then answer as for a client never seen.
+    public var forgetOfflineAfter: Duration
 
     public static let defaultStateDirectory = "mqbridge-state"
+    public static let defaultForgetOfflineAfter = Duration.seconds(7 * 86_400)
 
-    public init(source: Source, stateDirectory: String = StatusSettings.defaultStateDirectory) {
+    public init(source: Source, stateDirectory: String = StatusSettings.defaultStateDirectory,
+                forgetOfflineAfter: Duration = StatusSettings.defaultForgetOfflineAfter) {
         self.source = source
         self.stateDirectory = stateDirectory
+        self.forgetOfflineAfter = forgetOfflineAfter
     }
 }

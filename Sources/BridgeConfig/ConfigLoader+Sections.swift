@@ -164,7 +164,7 @@ extension ConfigLoader {
 
     static func readHub(_ node: Node, _ reader: NodeReader) -> HubEndpointSettings {
         var settings = HubEndpointSettings()
-        guard let fields = reader.mapping(node, "section 'hub'", known: ["endpoint", "heartbeatMs", "curve"]) else { return settings }
+        guard let fields = reader.mapping(node, "section 'hub'", known: ["endpoint", "heartbeatMs", "curve", "maxMessageBytes"]) else { return settings }
         if let endpointNode = fields["endpoint"], let text = reader.string(endpointNode, "hub.endpoint") {
             if let problem = Address.zmqEndpoint(text) {
                 reader.report(endpointNode, "hub.endpoint: \(problem.message)")
@@ -176,16 +176,27 @@ extension ConfigLoader {
             settings.heartbeatMs = heartbeat
         }
         settings.curve = fields["curve"].flatMap { readHubCurve($0, reader) }
+        settings.maxMessageBytes = fields["maxMessageBytes"].flatMap {
+            reader.integer($0, "hub.maxMessageBytes", in: 1_024...(1 << 30))
+        }
         return settings
     }
 
     static func readStatus(_ node: Node, _ reader: NodeReader) -> StatusSettings {
-        guard let fields = reader.mapping(node, "section 'status'", known: ["source", "stateDir"]) else {
+        guard let fields = reader.mapping(node, "section 'status'", known: ["source", "stateDir", "forgetOfflineAfter"]) else {
             return StatusSettings(source: .none)
         }
         var settings = StatusSettings(source: .none)
         if let directoryNode = fields["stateDir"], let directory = reader.nonEmptyString(directoryNode, "status.stateDir") {
             settings.stateDirectory = directory
+        }
+        if let node = fields["forgetOfflineAfter"],
+            let duration = readDuration(node, "status.forgetOfflineAfter", example: "7d, 12h or 30m", reader) {
+            if duration < .seconds(1) {
+                reader.report(node, "status.forgetOfflineAfter must be at least 1s, found '\(format(duration))'")
+            } else {
+                settings.forgetOfflineAfter = duration
+            }
         }
         guard let sourceNode = fields["source"], let text = reader.string(sourceNode, "status.source") else { return settings }
         guard let source = StatusSettings.Source(rawValue: text) else {

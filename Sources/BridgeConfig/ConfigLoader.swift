@@ -87,6 +87,11 @@ public enum ConfigLoader {
         if fields.has("jetstream") {
             checkRulesForJetStream(fields, prefix: jetstream?.subjectPrefix ?? JetStreamSettings.defaultSubjectPrefix, reader)
         }
+        if let cap = hub.maxMessageBytes, cap < limits.maxBodyBytes, let capNode = fields["hub"]?["maxMessageBytes"] {
+            reader.report(
+                capNode,
+                "hub.maxMessageBytes (\(cap)) is below limits.maxBodyBytes (\(limits.maxBodyBytes)): messages the limits allow could not reach the hub; leave it out for the body limit plus 64 KiB")
+        }
         guard let mqtt else { return nil }
         warnAboutExposure(fields, hub: hub, queue: queue, api: api, reader)
         let table = MappingTable(outflow: outflow, inflow: inflow, status: statusRules, limits: limits)

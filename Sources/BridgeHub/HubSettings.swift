@@ -21,10 +21,15 @@ public struct HubSettings: Sendable, Equatable {
     /// The mapping file names a queue-side engine (`jetstream:`): every routed message goes to an engine
     /// worker, and is held while none is connected instead of being counted as unrouted.
     public var engineExpected: Bool
+    /// Largest message frame a peer may send to the hub's sockets (`hub.maxMessageBytes`); ZeroMQ
+    /// disconnects a peer that sends a bigger one before any of it reaches the router. Nil: no cap.
+    public var maxMessageBytes: Int?
 
     public init(heartbeatMs: Int64 = 1_000, inflowBacklogLimit: Int = 10_000, maxStickyKeys: Int = 1_000_000,
                 statusSubscriptions: [String] = [], durableGroups: Set<String> = [], engineExpected: Bool = false,
-                inflowDeadlineMs: Int64 = 3_000, declaredDurable: [DurableSubscription] = []) {
+                inflowDeadlineMs: Int64 = 3_000, declaredDurable: [DurableSubscription] = [],
+                maxMessageBytes: Int? = nil) {
+        self.maxMessageBytes = maxMessageBytes
         self.heartbeatMs = heartbeatMs
         self.inflowBacklogLimit = max(1, inflowBacklogLimit)
         self.maxStickyKeys = maxStickyKeys

@@ -11,7 +11,7 @@ import BridgeCore
 /// tracker keeps the most recently connected channel (open or closed) plus at most `tombstoneLimit` other
 /// closed channels, those with the newest `tcpclean` times; a `connect` arriving after its channel's tombstone
 /// was dropped would open the channel again. `pruneTombstones(before:)` drops old tombstones altogether.
-/// Clients are never forgotten: `clientCount` only grows.
+/// Clients are forgotten only by `forgetOffline(before:)` (those offline since before a cutoff).
 ///
 /// Memory: a client with one channel costs a 96-byte record, which holds IDs of up to 32 bytes, canonical IPv4
 /// addresses and 32-hex channel IDs, and an 8-byte hash slot (about 120 bytes in all); longer IDs and other
@@ -36,7 +36,7 @@ public struct PresenceTracker: Sendable {
         self.tombstoneLimit = max(0, tombstoneLimit)
     }
 
-    /// Number of clients ever seen (online or not).
+    /// Number of clients held (online or not): every client seen, less those forgotten.
     public var clientCount: Int { records.count }
 
     /// Makes room for `clients` clients with IDs of about `averageIDLength` bytes, so that filling the tracker

@@ -86,6 +86,16 @@ public struct StatusTracker: Sendable {
         presence.pruneTombstones(before: cutoff)
     }
 
+    /// Forgets clients offline since before `cutoff` (see `PresenceTracker.forgetOffline(before:)`).
+    @discardableResult
+    public mutating func forgetOffline(before cutoff: Int64) -> Int {
+        let forgotten = presence.forgetOffline(before: cutoff)
+        if forgotten > 0 {
+            lineCursor = lineCursor.filter { presence.client($0.key) != nil }
+        }
+        return forgotten
+    }
+
     /// Applies `event` and appends it to `events` when it is news.
     mutating func emit(_ event: StatusEvent, into events: inout [StatusEvent]) -> PresenceChange {
         let change = presence.apply(event)

@@ -22,6 +22,8 @@ public final class BridgeHost: @unchecked Sendable {
     /// The JetStream worker of the same process (`run` with a `jetstream` section), for health and metrics.
     private let jetStream = Mutex<JetStreamWorker?>(nil)
     private var progressTimer: DispatchSourceTimer?
+    /// Runs the online-status view's `forgetOffline(now:)` now and then.
+    private var forgetTimer: DispatchSourceTimer?
     private let configuration: BridgeConfiguration
     private let logger: Logger
 
@@ -41,7 +43,7 @@ public final class BridgeHost: @unchecked Sendable {
         if let source = configuration.status.source.statusSource {
             presence = try PresenceService(
                 source: source, stateDirectory: stateDirectory ?? configuration.status.stateDirectory,
-                logger: Logger(label: logger.label + ".status"))
+                forgetOfflineAfter: configuration.status.forgetOfflineAfter, logger: Logger(label: logger.label + ".status"))
         } else {
             presence = nil
         }
@@ -53,7 +55,8 @@ public final class BridgeHost: @unchecked Sendable {
             settings: HubSettings(
                 heartbeatMs: Int64(configuration.hub.heartbeatMs), durableGroups: configuration.queue?.durableGroups ?? [],
                 engineExpected: configuration.jetstream != nil,
-                declaredDurable: (configuration.queue?.durable ?? []).map { DurableSubscription(topic: $0.topic, group: $0.group, tags: $0.tags) }),
+                declaredDurable: (configuration.queue?.durable ?? []).map { DurableSubscription(topic: $0.topic, group: $0.group, tags: $0.tags) },
+                maxMessageBytes: configuration.hub.maxMessageBytes(bodyLimit: configuration.mappings.limits.maxBodyBytes)),
             presence: presence,
             spoolDirectory: configuration.spool.directory,
             security: security,
@@ -69,7 +72,10 @@ public final class BridgeHost: @unchecked Sendable {
         if let settings = configuration.api {
             let routes = StatusAPI(
                 presence: presence, health: { [weak self] in self?.health() ?? HealthReport(checks: []) },
-                metrics: { [weak self] in self?.metricsText() ?? "" })
+                metrics: { [weak self] () throws(ServiceUnavailable) -> String in
+                    guard let self else { return "" }
+                    return try self.metricsText()
+                })
             let server = routes.server(host: settings.host, port: settings.port, logger: Logger(label: logger.label + ".api"))
             do {
                 try server.start()
@@ -79,6 +85,9 @@ public final class BridgeHost: @unchecked Sendable {
             }
             api.withLock { $0 = server }
             logger.info("HTTP API listening on \(settings.host):\(server.boundPort ?? settings.port)")
+        }
+        if let presence {
+            startForgetting(presence)
         }
         if configuration.status.source != .none, configuration.api == nil, configuration.mappings.statusRules.isEmpty {
             logger.warning("status.source is set but there are no status rules and no api.listen: the status view has no reader")
@@ -116,8 +125,12 @@ public final class BridgeHost: @unchecked Sendable {
 
     /// The hub has an MQTT worker (and, with a `jetstream` section, a JetStream worker); the workers of this
     /// process (if any) are connected to the broker and to JetStream.
+    /// When the hub thread does not answer within `HubService.countersTimeout`, the hub check fails with
+    /// that reason.
     public func health() -> HealthReport {
-        let counters = hub.counters()
+        guard let counters = hub.counters() else {
+            return HealthReport(checks: [HealthReport.Check(name: "hub", ok: false, detail: HubService.unresponsiveReason)])
+        }
         var checks = [
             HealthReport.Check(
                 name: "hub", ok: counters.workers > 0,
@@ -145,8 +158,9 @@ public final class BridgeHost: @unchecked Sendable {
     }
 
     /// Every metric, in the Prometheus text format.
-    public func metricsText() -> String {
-        let counters = hub.counters()
+    /// - Throws: ``ServiceUnavailable`` when the hub thread does not answer within `HubService.countersTimeout`.
+    public func metricsText() throws(ServiceUnavailable) -> String {
+        guard let counters = hub.counters() else { throw ServiceUnavailable(HubService.unresponsiveReason) }
         var text = PrometheusText()
         text.counter("mqbridge_outflow_received_total", "MQTT messages received from workers.", counters.outflowReceived)
         text.counters("mqbridge_outflow_routed_total", "Queue-side messages produced, by outflow or status rule.", label: "rule", counters.outflowRouted)
@@ -195,6 +209,7 @@ public final class BridgeHost: @unchecked Sendable {
         if let presence {
             let status = presence.counters()
             text.gauge("mqbridge_tracked_clients", "Clients in the online-status view.", presence.trackedClients)
+            text.counter("mqbridge_status_forgotten_clients_total", "Clients forgotten after status.forgetOfflineAfter offline.", status.forgottenClients)
             text.counters("mqbridge_status_events_total", "Client status events produced, by type.", label: "type", status.events)
             text.counters("mqbridge_status_problems_total", "Broker status messages not understood, by kind.", label: "kind", status.problems)
         }
@@ -208,11 +223,14 @@ public final class BridgeHost: @unchecked Sendable {
     public func startProgressReports(every interval: Duration) {
         let seconds = Double(interval.components.seconds) + Double(interval.components.attoseconds) / 1e18
         let timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "mqbridge.progress"))
-        let previous = Mutex(hub.counters())
+        let previous = Mutex(hub.counters() ?? HubCounters())
         timer.schedule(deadline: .now() + seconds, repeating: seconds)
         timer.setEventHandler { [weak self] in
             guard let self else { return }
-            let now = self.hub.counters()
+            guard let now = self.hub.counters() else {
+                self.logger.warning("progress: \(HubService.unresponsiveReason)")
+                return
+            }
             let before = previous.withLock { old in
                 defer { old = now }
                 return old
@@ -241,10 +259,30 @@ public final class BridgeHost: @unchecked Sendable {
 
     static func rate(_ count: Int, _ seconds: Double) -> Int { Int((Double(count) / seconds).rounded()) }
 
+    /// Forgets clients offline for longer than `status.forgetOfflineAfter`, every tenth of that time (at
+    /// most every 10 minutes, at least every second), on a queue of its own.
+    private func startForgetting(_ presence: PresenceService) {
+        guard let after = presence.forgetOfflineAfterMs else { return }
+        let seconds = min(600, max(1, Double(after) / 10_000))
+        let timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "mqbridge.status-forget"))
+        timer.schedule(deadline: .now() + seconds, repeating: seconds)
+        let logger = logger
+        timer.setEventHandler {
+            let forgotten = presence.forgetOffline(now: MonotonicClock.epochMs())
+            if forgotten > 0 {
+                logger.info("forgot \(forgotten) clients offline for longer than \(after / 1_000) s")
+            }
+        }
+        timer.resume()
+        forgetTimer = timer
+    }
+
     /// Stops the API, then the hub, then writes the status view to disk.
     public func stop() {
         progressTimer?.cancel()
         progressTimer = nil
+        forgetTimer?.cancel()
+        forgetTimer = nil
         let server = api.withLock { server in
             defer { server = nil }
             return server

@@ -131,16 +131,28 @@ public final class HubService: @unchecked Sendable {
         mailbox.post(.reload(mappings))
     }
 
-    /// The router's counters, read on the hub thread.
-    public func counters() -> HubCounters {
+    /// How long `counters()` waits for the hub thread by default.
+    public static let countersTimeout = Duration.seconds(1)
+
+    /// The router's counters, read on the hub thread; nil when the hub thread does not answer within
+    /// `timeout` (it is stuck, or stopped).
+    public func counters(timeout: Duration = HubService.countersTimeout) -> HubCounters? {
         let box = CountersBox()
         let done = DispatchSemaphore(value: 0)
         mailbox.post(.snapshot { counters in
             box.value = counters
             done.signal()
         })
-        done.wait()
+        let (seconds, attoseconds) = timeout.components
+        let nanoseconds = Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000)
+        guard done.wait(timeout: .now() + .nanoseconds(nanoseconds)) == .success else { return nil }
         return box.value
+    }
+
+    /// What health and metrics say when `counters()` gets no answer.
+    public static var unresponsiveReason: String {
+        let seconds = countersTimeout.components.seconds
+        return "the hub thread did not answer within \(seconds) s"
     }
 
     /// The durable subscriptions an earlier run saved (none when there is no file).
@@ -173,6 +185,10 @@ public final class HubService: @unchecked Sendable {
         try socket.setSendHighWaterMark(0)
         try socket.setReceiveHighWaterMark(0)
         try socket.setRouterMandatory(true)
+        if let cap = settings.maxMessageBytes {
+            // libzmq drops the connection of a peer whose frame is larger, before allocating for it.
+            try socket.setMaxMessageSize(cap)
+        }
         if let security, endpoints.contains(where: Self.isCurveTransport) {
             // CURVE is a property of the socket, so it would apply to an ipc:// endpoint bound beside a tcp:// one.
             if let plain = endpoints.first(where: { $0.hasPrefix("ipc://") }) {
@@ -230,6 +246,7 @@ public struct HubStartError: Error, CustomStringConvertible {
 }
 
 private final class CountersBox: @unchecked Sendable {
-    // Safe: written on the hub thread before the semaphore is signalled, read after the wait.
+    // Safe: written on the hub thread before the semaphore is signalled, read only after a wait that saw
+    // the signal (a caller that gave up never reads it).
     var value = HubCounters()
 }

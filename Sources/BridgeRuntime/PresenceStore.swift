@@ -44,8 +44,11 @@ final class PresenceStore {
             } catch {
                 throw PresenceStoreError("cannot read \(url.path): \(error.localizedDescription)")
             }
-            if url == journalURL { journalBytes = data.count }
-            for line in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: true) {
+            var bytes = Array(data)
+            if url == journalURL {
+                journalBytes = try cutTornEnd(of: &bytes)
+            }
+            for line in bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: true) {
                 if let event = try? StatusEvent(json: Array(line)) {
                     loaded.events.append(event)
                 } else {
@@ -54,6 +57,34 @@ final class PresenceStore {
             }
         }
         return loaded
+    }
+
+    /// Makes the journal end with a whole line, so that the next append starts a line of its own: a last line
+    /// without its newline (a write cut short by a crash) is cut off the file, or, when it is a whole event
+    /// that only lacks the newline, given one. Same as the outflow journal does at open.
+    /// Returns the journal's length after.
+    private func cutTornEnd(of bytes: inout [UInt8]) throws -> Int {
+        let newline = UInt8(ascii: "\n")
+        guard let last = bytes.last, last != newline else { return bytes.count }
+        let lineStart = (bytes.lastIndex(of: newline) ?? -1) + 1
+        if (try? StatusEvent(json: Array(bytes[lineStart...]))) != nil {
+            let handle = try openJournal()
+            do {
+                try handle.write(contentsOf: [newline])
+            } catch {
+                throw PresenceStoreError("cannot append to \(journalURL.path): \(error.localizedDescription)")
+            }
+            bytes.append(newline)
+            return bytes.count
+        } else {
+            try? journal?.close()
+            journal = nil
+            if truncate(journalURL.path, off_t(lineStart)) != 0 {
+                throw PresenceStoreError("cannot cut the torn end off \(journalURL.path): \(String(cString: strerror(errno)))")
+            }
+            // The line is still read (and counted as unreadable) below; only the file loses it.
+            return lineStart
+        }
     }
 
     /// Appends events to the journal.

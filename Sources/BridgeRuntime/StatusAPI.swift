@@ -15,11 +15,11 @@ public struct StatusAPI: Sendable {
 
     let presence: PresenceService?
     let healthCheck: @Sendable () -> HealthReport
-    /// The Prometheus text for `/metrics`; nil: no such route.
-    let metrics: (@Sendable () -> String)?
+    /// The Prometheus text for `/metrics`; nil: no such route. ``ServiceUnavailable`` is answered 503.
+    let metrics: (@Sendable () throws(ServiceUnavailable) -> String)?
 
     public init(presence: PresenceService?, health: @escaping @Sendable () -> HealthReport = { HealthReport(checks: []) },
-                metrics: (@Sendable () -> String)? = nil) {
+                metrics: (@Sendable () throws(ServiceUnavailable) -> String)? = nil) {
         self.presence = presence
         self.healthCheck = health
         self.metrics = metrics
@@ -47,7 +47,11 @@ public struct StatusAPI: Sendable {
         case "/healthz":
             return health()
         case "/metrics" where metrics != nil:
-            return .text(status: 200, body: metrics!(), contentType: "text/plain; version=0.0.4; charset=utf-8")
+            do {
+                return .text(status: 200, body: try metrics!(), contentType: "text/plain; version=0.0.4; charset=utf-8")
+            } catch {
+                return self.error(503, requestId, "ServiceUnavailable", error.reason)
+            }
         case let path where path.hasPrefix(clientsPrefix):
             return clientDetails(String(path.dropFirst(clientsPrefix.count)), requestId)
         default:
@@ -230,6 +234,13 @@ public struct StatusAPI: Sendable {
         writer.endObject()
         return .json(status: status, body: writer.text)
     }
+}
+
+/// A part of the bridge that an answer needs did not respond in time; the API answers 503 with `reason`.
+public struct ServiceUnavailable: Error, CustomStringConvertible {
+    public let reason: String
+    public init(_ reason: String) { self.reason = reason }
+    public var description: String { reason }
 }
 
 /// What `/healthz` reports: each check with its verdict and a detail for people.

@@ -127,7 +127,7 @@ import Testing
         ),
         (
             withHeader("status:\n  source: mosquitto-log\n  journal: x\nstatusRules:\n  - id: a\n    groupId: G\n    queueTopic: S\n"),
-            "m.yaml:7:3: unknown key 'journal' in section 'status'; known keys: source, stateDir"
+            "m.yaml:7:3: unknown key 'journal' in section 'status'; known keys: source, stateDir, forgetOfflineAfter"
         ),
     ]
 

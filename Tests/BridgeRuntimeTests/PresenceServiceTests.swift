@@ -4,6 +4,7 @@ import Foundation
 import HTTPServer
 import Logging
 import Synchronization
+import TestSupport
 import Testing
 
 @testable import BridgeRuntime
@@ -78,6 +79,114 @@ import Testing
         #expect(second.counters().problems["bad_state_line"] == 1)
         #expect(second.isOnline("GID_s@@@a"))
         #expect(second.client("GID_s@@@d") == nil)
+    }
+
+    @Test func eventAppendedAfterATornLineSurvivesTheNextLoad() throws {
+        let directory = Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let first = try Self.service(directory)
+        _ = Self.feed(first, Self.before)
+        let journal = URL(fileURLWithPath: directory).appendingPathComponent("presence.journal")
+        let handle = try FileHandle(forWritingTo: journal)
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Array(#"{"clientId":"GID_s@@@d","time":17953"#.utf8))
+        try handle.close()
+
+        // Loading cuts the torn line off, so the next append starts on a line of its own.
+        let second = try Self.service(directory)
+        #expect(second.counters().problems["bad_state_line"] == 1)
+        #expect(Self.feed(second, ["1795300790: New client connected from 10.0.0.5:5005 as GID_s@@@e (p2, c1, k60)."]).count == 1)
+        #expect(second.isOnline("GID_s@@@e"))
+
+        let third = try Self.service(directory)
+        #expect(third.counters().problems["bad_state_line", default: 0] == 0)
+        #expect(third.isOnline("GID_s@@@e"))
+        #expect(third.isOnline("GID_s@@@a"))
+    }
+
+    @Test func aWholeLastEventWithoutItsNewlineIsKept() throws {
+        let directory = Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let first = try Self.service(directory)
+        _ = Self.feed(first, Self.before)
+        let journal = URL(fileURLWithPath: directory).appendingPathComponent("presence.journal")
+        let size = try #require(try FileManager.default.attributesOfItem(atPath: journal.path)[.size] as? Int)
+        #expect(truncate(journal.path, off_t(size - 1)) == 0)
+
+        let second = try Self.service(directory)
+        #expect(second.counters().problems["bad_state_line", default: 0] == 0)
+        #expect(!second.isOnline("GID_s@@@c") && second.client("GID_s@@@c") != nil)
+        _ = Self.feed(second, ["1795300790: New client connected from 10.0.0.5:5005 as GID_s@@@e (p2, c1, k60)."])
+
+        let third = try Self.service(directory)
+        #expect(third.counters().problems["bad_state_line", default: 0] == 0)
+        #expect(third.isOnline("GID_s@@@e"))
+        #expect(!third.isOnline("GID_s@@@c") && third.client("GID_s@@@c") != nil)
+    }
+
+    @Test func queriesAreNotBlockedByAJournalWrite() throws {
+        let directory = Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let writing = DispatchSemaphore(value: 0)
+        let release = DispatchSemaphore(value: 0)
+        let slow = Mutex(false)
+        let service = try PresenceService(
+            source: .mosquittoLog, stateDirectory: directory, logger: Logger(label: "test"),
+            beforeJournalWrite: {
+                guard slow.withLock({ $0 }) else { return }
+                writing.signal()
+                release.wait()
+            })
+        _ = Self.feed(service, Self.before)
+        slow.withLock { $0 = true }
+        // The hub thread's write is stuck on a slow disk...
+        let ingest = TestThread { Self.feed(service, ["1795300790: Client GID_s@@@a disconnected."]).count }
+        #expect(writing.wait(timeout: .now() + 10) == .success)
+        // ... and the API still answers at once, from the view as it is in memory.
+        let query = TestThread { service.isOnline("GID_s@@@b") && service.client("GID_s@@@a") != nil }
+        let answer = query.join(timeout: .seconds(2))
+        release.signal()
+        #expect(try answer?.get() == true, "a query waited for the journal write")
+        #expect(try ingest.join()?.get() == 2)
+        #expect(!service.isOnline("GID_s@@@a"))
+        service.close()
+    }
+
+    @Test(arguments: [true, false])
+    func forgottenClientsStayForgottenAfterARestart(cleanStop: Bool) throws {
+        let directory = Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let t0: Int64 = 1_795_300_789_500
+        let first = try PresenceService(
+            source: .mosquittoLog, stateDirectory: directory, forgetOfflineAfter: .seconds(3_600), now: t0, logger: Logger(label: "test"))
+        _ = Self.feed(first, Self.before, at: t0)
+        #expect(first.forgetOffline(now: t0 + 1_000) == 0, "offline for a second only")
+        #expect(first.forgetOffline(now: t0 + 7_200_000) == 1)
+        #expect(first.client("GID_s@@@c") == nil)
+        #expect(first.isOnline("GID_s@@@a") && first.isOnline("GID_s@@@b"))
+        #expect(first.trackedClients == 2)
+        #expect(first.counters().forgottenClients == 1)
+        if cleanStop { first.close() }
+
+        // Read back with no retention at all: what was forgotten is not in the files any more.
+        let second = try PresenceService(source: .mosquittoLog, stateDirectory: directory, logger: Logger(label: "test"))
+        #expect(second.client("GID_s@@@c") == nil)
+        #expect(second.trackedClients == 2)
+        second.close()
+    }
+
+    @Test func clientsOfflineForTooLongAreForgottenAtLoad() throws {
+        let directory = Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let t0: Int64 = 1_795_300_789_500
+        let first = try Self.service(directory)
+        _ = Self.feed(first, Self.before, at: t0)
+        first.close()
+        let second = try PresenceService(
+            source: .mosquittoLog, stateDirectory: directory, forgetOfflineAfter: .seconds(60), now: t0 + 61_000, logger: Logger(label: "test"))
+        #expect(second.client("GID_s@@@c") == nil)
+        #expect(second.trackedClients == 2)
+        #expect(second.counters().forgottenClients == 1)
     }
 
     @Test func compactionReplacesTheJournalWithASnapshot() throws {

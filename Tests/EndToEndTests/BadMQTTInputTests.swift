@@ -93,7 +93,8 @@ import WireProtocol
     }
 
     @Test func inflowBreakingTheRulesGetsItsErrorAndCounterWhileTheRestArrive() throws {
-        let fixture = try BridgeFixture(mode: .inProcess, rules: Self.rules)
+        // The 8 MiB body must reach the hub's own check: ZeroMQ's frame cap (hub.maxMessageBytes) is raised above it.
+        let fixture = try BridgeFixture(mode: .inProcess, rules: Self.rules, hubSettings: ["maxMessageBytes: 16777216"])
         defer { fixture.stop() }
         let listener = try MQTTTestClient(broker: fixture.broker, id: "GID_app@@@listener")
         defer { listener.close() }

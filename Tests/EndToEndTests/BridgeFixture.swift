@@ -79,7 +79,7 @@ final class BridgeFixture: @unchecked Sendable {
     ///   - curve: CURVE keys: the hub gets `hub.curve` (its secret key in a file; the worker's and the
     ///     client's public keys allowed), the worker `worker.curve` (its secret key in an environment variable).
     init(mode: Mode, rules: String, mqttSettings: [String] = [], statusSource: String? = nil, durableGroups: [String] = [],
-         queueSettings: [String] = [], withAPI: Bool = false,
+         queueSettings: [String] = [], hubSettings: [String] = [], withAPI: Bool = false,
          brokerOptions: MosquittoBroker.Options = MosquittoBroker.Options(extraConfig: BridgeFixture.brokerQueueConfig),
          access: BrokerAccess = .plain, curve: FixtureCurve? = nil) throws {
         self.mode = mode
@@ -126,7 +126,7 @@ final class BridgeFixture: @unchecked Sendable {
             \(queueSettings.map { "  " + $0 + "\n" }.joined())hub:
               endpoint: \(hubEndpoint)
               heartbeatMs: 500
-
+            \(hubSettings.map { "  " + $0 + "\n" }.joined())
             """ + curveSections + "spool:\n  dir: \(spoolDirectory)\n" + statusSections + rules
         configPath = FileManager.default.temporaryDirectory.appendingPathComponent("mqbridge-\(UUID().uuidString).yaml").path
         try yaml.write(toFile: configPath, atomically: true, encoding: .utf8)
