@@ -50,6 +50,22 @@ struct StreamTests {
         #expect(missing?.isStreamNotFound == true, "\(String(describing: missing))")
     }
 
+    @Test("purging before a sequence removes only the messages below it")
+    func purgeBeforeASequence() throws {
+        let server = try NATSServer()
+        defer { server.stop() }
+        let connection = try connect(server)
+        let js = try JetStreamContext(connection: connection)
+        try js.addStream(StreamConfig(name: "P", subjects: ["p.>"], storage: .memory))
+        for index in 1...10 { _ = try js.publish(message("p.x", "m\(index)"), msgId: "p-\(index)") }
+        try js.purgeStream(name: "P", before: 6)
+        let info = try #require(try js.streamInfo(name: "P"))
+        #expect(info.state.messages == 5)
+        #expect(info.state.firstSequence == 6)
+        try js.purgeStream(name: "P")
+        #expect(try js.streamInfo(name: "P")?.state.messages == 0)
+    }
+
     @Test("headers, repeated names included, and the body round-trip through the stream")
     func headersRoundTrip() throws {
         let server = try NATSServer()
