@@ -277,8 +277,7 @@ struct MQTTWorkerLoop {
         guard let link else { return }
         let now = MonotonicClock.nowMs()
         switch event {
-        case .outflow(let seq, let frames, let journaled):
-            _ = journaled
+        case .outflow(let seq, let frames, _):
             for message in outflow.add(seq: seq, frames) { try link.send(frames: message.payload) }
         case .published(let mid, let reasonCode):
             guard let seq = inflightByMid.removeValue(forKey: mid) else { return }
