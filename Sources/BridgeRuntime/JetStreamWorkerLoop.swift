@@ -135,6 +135,7 @@ struct JetStreamWorkerLoop {
             let servers = worker.options.connection.servers.joined(separator: ", ")
             logger.warning("waiting for JetStream at \(servers): not connected yet; messages wait in the bridge and the broker meanwhile")
         }
+        var lookedAgain: Set<String> = []
         for wanted in plan.streams {
             while true {
                 if worker.stopping.isSet { return false }
@@ -155,6 +156,13 @@ struct JetStreamWorkerLoop {
                     }
                     break
                 } catch {
+                    // Another bridge may have created it between our look and our create (bridges that start
+                    // together race for it): look again, and check it as any existing stream, once.
+                    let raced = [JetStreamErrorCode.subjectsOverlap, JetStreamErrorCode.streamNameInUse].contains(error.jetStreamErrorCode)
+                    if raced, !lookedAgain.contains(wanted.name) {
+                        lookedAgain.insert(wanted.name)
+                        continue
+                    }
                     if error.jetStreamErrorCode == JetStreamErrorCode.subjectsOverlap {
                         fail("cannot create JetStream stream \(wanted.name): its subjects \(wanted.subjects.joined(separator: ",")) overlap "
                             + "another stream's (\(error)); remove or change that stream, or choose another jetstream.subjectPrefix")
