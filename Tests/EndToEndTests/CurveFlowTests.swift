@@ -79,7 +79,7 @@ import ZeroMQ
         // The CLI says the same and exits 1, well before its timeout.
         let produce = try ManagedProcess(executable: BridgeFixture.executable.path, arguments: [
             "produce", "--endpoint", fixture.acceptEndpoint, "--topic", "DEVICE_CMD", "--body", "x", "--timeout", "30",
-            "--curve-server-key", impostor.publicKey, "--curve-secret-key-env", "CLIENT_KEY",
+            "--curve-server-key=\(impostor.publicKey)", "--curve-secret-key-env", "CLIENT_KEY",
         ], environment: ["CLIENT_KEY": curve.client.secretKey])
         #expect(produce.waitForExit(timeout: .seconds(20)) == 1)
         #expect(produce.stderrText.contains("CURVE handshake with the hub"), "\(produce.stderrText)")
@@ -101,7 +101,7 @@ import ZeroMQ
 
         let cliConsumer = try ManagedProcess(executable: BridgeFixture.executable.path, arguments: [
             "consume", "--endpoint", fixture.publishEndpoint, "--topic", "SENSOR_DATA", "--tags", "temp", "--count", "1",
-            "--timeout", "60", "--curve-server-key", curve.hub.publicKey, "--curve-secret-key-env", "CLIENT_KEY",
+            "--timeout", "60", "--curve-server-key=\(curve.hub.publicKey)", "--curve-secret-key-env", "CLIENT_KEY",
         ], environment: ["CLIENT_KEY": curve.client.secretKey])
         // The CLI consumer is ready once the hub has welcomed it; publish until it has a message.
         let deadline = Deadline(timeout: .seconds(30))

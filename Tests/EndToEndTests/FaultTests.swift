@@ -274,7 +274,10 @@ import ZeroMQ
             try FaultTests.publish(ids[start..<start + 100], from: publisher)
             Thread.sleep(forTimeInterval: 0.1)
         }
-        Thread.sleep(forTimeInterval: 2)
+        // All of them in the bridge's journal (the hub holds a window of them) before any member comes.
+        #expect(waitUntilBlocking(timeout: .seconds(30)) {
+            ((try? MetricsTests.scrape(fixture.apiPort!))?["mqbridge_spool_messages"] ?? 0) >= Double(ids.count)
+        }, "the bridge journaled every message:\n\(fixture.bridgeLog.suffix(2_000))")
         // Only now does a member of the group connect, for the first time.
         let consumer = TestConsumer(context: fixture.context, endpoint: fixture.publishEndpoint, topic: "SENSOR_DATA", group: "backend")
         defer { consumer.stop() }

@@ -71,7 +71,10 @@ import Testing
         #expect(held >= 1, "the hub holds messages while JetStream is down:\n\(fixture.bridgeLog.suffix(2_000))")
         let ids = Self.ids(500, prefix: "down")
         try Self.publish(ids, from: publisher)
-        Thread.sleep(forTimeInterval: 2)
+        // Every message is in the bridge's journal, held (the hub has a window of them) while JetStream is down.
+        #expect(waitUntilBlocking(timeout: .seconds(30)) {
+            ((try? MetricsTests.scrape(fixture.apiPort))?["mqbridge_spool_messages"] ?? 0) >= Double(ids.count)
+        }, "the bridge keeps every message while JetStream is down:\n\(fixture.bridgeLog.suffix(2_000))")
         #expect(fixture.processes.allSatisfy { $0.isRunning }, "the bridge waits for JetStream:\n\(fixture.bridgeLog.suffix(2_000))")
         #expect(fixture.bridgeLog.contains("waiting for JetStream"), "\(fixture.bridgeLog.suffix(2_000))")
         let health = try HTTPClient.get(host: "127.0.0.1", port: fixture.apiPort, path: "/healthz")
