@@ -12,6 +12,12 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        // The HTTP API is served with Hummingbird (on SwiftNIO); HummingbirdCore, HTTPTypes and NIOHTTP1
+        // are named for the API's own connection setup and request limits.
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         // Pure translation logic: message models, topics, templates, rules. No I/O, no C.
@@ -40,8 +46,16 @@ let package = Package(
         // The CPU's prefetch hint (`__builtin_prefetch`) for the presence tracker's batches.
         .target(name: "CPrefetch"),
 
-        // The HTTP/1.1 listener of the API: one thread, POSIX sockets kept inside this module.
-        .target(name: "HTTPServer", dependencies: [.product(name: "Logging", package: "swift-log")]),
+        // The API's HTTP/1.1 server on Hummingbird: request limits, refusals in the API's shape, handlers off the event loops.
+        .target(
+            name: "APIServer",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"), .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
 
         // Thin wrappers over the C libraries; C types stay inside these modules.
         .systemLibrary(name: "CZeroMQ", pkgConfig: "libzmq", providers: [.apt(["libzmq3-dev"])]),
@@ -56,7 +70,7 @@ let package = Package(
             name: "BridgeRuntime",
             dependencies: [
                 "BridgeCore", "BridgeConfig", "BridgeHub", "BridgePresence", "BridgeWorkers", "WireProtocol", "ZeroMQ", "Mosquitto", "NATS",
-                "JetStreamMapping", "HTTPServer", .product(name: "Logging", package: "swift-log"),
+                "JetStreamMapping", "APIServer", .product(name: "Logging", package: "swift-log"),
             ]
         ),
 
@@ -65,7 +79,8 @@ let package = Package(
 
         // Starts real pieces (Mosquitto, bridge processes) on loopback for the tests and the demo.
         .target(name: "LoopbackHarness"),
-        // Helpers shared by the test targets: a seeded generator and a thread joined with a deadline.
+        // Helpers shared by the test targets (and the demo's API queries): a seeded generator, a thread joined with a
+        // deadline, a small blocking HTTP/1.1 client.
         .target(name: "TestSupport", dependencies: [.product(name: "Logging", package: "swift-log")]),
 
         .executableTarget(
@@ -74,12 +89,12 @@ let package = Package(
                 "BridgeCore",
                 "BridgeConfig",
                 "BridgeRuntime",
-                "HTTPServer",
                 "LoadGenerator",
                 "LoopbackHarness",
                 "Mosquitto",
                 "NATS",
                 "JetStreamMapping",
+                "TestSupport",
                 "ZeroMQ",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -107,12 +122,12 @@ let package = Package(
         .testTarget(
             name: "BridgeRuntimeTests",
             dependencies: [
-                "BridgeRuntime", "BridgeConfig", "BridgePresence", "BridgeCore", "BridgeHub", "HTTPServer", "WireProtocol", "ZeroMQ",
+                "BridgeRuntime", "BridgeConfig", "BridgePresence", "BridgeCore", "BridgeHub", "APIServer", "WireProtocol", "ZeroMQ",
                 "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "TestSupport", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "APIServerTests", dependencies: ["APIServer", "TestSupport", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ", "TestSupport"]),
         .testTarget(name: "MosquittoTests", dependencies: ["Mosquitto", "LoopbackHarness"]),
         .testTarget(name: "NATSTests", dependencies: ["NATS", "LoopbackHarness", "TestSupport"]),
@@ -121,7 +136,7 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "mqbridge", "BridgeRuntime", "BridgeConfig", "BridgeCore", "BridgeHub", "BridgePresence", "HTTPServer",
+                "mqbridge", "BridgeRuntime", "BridgeConfig", "BridgeCore", "BridgeHub", "BridgePresence", "APIServer",
                 "LoopbackHarness", "Mosquitto", "NATS", "ZeroMQ", "WireProtocol", "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ]

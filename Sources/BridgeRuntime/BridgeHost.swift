@@ -1,8 +1,8 @@
+import APIServer
 import BridgeConfig
 import BridgeHub
 import BridgePresence
 import Foundation
-import HTTPServer
 import Logging
 import Synchronization
 import ZeroMQ
@@ -16,7 +16,7 @@ public final class BridgeHost: @unchecked Sendable {
     public let hub: HubService
     public let presence: PresenceService?
     /// The HTTP listener; read by metrics on its own thread, so behind a lock.
-    private let api = Mutex<HTTPServer?>(nil)
+    private let api = Mutex<APIServer?>(nil)
     /// The MQTT worker of the same process (`run`), for health and metrics; nil for `hub`.
     private let worker = Mutex<MQTTWorker?>(nil)
     /// The JetStream worker of the same process (`run` with a `jetstream` section), for health and metrics.
@@ -213,8 +213,8 @@ public final class BridgeHost: @unchecked Sendable {
             text.counters("mqbridge_status_events_total", "Client status events produced, by type.", label: "type", status.events)
             text.counters("mqbridge_status_problems_total", "Broker status messages not understood, by kind.", label: "kind", status.problems)
         }
-        if let http = api.withLock({ $0?.counters }) {
-            text.counter("mqbridge_http_requests_total", "HTTP requests answered.", http.requestsServed)
+        if let served = api.withLock({ $0?.requestsServed }) {
+            text.counter("mqbridge_http_requests_total", "HTTP requests answered.", served)
         }
         return text.text
     }

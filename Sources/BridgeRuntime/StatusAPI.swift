@@ -1,12 +1,13 @@
 import BridgeCore
 import BridgePresence
 import Foundation
-import HTTPServer
+import APIServer
 import Logging
 
 /// The HTTP API's routes (README "HTTP API"): online-status queries with ApsaraMQ's OpenAPI names, one
 /// client's channels, and health. Answers on the API server's thread; every answer is a read of the
-/// presence view under its lock, nothing slower.
+/// presence view under its lock, or the hub's counters, which wait at most `HubService.countersTimeout`
+/// (the server runs handlers on a queue of its own, never on an event loop).
 public struct StatusAPI: Sendable {
     /// Most client IDs one `BatchQuerySessionByClientIds` call may name.
     public static let maxBatch = 500
@@ -27,17 +28,17 @@ public struct StatusAPI: Sendable {
 
     /// The API's HTTP server: these routes, only GET and HEAD, and every answer the server gives on its own
     /// (a request it cannot parse, one too large, 405, 408, 503 …) in the same JSON error shape as the routes'.
-    public func server(host: String, port: Int, logger: Logger) -> HTTPServer {
-        HTTPServer(
-            host: host, port: port, limits: HTTPServer.Limits(allowedMethods: Self.allowedMethods), logger: logger,
+    public func server(host: String, port: Int, logger: Logger) -> APIServer {
+        APIServer(
+            host: host, port: port, limits: APIServer.Limits(allowedMethods: Self.allowedMethods), logger: logger,
             refusalResponse: refusal, handler: handle)
     }
 
-    public func handle(_ request: HTTPRequest) -> HTTPResponse {
+    public func handle(_ request: APIRequest) -> APIResponse {
         let requestId = UUID().uuidString
         guard Self.allowedMethods.contains(request.method) else {
             var response = error(405, requestId, "MethodNotAllowed", "\(request.method) is not supported; use GET")
-            response.headers.add(name: "Allow", value: Self.allowedMethods.joined(separator: ", "))
+            response.headers["Allow"] = Self.allowedMethods.joined(separator: ", ")
             return response
         }
         let clientsPrefix = "/v1/clients/"
@@ -61,7 +62,7 @@ public struct StatusAPI: Sendable {
 
     // MARK: - Routes
 
-    private func action(_ request: HTTPRequest, _ requestId: String) -> HTTPResponse {
+    private func action(_ request: APIRequest, _ requestId: String) -> APIResponse {
         guard let action = request.queryValue("Action"), !action.isEmpty else {
             return error(400, requestId, "MissingParameter.Action", "the Action parameter is required (QuerySessionByClientId or BatchQuerySessionByClientIds)")
         }
@@ -75,7 +76,7 @@ public struct StatusAPI: Sendable {
         }
     }
 
-    private func querySession(_ request: HTTPRequest, _ requestId: String) -> HTTPResponse {
+    private func querySession(_ request: APIRequest, _ requestId: String) -> APIResponse {
         guard let clientId = request.queryValue("ClientId") else {
             return error(400, requestId, "MissingParameter.ClientId", "the ClientId parameter is required")
         }
@@ -91,7 +92,7 @@ public struct StatusAPI: Sendable {
         return .json(status: 200, body: writer.text)
     }
 
-    private func batchQuerySession(_ request: HTTPRequest, _ requestId: String) -> HTTPResponse {
+    private func batchQuerySession(_ request: APIRequest, _ requestId: String) -> APIResponse {
         let prefix = "ClientIdList."
         var indexed: [(index: Int, clientId: String)] = []
         for (name, value) in request.query where name.hasPrefix(prefix) {
@@ -139,7 +140,7 @@ public struct StatusAPI: Sendable {
         return .json(status: 200, body: writer.text)
     }
 
-    private func clientDetails(_ clientId: String, _ requestId: String) -> HTTPResponse {
+    private func clientDetails(_ clientId: String, _ requestId: String) -> APIResponse {
         guard !clientId.isEmpty else {
             return error(400, requestId, "InvalidParameter.ClientId", "name a client: /v1/clients/<clientId>")
         }
@@ -169,7 +170,7 @@ public struct StatusAPI: Sendable {
     }
 
     /// 200 with `"status":"ok"` when every check passes, 503 with `"status":"unavailable"` otherwise.
-    private func health() -> HTTPResponse {
+    private func health() -> APIResponse {
         let report = healthCheck()
         var writer = JSONWriter()
         writer.beginObject()
@@ -201,9 +202,9 @@ public struct StatusAPI: Sendable {
 
     /// An answer the HTTP server gives on its own, in the API's error shape, keeping the refusal's fields
     /// (`Allow` of a 405).
-    public func refusal(_ refusal: HTTPRefusal) -> HTTPResponse {
+    public func refusal(_ refusal: APIRefusal) -> APIResponse {
         var response = error(refusal.status, UUID().uuidString, Self.refusalCode(refusal.status), refusal.detail)
-        for field in refusal.headers { response.headers.add(name: field.name, value: field.value) }
+        response.headers.merge(refusal.headers) { _, new in new }
         return response
     }
 
@@ -225,7 +226,7 @@ public struct StatusAPI: Sendable {
         }
     }
 
-    private func error(_ status: Int, _ requestId: String, _ code: String, _ message: String) -> HTTPResponse {
+    private func error(_ status: Int, _ requestId: String, _ code: String, _ message: String) -> APIResponse {
         var writer = JSONWriter()
         writer.beginObject()
         writer.field("RequestId", requestId)

@@ -1,4 +1,4 @@
-import Glibc
+internal import Glibc
 
 /// Bytes the process has allocated, from glibc (used by the memory tests and the benchmarks).
 ///

@@ -3,10 +3,10 @@ import BridgeConfig
 import BridgeCore
 import BridgeRuntime
 import Foundation
-import HTTPServer
 import LoopbackHarness
 import Logging
 import Mosquitto
+import TestSupport
 import Synchronization
 import ZeroMQ
 

@@ -1,7 +1,7 @@
 import BridgeCore
 import BridgePresence
 import Foundation
-import HTTPServer
+import APIServer
 import Logging
 import Synchronization
 import TestSupport
@@ -243,7 +243,7 @@ import Testing
     @Test func queriesAreAnsweredWhileEventsStreamIn() throws {
         let service = try Self.service(nil)
         _ = Self.feed(service, Self.before)
-        let server = HTTPServer(host: "127.0.0.1", port: 0, logger: Logger(label: "test.api"), handler: StatusAPI(presence: service).handle)
+        let server = APIServer(host: "127.0.0.1", port: 0, logger: Logger(label: "test.api"), handler: StatusAPI(presence: service).handle)
         try server.start()
         defer { server.stop() }
         let port = try #require(server.boundPort)

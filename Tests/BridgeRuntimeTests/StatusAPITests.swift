@@ -1,7 +1,7 @@
 import BridgeCore
 import BridgePresence
 import BridgeRuntime
-import HTTPServer
+import APIServer
 import Logging
 import Testing
 
@@ -25,8 +25,8 @@ import Testing
         "1795300789: New client connected from 10.0.0.3:5004 as GID_s@@@dev-3 (p2, c1, k60).",
     ]
 
-    static func get(_ target: String, method: String = "GET", api: StatusAPI) throws -> (status: Int, json: JSONValue, response: HTTPResponse) {
-        let request = try HTTPRequest(method: method, target: target, headers: ["Host": "test"])
+    static func get(_ target: String, method: String = "GET", api: StatusAPI) throws -> (status: Int, json: JSONValue, response: APIResponse) {
+        let request = try APIRequest(method: method, target: target)
         let response = api.handle(request)
         return (response.status, try JSONValue.parse(bytes: response.body), response)
     }

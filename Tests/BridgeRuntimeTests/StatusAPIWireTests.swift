@@ -2,7 +2,7 @@ import BridgeConfig
 import BridgeCore
 import BridgeRuntime
 import Foundation
-import HTTPServer
+import TestSupport
 import Logging
 import Testing
 import ZeroMQ

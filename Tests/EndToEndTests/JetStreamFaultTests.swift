@@ -1,5 +1,5 @@
 import Foundation
-import HTTPServer
+import TestSupport
 import LoopbackHarness
 import Mosquitto
 import NATS

@@ -1,6 +1,6 @@
 import BridgeCore
 import Foundation
-import HTTPServer
+import TestSupport
 import LoopbackHarness
 import Mosquitto
 import Synchronization

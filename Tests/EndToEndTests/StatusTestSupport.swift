@@ -1,7 +1,7 @@
 import BridgeCore
 import BridgePresence
 import Foundation
-import HTTPServer
+import TestSupport
 import LoopbackHarness
 import Testing
 

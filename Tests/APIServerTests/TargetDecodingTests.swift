@@ -1,9 +1,9 @@
-import HTTPServer
+import APIServer
 import Testing
 
 @Suite struct TargetDecodingTests {
-    private func request(_ target: String) throws -> HTTPRequest {
-        try HTTPRequest(method: "GET", target: target, headers: ["Host": "h"])
+    private func request(_ target: String) throws -> APIRequest {
+        try APIRequest(method: "GET", target: target)
     }
 
     @Test func percentEncodingIsDecodedInPathAndQuery() throws {
@@ -43,14 +43,14 @@ import Testing
 
     @Test(arguments: ["/%zz", "/%4", "/%", "/?a=%", "/?a=%g0", "/?%zz=1", "/a%2", "/%00", "/?a=%00", "/%C3%28", "/%FF"])
     func invalidEncodingIsRefused(target: String) {
-        let error = #expect(throws: HTTPParseError.self) { try request(target) }
+        let error = #expect(throws: APIRefusal.self) { try request(target) }
         #expect(error?.status == 400)
-        #expect(error?.kind == .invalidPercentEncoding)
+        #expect(error?.detail.contains("request target") == true)
     }
 
     @Test(arguments: ["/a b", "/a\u{0}", "/\u{1F}", "/\u{7F}", "/ü", "relative", ""])
     func invalidTargetsAreRefused(target: String) {
-        let error = #expect(throws: HTTPParseError.self) { try request(target) }
+        let error = #expect(throws: APIRefusal.self) { try request(target) }
         #expect(error?.status == 400)
     }
 }

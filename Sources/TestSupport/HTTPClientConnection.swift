@@ -162,6 +162,31 @@ public final class HTTPClientConnection {
         return received
     }
 
+    /// Reads raw bytes until `text` has arrived (a streamed body: chunk framing is left in) and returns
+    /// everything received up to and including it.
+    public func readUntil(_ text: String) throws(HTTPClientError) -> String {
+        let deadline = ContinuousClock.now.advanced(by: timeout)
+        let marker = Array(text.utf8)
+        while true {
+            if let end = Self.range(of: marker, in: received) {
+                defer { received.removeSubrange(0..<end) }
+                return String(decoding: received[0..<end], as: UTF8.self)
+            }
+            guard try fill(deadline: deadline) else {
+                throw HTTPClientError(.connectionClosed, "\(peer) closed the connection before '\(text)' arrived")
+            }
+        }
+    }
+
+    /// The end of the first occurrence of `marker` in `bytes`.
+    private static func range(of marker: [UInt8], in bytes: [UInt8]) -> Int? {
+        guard !marker.isEmpty, bytes.count >= marker.count else { return nil }
+        for start in 0...(bytes.count - marker.count) where bytes[start..<(start + marker.count)].elementsEqual(marker) {
+            return start + marker.count
+        }
+        return nil
+    }
+
     /// Shuts down the sending side: the server sees the end of the input, responses can still be read.
     public func shutdownSending() {
         if fd >= 0 { SystemCall.shutdownWrite(fd) }

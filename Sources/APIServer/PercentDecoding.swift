@@ -3,7 +3,7 @@ enum PercentDecoding {
     /// Decodes `bytes`; with `plusAsSpace` (query parts, as HTML forms encode them) `+` becomes a
     /// space. Fails on a `%` without two hex digits, on bytes that are not UTF-8, and on NUL, which
     /// no name or value of the API may contain.
-    static func decode(_ bytes: ArraySlice<UInt8>, plusAsSpace: Bool) throws(HTTPParseError) -> String {
+    static func decode(_ bytes: ArraySlice<UInt8>, plusAsSpace: Bool) throws(APIRefusal) -> String {
         var decoded: [UInt8] = []
         decoded.reserveCapacity(bytes.count)
         var index = bytes.startIndex
@@ -14,20 +14,20 @@ enum PercentDecoding {
                       let high = hexValue(bytes[index + 1]), let low = hexValue(bytes[index + 2]) else {
                     let end = min(index + 3, bytes.endIndex)
                     let seen = String(decoding: bytes[index..<end], as: UTF8.self)
-                    throw HTTPParseError(.invalidPercentEncoding, "invalid percent-encoding '\(seen)' in the request target")
+                    throw APIRefusal(status: 400, detail: "invalid percent-encoding '\(seen)' in the request target")
                 }
                 decoded.append(high << 4 | low)
                 index += 3
             } else {
-                decoded.append(plusAsSpace && byte == UInt8(ascii: "+") ? HTTPSyntax.space : byte)
+                decoded.append(plusAsSpace && byte == UInt8(ascii: "+") ? UInt8(ascii: " ") : byte)
                 index += 1
             }
         }
         guard !decoded.contains(0) else {
-            throw HTTPParseError(.invalidPercentEncoding, "the request target encodes a NUL byte")
+            throw APIRefusal(status: 400, detail: "the request target encodes a NUL byte")
         }
         guard let text = String(validating: decoded, as: UTF8.self) else {
-            throw HTTPParseError(.invalidPercentEncoding, "the request target decodes to bytes that are not UTF-8")
+            throw APIRefusal(status: 400, detail: "the request target decodes to bytes that are not UTF-8")
         }
         return text
     }

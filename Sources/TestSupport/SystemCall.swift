@@ -1,6 +1,6 @@
 internal import Glibc
 
-/// The socket calls the server and client make, each retrying `EINTR` and reporting failure as a
+/// The socket calls the test client makes, each retrying `EINTR` and reporting failure as a
 /// ``SystemError``. C types stay inside this file and its siblings.
 enum SystemCall {
     /// What a non-blocking read or write did.
@@ -27,55 +27,10 @@ enum SystemCall {
         guard setsockopt(fd, level, name, &value, socklen_t(MemoryLayout<Int32>.size)) == 0 else { throw .last(label) }
     }
 
-    static func setReuseAddress(_ fd: Int32) throws(SystemError) {
-        try setOption(fd, level: SOL_SOCKET, name: SO_REUSEADDR, value: 1, label: "setsockopt(SO_REUSEADDR)")
-    }
-
     /// Turns off Nagle's algorithm: responses are written whole, and waiting for the client's
     /// delayed ACK would add 40 ms to every pipelined response.
     static func setNoDelay(_ fd: Int32) throws(SystemError) {
         try setOption(fd, level: Int32(IPPROTO_TCP), name: TCP_NODELAY, value: 1, label: "setsockopt(TCP_NODELAY)")
-    }
-
-    /// Makes an accepted socket non-blocking and close-on-exec (Glibc's Swift module lacks `accept4`).
-    static func prepareAccepted(_ fd: Int32) throws(SystemError) {
-        let flags = fcntl(fd, F_GETFL)
-        guard flags >= 0, fcntl(fd, F_SETFL, flags | O_NONBLOCK) == 0 else { throw .last("fcntl(O_NONBLOCK)") }
-        guard fcntl(fd, F_SETFD, FD_CLOEXEC) == 0 else { throw .last("fcntl(FD_CLOEXEC)") }
-    }
-
-    static func bind(_ fd: Int32, to address: SocketAddress) throws(SystemError) {
-        let rc = address.withSockaddr { Glibc.bind(fd, $0, $1) }
-        guard rc == 0 else { throw .last("bind") }
-    }
-
-    static func listen(_ fd: Int32) throws(SystemError) {
-        guard Glibc.listen(fd, SOMAXCONN) == 0 else { throw .last("listen") }
-    }
-
-    /// The port the socket is bound to.
-    static func localPort(_ fd: Int32) throws(SystemError) -> Int {
-        var storage = sockaddr_storage()
-        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
-        let rc = withUnsafeMutablePointer(to: &storage) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-        }
-        guard rc == 0 else { throw .last("getsockname") }
-        return SocketAddress(storage: storage, length: length).port
-    }
-
-    /// The next pending connection, or `nil` when none is waiting.
-    static func accept(_ fd: Int32) throws(SystemError) -> Int32? {
-        while true {
-            let client = Glibc.accept(fd, nil, nil)
-            if client >= 0 { return client }
-            let error = SystemError.last("accept")
-            switch error.code {
-            case EINTR, ECONNABORTED: continue
-            case EAGAIN, EWOULDBLOCK: return nil
-            default: throw error
-            }
-        }
     }
 
     /// Starts connecting a non-blocking socket; `true` if it connected at once, `false` if in progress.
