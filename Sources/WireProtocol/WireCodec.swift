@@ -121,6 +121,13 @@ public enum WireCodec {
 
     /// One `DATA` from its metadata and body, alone or as a record of a `BATCH`.
     static func decodeData(metadata: [UInt8], body: [UInt8], form: DataForm) throws(WireErrorReport) -> WireMessage {
+        // The common shape in one pass; anything else through the JSON tree, which also words the errors.
+        if let message = DataMetadataScanner.decode(metadata: metadata, body: body, form: form) { return message }
+        return try decodeDataFully(metadata: metadata, body: body, form: form)
+    }
+
+    /// `decodeData` without the one-pass reader (its reference in tests).
+    static func decodeDataFully(metadata: [UInt8], body: [UInt8], form: DataForm) throws(WireErrorReport) -> WireMessage {
         let meta = Metadata(value: try object(metadata), kind: .data)
         do {
             switch form {
