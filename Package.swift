@@ -58,7 +58,7 @@ let package = Package(
             name: "BridgeRuntime",
             dependencies: [
                 "BridgeCore", "BridgeConfig", "BridgeHub", "BridgePresence", "BridgeWorkers", "WireProtocol", "ZeroMQ", "Mosquitto", "NATS",
-                "JetStreamMapping", "HTTPServer", .product(name: "Logging", package: "swift-log"),
+                "JetStreamMapping", "HTTPServer", "Threads", .product(name: "Logging", package: "swift-log"),
             ]
         ),
 
