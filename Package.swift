@@ -3,7 +3,6 @@ import PackageDescription
 
 let package = Package(
     name: "mqbridge",
-    platforms: [.macOS(.v14)],
     products: [
         .executable(name: "mqbridge", targets: ["mqbridge"]),
         .executable(name: "mqbridge-bench", targets: ["Benchmarks"]),
@@ -12,6 +11,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         // Pure translation logic: message models, topics, templates, rules. No I/O, no C.
@@ -59,6 +59,7 @@ let package = Package(
             dependencies: [
                 "BridgeCore", "BridgeConfig", "BridgeHub", "BridgePresence", "BridgeWorkers", "WireProtocol", "ZeroMQ", "Mosquitto", "NATS",
                 "JetStreamMapping", "HTTPServer", "Threads", .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
 
@@ -85,6 +86,8 @@ let package = Package(
                 "ZeroMQ",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
 

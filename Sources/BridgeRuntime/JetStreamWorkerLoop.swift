@@ -481,6 +481,7 @@ struct JetStreamWorkerLoop {
     func fail(_ reason: String) {
         logger.critical("JetStream worker stops: \(reason)")
         setStats { $0.lastError = reason }
+        worker.failure.withLock { $0 = $0 ?? reason }
         worker.onFatal(reason)
     }
 
