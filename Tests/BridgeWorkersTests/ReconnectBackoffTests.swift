@@ -28,4 +28,14 @@ import Testing
         #expect(result1 == ReconnectBackoff.initialMs)
         #expect(backoff.nextAttemptMs == 10_500)
     }
+
+    @Test func anotherFirstDelayAndMaximum() {
+        var backoff = ReconnectBackoff(firstDelayMs: 250, maximumDelayMs: 5_000)
+        var waits: [Int64] = []
+        for _ in 0..<7 { waits.append(backoff.failed(now: 0)) }
+        #expect(waits == [250, 500, 1_000, 2_000, 4_000, 5_000, 5_000])
+        backoff.connected()
+        let again = backoff.failed(now: 0)
+        #expect(again == 250)
+    }
 }
