@@ -492,7 +492,7 @@ public struct HubRouter: Sendable {
         case .workers where hello.role == .engineWorker:
             actions += joinEngine(hello, peer: peer, now: now)
         case .workers:
-            workers[peer] = Worker(name: hello.name, window: hello.window, lastSeen: now, batchAck: hello.batchAck, journal: hello.journal,
+            workers[peer] = Worker(name: hello.name, window: hello.paused ? 0 : hello.window, lastSeen: now, batchAck: hello.batchAck, journal: hello.journal,
                                    batchBytes: hello.batchBytes)
             actions.append(.send(peer, .welcome(workerWelcome())))
             actions.append(.log(.info, kind: "worker_joined", "MQTT worker '\(hello.name)' joined (window \(hello.window))"))

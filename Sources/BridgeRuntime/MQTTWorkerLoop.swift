@@ -54,8 +54,9 @@ struct MQTTWorkerLoop {
     mutating func run() -> String? {
         let poller = ZMQPoller()
         do {
+            // Paused: the hub sends no inflow until the CREDIT that follows WELCOME says whether the broker is there.
             let hello = Hello(role: .mqttWorker, name: worker.options.name, window: worker.options.window, batchAck: true,
-                              journal: worker.journal?.identity)
+                              journal: worker.journal?.identity, paused: true)
             let link = try PeerLink(
                 context: worker.context, endpoint: worker.hubEndpoint, hello: hello, form: .mqtt, curve: worker.options.curve,
                 batchesSends: true)
@@ -173,8 +174,9 @@ struct MQTTWorkerLoop {
                 // (it restarted, or lost sight of it), so send again what it has not settled — at the first
                 // one, what an earlier run left in the spool. An unasked WELCOME only brings new rules.
                 if link.welcomeAnsweredHello {
-                    // The hub takes the HELLO's window: while the broker is away, it must hold inflow instead.
-                    if !brokerConnected { try announceBrokerState() }
+                    // The HELLO said paused: the window opens now if the broker is there; while it is away the hub
+                    // holds inflow instead.
+                    try announceBrokerState()
                     for message in outflow.resend() {
                         try link.send(frames: message.payload)
                     }

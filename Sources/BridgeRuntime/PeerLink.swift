@@ -36,8 +36,9 @@ final class PeerLink {
     /// Connects and says HELLO. `curve` applies to tcp:// endpoints only (the hub's inproc:// and ipc://
     /// endpoints are plain).
     ///
-    /// Every link reads `BATCH` (HELLO says `batchBytes`; a `hello.batchBytes` of 0 says it does not); with `batchesSends` it also sends its `DATA` in
-    /// batches to a hub that reads them, and its owner must call `flush()` before it waits.
+    /// Every link reads `BATCH` (HELLO says `batchBytes`; a `hello.batchBytes` of 0 says it does not); with
+    /// `batchesSends` it also sends its `DATA` in batches to a hub that reads them, and its owner must call
+    /// `flush()` before it waits.
     init(context: ZMQContext, endpoint: String, hello: Hello, form: WireCodec.DataForm, curve: CurveClientKeys? = nil,
          batchesSends: Bool = false, configure: (ZMQSocket) throws -> Void = { _ in }) throws {
         socket = try ZMQSocket(context: context, type: .dealer)

@@ -93,7 +93,8 @@ struct Metadata {
         let hello = Hello(
             role: role, name: try optionalString("name") ?? "", topic: try optionalString("topic"),
             tags: try optionalString("tags"), group: try optionalString("group"), window: try window(required: false),
-            batchAck: try optionalBool("batchAck") ?? false, journal: try optionalString("journal"), batchBytes: try batchBytes())
+            batchAck: try optionalBool("batchAck") ?? false, journal: try optionalString("journal"), batchBytes: try batchBytes(),
+            paused: try optionalBool("paused") ?? false)
         if let journal = hello.journal, !Self.isJournalID(journal) {
             throw malformed("member 'journal' must be 16 lowercase hex characters")
         }

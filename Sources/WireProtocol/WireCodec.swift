@@ -174,6 +174,10 @@ public enum WireCodec {
             writer.key("batchBytes")
             writer.number(Int64(batchBytes))
         }
+        if hello.paused {
+            writer.key("paused")
+            writer.bool(true)
+        }
     }
 
     private static func writeWelcome(_ welcome: Welcome, _ writer: inout JSONWriter) {

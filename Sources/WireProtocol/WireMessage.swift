@@ -75,9 +75,12 @@ public struct Hello: Sendable, Equatable {
     /// The peer reads `BATCH` messages whose records frame is at most this many bytes (`batchBytes`); nil: it
     /// reads single `DATA` only.
     public var batchBytes: Int?
+    /// MQTT workers: take no `DATA` until a `CREDIT` opens the window (`paused`), so that nothing reaches a
+    /// worker between its `HELLO` and its first word on whether it can publish.
+    public var paused: Bool
 
     public init(role: Role, name: String, topic: String? = nil, tags: String? = nil, group: String? = nil, window: Int = Hello.defaultWindow,
-                batchAck: Bool = false, journal: String? = nil, batchBytes: Int? = nil) {
+                batchAck: Bool = false, journal: String? = nil, batchBytes: Int? = nil, paused: Bool = false) {
         self.role = role
         self.name = name
         self.topic = topic
@@ -87,6 +90,7 @@ public struct Hello: Sendable, Equatable {
         self.batchAck = batchAck
         self.journal = journal
         self.batchBytes = batchBytes
+        self.paused = paused
     }
 }
 

@@ -166,3 +166,19 @@ import WireProtocol
         #expect(router.batchBytes(of: .consumer(9)) == nil)
     }
 }
+
+@Suite struct PausedWorkerTests {
+    @Test func aPausedWorkerGetsNoInflowUntilItsCredit() throws {
+        var router = try makeRouter(HubSettings())
+        let worker = PeerID.worker(1)
+        let producer = PeerID.producer(1)
+        router.receive(.hello(Hello(role: .mqttWorker, name: "w", window: 10, paused: true)), from: worker, now: 0)
+        router.helloProducer(producer)
+        let held = router.receive(
+            .queueData(seq: 1, QueueMessage(topic: "COMMANDS", properties: ["mqttSecondTopic": "/d1/set"], body: Array("x".utf8))),
+            from: producer, now: 1)
+        #expect(held.sent(to: worker).isEmpty, "nothing before the worker says CREDIT")
+        let opened = router.receive(.credit(window: 10), from: worker, now: 2)
+        #expect(opened.sent(to: worker).count == 1, "the held command goes once the window opens")
+    }
+}
