@@ -38,17 +38,8 @@ extension JetStreamReading {
     /// Publishes unstamped probes on `bench/probe` until `stream` has grown: then the path is live.
     func waitUntilStoring(stream: String) throws {
         let start = try messages(in: stream).count
-        let probe = try MQTTClient(clientID: "bench-probe-\(UUID().uuidString.prefix(8))", cleanStart: true)
-        try probe.connectAndWait(host: broker.host, port: broker.port)
-        defer {
-            try? probe.disconnect()
-            try? probe.stopLoop()
-        }
-        let deadline = Deadline(timeout: .seconds(30))
-        while try messages(in: stream).count == start {
-            if deadline.hasPassed { throw BenchError("nothing published on bench/probe was stored in \(stream) within 30 s") }
-            _ = try probe.publish(topic: "bench/probe", payload: Array("probe".utf8), qos: .atLeastOnce)
-            Thread.sleep(forTimeInterval: 0.1)
+        try probing(every: .milliseconds(100), timeout: .seconds(30), until: { try messages(in: stream).count > start }) {
+            "nothing published on bench/probe was stored in \(stream) within 30 s"
         }
     }
 

@@ -85,22 +85,13 @@ final class ScaleRig: JetStreamReading {
 
     /// Probes until every bridge has stored at least one message: all are subscribed and storing.
     func waitUntilEveryBridgeStores(stream: String) throws {
-        let probe = try MQTTClient(clientID: "bench-probe-\(UUID().uuidString.prefix(8))", cleanStart: true)
-        try probe.connectAndWait(host: broker.host, port: broker.port)
-        defer {
-            try? probe.disconnect()
-            try? probe.stopLoop()
-        }
-        let deadline = Deadline(timeout: .seconds(60))
-        while bridges.contains(where: { stored(by: $0) == 0 }) {
+        try probing(every: .milliseconds(50), timeout: .seconds(60), until: {
             if let ended = bridges.first(where: { !$0.process.isRunning }) {
                 throw BenchError("a bridge exited: \(ended.process.stderrText.suffix(2_000))")
             }
-            if deadline.hasPassed {
-                throw BenchError("not every bridge stored a probe in \(stream) within 60 s: \(bridges.map { stored(by: $0) })")
-            }
-            _ = try probe.publish(topic: "bench/probe", payload: Array("probe".utf8), qos: .atLeastOnce)
-            Thread.sleep(forTimeInterval: 0.05)
+            return bridges.allSatisfy { stored(by: $0) > 0 }
+        }) {
+            "not every bridge stored a probe in \(stream) within 60 s: \(bridges.map { stored(by: $0) })"
         }
     }
 
