@@ -96,7 +96,7 @@ let package = Package(
             name: "Benchmarks",
             dependencies: [
                 "BridgeCore", "BridgeConfig", "BridgeHub", "BridgePresence", "BridgeRuntime", "WireProtocol", "ZeroMQ",
-                "Mosquitto", "NATS", "LoadGenerator", "LoopbackHarness", "TestSupport",
+                "Mosquitto", "NATS", "LoadGenerator", "LoopbackHarness", "TestSupport", "HTTPServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -168,7 +168,7 @@ struct MQTTWorkerLoop {
                 ])
                 if brokerConnected {
                     unsubscribe(previous.subtracting(subscriptions + statusSubscriptions))
-                    subscribeAll(alreadySubscribed: subscribedThisRun)
+                    subscribeAll(alreadySubscribed: subscribedThisRun, afterConnecting: false)
                 }
                 // A WELCOME that answers a HELLO starts a new session: the hub has forgotten this worker
                 // (it restarted, or lost sight of it), so send again what it has not settled — at the first
@@ -351,14 +351,20 @@ struct MQTTWorkerLoop {
     ///
     /// Retained messages: with MQTT 5 every subscription asks for them only when it is new (Retain
     /// Handling 1), so a bridge whose persistent session kept its subscriptions is not sent them again at
-    /// a restart or reconnect; a new bridge, or a new filter, gets the retained state once. MQTT 3.1.1 has
-    /// no such option and the broker sends them at every SUBSCRIBE, so there the worker does not subscribe
-    /// again to a filter it subscribed to in this run while the broker kept the session (`alreadySubscribed`).
-    mutating func subscribeAll(alreadySubscribed: Set<String> = []) {
+    /// a restart or reconnect; a new bridge, or a new filter, gets the retained state once. Which filters are
+    /// subscribed to again in a kept session (`alreadySubscribed`) after connecting: ``SubscriptionRenewal``;
+    /// on the same connection (new rules), only the filters not subscribed to yet.
+    mutating func subscribeAll(alreadySubscribed: Set<String> = [], afterConnecting: Bool = true) {
         guard let client else { return }
         let isV5 = worker.settings.protocolVersion == .v5
-        let wanted = subscriptions.map { ($0, MQTTQoS.exactlyOnce) } + statusSubscriptions.map { ($0, MQTTQoS.atLeastOnce) }
-        for (filter, qos) in wanted where !alreadySubscribed.contains(filter) {
+        let qos = Dictionary(
+            subscriptions.map { ($0, MQTTQoS.exactlyOnce) } + statusSubscriptions.map { ($0, MQTTQoS.atLeastOnce) }, uniquingKeysWith: { first, _ in first })
+        let wanted = subscriptions + statusSubscriptions
+        let renewed = afterConnecting
+            ? SubscriptionRenewal.filters(wanted, keptBySession: alreadySubscribed, isV5: isV5, isShared: { brokerFilter($0) != $0 })
+            : wanted.filter { !alreadySubscribed.contains($0) }
+        for filter in renewed {
+            let qos = qos[filter] ?? .atLeastOnce
             let topic = brokerFilter(filter)
             do {
                 _ = try client.subscribe(filter: topic, qos: qos, retainAsPublished: isV5, retainHandling: isV5 ? .newSubscriptionOnly : .always)
