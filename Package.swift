@@ -3,7 +3,6 @@ import PackageDescription
 
 let package = Package(
     name: "mqbridge",
-    platforms: [.macOS(.v14)],
     products: [
         .executable(name: "mqbridge", targets: ["mqbridge"]),
         .executable(name: "mqbridge-bench", targets: ["Benchmarks"]),
@@ -57,11 +56,13 @@ let package = Package(
             ]
         ),
 
+        // Threads and locks for the modules below: one thread spawner, one pthread lock with a condition.
+        .target(name: "Threads"),
         // Thin wrappers over the C libraries; C types stay inside these modules.
         .systemLibrary(name: "CZeroMQ", pkgConfig: "libzmq", providers: [.apt(["libzmq3-dev"])]),
-        .target(name: "ZeroMQ", dependencies: ["CZeroMQ"]),
+        .target(name: "ZeroMQ", dependencies: ["CZeroMQ", "Threads"]),
         .systemLibrary(name: "CMosquitto", pkgConfig: "libmosquitto", providers: [.apt(["libmosquitto-dev"])]),
-        .target(name: "Mosquitto", dependencies: ["CMosquitto"]),
+        .target(name: "Mosquitto", dependencies: ["CMosquitto", "Threads"]),
         .systemLibrary(name: "CNATS", pkgConfig: "libnats", providers: [.apt(["libnats-dev"])]),
         .target(name: "NATS", dependencies: ["CNATS"]),
 
@@ -70,7 +71,8 @@ let package = Package(
             name: "BridgeRuntime",
             dependencies: [
                 "BridgeCore", "BridgeConfig", "BridgeHub", "BridgePresence", "BridgeWorkers", "WireProtocol", "ZeroMQ", "Mosquitto", "NATS",
-                "JetStreamMapping", "APIServer", .product(name: "Logging", package: "swift-log"),
+                "JetStreamMapping", "APIServer", "Threads", .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
 
@@ -98,6 +100,8 @@ let package = Package(
                 "ZeroMQ",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
 
@@ -116,6 +120,7 @@ let package = Package(
         .testTarget(name: "BridgeConfigTests", dependencies: ["BridgeConfig", "BridgeCore", "TestSupport"]),
         .testTarget(name: "WireProtocolTests", dependencies: ["WireProtocol", "BridgeCore", "TestSupport"]),
         .testTarget(name: "BridgeWorkersTests", dependencies: ["BridgeWorkers"]),
+        .testTarget(name: "ThreadsTests", dependencies: ["Threads"]),
         .testTarget(name: "BridgeHubTests", dependencies: ["BridgeHub", "WireProtocol", "BridgeCore", "TestSupport"]),
         .testTarget(name: "JetStreamMappingTests", dependencies: ["JetStreamMapping", "BridgeCore", "TestSupport"]),
         .testTarget(name: "BridgePresenceTests", dependencies: ["BridgePresence", "BridgeCore", "TestSupport"]),

@@ -7,6 +7,7 @@
 #   python3-zmq                     the Python worker that proves the wire protocol is language-neutral
 #   python3-venv                    a virtual environment for nats-py, the Python JetStream client the tests use
 #   openssl                         makes the throwaway CA and broker certificate of the TLS tests
+#   iproute2                        `ip`: the network namespaces and veth links of the separate-hosts tests
 # Then installs nats-py (from PyPI) into a virtual environment at .build/python-nats, made from
 # /usr/bin/python3 with the system site packages visible (so python3-zmq is importable there too).
 # Debian's Python is externally managed (PEP 668), so nothing is pip-installed into the system.

@@ -16,7 +16,7 @@ struct BenchCommand: ParsableCommand {
     )
 
     enum Benchmark: String, CaseIterable, ExpressibleByArgument {
-        case translation, presence, outflow, latency, inflow, zmq, jetstream
+        case translation, presence, outflow, latency, inflow, zmq, jetstream, scale
     }
 
     @Flag(name: .long, help: "Fewer messages and shorter runs (about 30 s in all; the full run takes about 2 minutes).")
@@ -77,6 +77,11 @@ struct BenchCommand: ParsableCommand {
                 let rig = try JetStreamRig(logger: logger)
                 defer { rig.stop() }
                 result = try JetStreamBenchmark(quick: quick, rig: rig).run()
+            case .scale:
+                // Bridges as `mqbridge run` processes, on a Mosquitto and nats-server of their own.
+                let rig = try ScaleRig()
+                defer { rig.stop() }
+                result = try ScaleBenchmark(quick: quick, rig: rig).run()
             }
             result.seconds = Date().timeIntervalSince(start)
             result.stealPercent = MachineCPU.now().stealPercent(since: cpuStart)

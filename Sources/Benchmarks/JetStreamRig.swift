@@ -12,7 +12,7 @@ import ZeroMQ
 /// process the way `mqbridge run` starts it with a `jetstream` section: the hub, the MQTT worker (journal on
 /// disk) and the JetStream worker on one inproc endpoint. A JetStream connection of the benchmark's own
 /// (`reader`) reads the streams back. Everything it starts, `stop()` stops (the servers by pid).
-final class JetStreamRig: DeliveryRig {
+final class JetStreamRig: JetStreamReading {
     let broker: MosquittoBroker
     let nats: NATSServer
     let context: ZMQContext
@@ -156,77 +156,8 @@ final class JetStreamRig: DeliveryRig {
 
     deinit { stop() }
 
-    // MARK: - Reading the streams
-
-    func messages(in stream: String) throws -> (count: UInt64, lastSequence: UInt64) {
-        guard let info = try reader!.streamInfo(name: stream) else { return (0, 0) }
-        return (info.state.messages, info.state.lastSequence)
-    }
-
-    /// Polls the stream until it holds `expected` messages; false when nothing new was stored for `idle`.
-    func waitUntilStored(_ expected: UInt64, in stream: String, idle: Duration = .seconds(5), limit: Duration = .seconds(300)) throws -> Bool {
-        let limitDeadline = ContinuousClock.now.advanced(by: limit)
-        var last = try messages(in: stream).count
-        var lastChange = ContinuousClock.now
-        while last < expected {
-            Thread.sleep(forTimeInterval: 0.01)
-            let current = try messages(in: stream).count
-            let now = ContinuousClock.now
-            if current != last {
-                last = current
-                lastChange = now
-            } else if now - lastChange > idle || now > limitDeadline {
-                return false
-            }
-        }
-        return true
-    }
-
-    /// Publishes unstamped probes on `bench/probe` until the stream has grown: then the path is live.
-    func waitUntilStoring() throws {
-        let start = try messages(in: Self.stream).count
-        let probe = try MQTTClient(clientID: "bench-probe-\(UUID().uuidString.prefix(8))", cleanStart: true)
-        try probe.connectAndWait(host: broker.host, port: broker.port)
-        defer {
-            try? probe.disconnect()
-            try? probe.stopLoop()
-        }
-        let deadline = Deadline(timeout: .seconds(30))
-        while try messages(in: Self.stream).count == start {
-            if deadline.hasPassed { throw BenchError("nothing published on bench/probe was stored in \(Self.stream) within 30 s") }
-            _ = try probe.publish(topic: "bench/probe", payload: Array("probe".utf8), qos: .atLeastOnce)
-            Thread.sleep(forTimeInterval: 0.1)
-        }
-    }
-
-    /// What the stream stored of sequences `first...last`: how long from the first publish (the earliest
-    /// stamp read) to the storing of the last message, and the latency of every `stride`-th message, each
-    /// from the stamp taken just before its publish to the time nats-server gave it when storing it.
-    func storedRun(stream: String, first: UInt64, last: UInt64, samples: Int, clock: WallClockOffset) throws -> StoredRun {
-        guard last >= first else { return StoredRun() }
-        let total = Int(last - first + 1)
-        let stride = max(1, total / max(1, samples))
-        var sequences = Set(Swift.stride(from: first, through: last, by: UInt64.Stride(stride)))
-        for sequence in first...min(last, first + 63) { sequences.insert(sequence) }
-        sequences.insert(last)
-        var run = StoredRun()
-        var firstStamp = Int64.max
-        for sequence in sequences.sorted() {
-            guard let message = try reader!.getMessage(stream: stream, sequence: sequence) else { continue }
-            if sequence == last { run.lastStoredNanos = message.storedAtNanoseconds }
-            if run.headerBytes == nil {
-                run.headerBytes = message.headers.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count + 4 }
-            }
-            guard let stamp = LoadPayload.read(message.body) else { continue }
-            let published = clock.wallNanos(monotonic: stamp.time)
-            firstStamp = min(firstStamp, published)
-            if sequence == first || (sequence - first) % UInt64(stride) == 0 {
-                run.latencies.append(Double(message.storedAtNanoseconds - published) / 1_000)
-            }
-        }
-        if firstStamp != .max, run.lastStoredNanos > firstStamp { run.seconds = Double(run.lastStoredNanos - firstStamp) / 1e9 }
-        return run
-    }
+    /// Publishes unstamped probes on `bench/probe` until the bridge's stream has grown: then the path is live.
+    func waitUntilStoring() throws { try waitUntilStoring(stream: Self.stream) }
 }
 
 /// What a run stored, read back from the stream.

@@ -99,17 +99,26 @@ protocol DeliveryRig: AnyObject {
 extension DeliveryRig {
     /// Publishes unstamped probes on `topic` until `receiver` has seen one: then the path is live.
     func waitUntilFlowing(topic: String, receiver: StampReceiver) throws {
+        try probing(every: .milliseconds(300), topic: topic, timeout: .seconds(30), until: { receiver.recorder.probes > 0 }) {
+            "nothing published on \(topic) arrived within 30 s"
+        }
+    }
+
+    /// Publishes unstamped probes on `topic` from a client of its own until `done` holds (checked before each
+    /// probe and for `interval` after it); throws `failure()` after `timeout`.
+    func probing(every interval: Duration, topic: String = "bench/probe", timeout: Duration, until done: () throws -> Bool,
+                 failure: () -> String) throws {
         let probe = try MQTTClient(clientID: "bench-probe-\(UUID().uuidString.prefix(8))", cleanStart: true)
         try probe.connectAndWait(host: broker.host, port: broker.port)
         defer {
             try? probe.disconnect()
             try? probe.stopLoop()
         }
-        let deadline = Deadline(timeout: .seconds(30))
-        while receiver.recorder.probes == 0 {
-            if deadline.hasPassed { throw BenchError("nothing published on \(topic) arrived within 30 s") }
+        let deadline = Deadline(timeout: timeout)
+        while try !done() {
+            if deadline.hasPassed { throw BenchError(failure()) }
             _ = try probe.publish(topic: topic, payload: Array("probe".utf8), qos: .atLeastOnce)
-            _ = waitUntilBlocking(timeout: .milliseconds(300)) { receiver.recorder.probes > 0 }
+            _ = waitUntilBlocking(timeout: interval) { (try? done()) ?? false }
         }
     }
 

@@ -33,6 +33,9 @@ public final class MosquittoBroker: @unchecked Sendable {
         public var executable: String
         /// How long to wait for the port to accept connections.
         public var startTimeout: Duration
+        /// The address the plain listener binds (`127.0.0.1`; `0.0.0.0` also takes clients in other network
+        /// namespaces, over links to this one). Clients of the harness still use ``MosquittoBroker/host``.
+        public var listenAddress = "127.0.0.1"
 
         /// Creates options; every setting has a default.
         public init(allowAnonymous: Bool = true, statusLogging: Bool = false, users: [String: String] = [:],
@@ -151,7 +154,7 @@ public final class MosquittoBroker: @unchecked Sendable {
         let port = self.port
         let tlsPort = self.tlsPort
         var lines = [
-            "listener \(port) 127.0.0.1",
+            "listener \(port) \(options.listenAddress)",
             "allow_anonymous \(options.allowAnonymous)",
             "persistence true",
             "persistence_location \(directory.path)/",

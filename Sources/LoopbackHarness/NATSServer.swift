@@ -37,6 +37,9 @@ public final class NATSServer: @unchecked Sendable {
         public var executable: String
         /// How long to wait for the server to accept connections with JetStream ready.
         public var startTimeout: Duration
+        /// The address the client listener binds (`127.0.0.1`; `0.0.0.0` also takes clients in other network
+        /// namespaces, over links to this one). ``NATSServer/url`` still names `127.0.0.1`.
+        public var listenAddress = "127.0.0.1"
 
         /// Creates options; every setting has a default.
         public init(serverName: String? = nil, maxPayload: Int? = nil, clusterName: String? = nil, clusterPort: Int? = nil,
@@ -149,7 +152,7 @@ public final class NATSServer: @unchecked Sendable {
     /// The generated configuration lines.
     func configLines() -> [String] {
         var lines = [
-            "listen: \(host):\(port)",
+            "listen: \(options.listenAddress):\(port)",
             "http: \(host):\(monitorPort)",
             "server_name: \(options.serverName ?? "mqbridge-nats-\(port)")",
         ]

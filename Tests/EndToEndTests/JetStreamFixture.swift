@@ -33,7 +33,12 @@ final class JetStreamFixture: @unchecked Sendable {
 
     let mode: Mode
     let broker: MosquittoBroker
+    /// The nats-server (the first node when the fixture runs a cluster).
     let nats: NATSServer
+    /// A cluster of nats-servers (`natsNodes` > 1); the bridge's `jetstream.url` lists every node.
+    let cluster: NATSCluster?
+    /// The URLs the bridges and the test's own connections use.
+    var natsURLs: [String] { cluster?.urls ?? [nats.url] }
     let hubEndpoint: String
     let configPath: String
     let spoolDirectory: String
@@ -56,14 +61,22 @@ final class JetStreamFixture: @unchecked Sendable {
     ///   - statusSource: `mosquitto-log` adds client status (and the broker's status logging).
     ///   - startNATS: false leaves nats-server stopped (start it with `nats.start()`).
     ///   - curve: `hub.curve` on the hub's tcp endpoint and `worker.curve` for the workers.
+    ///   - natsNodes: more than 1 starts a nats-server cluster of that many nodes (``NATSCluster``).
     init(mode: Mode = .runCommand, rules: String = JetStreamFixture.rules, jetstream: [String] = [], statusSource: String? = nil,
-         startNATS: Bool = true, startBridge: Bool = true, curve: FixtureCurve? = nil, mqtt: [String] = []) throws {
+         startNATS: Bool = true, startBridge: Bool = true, curve: FixtureCurve? = nil, mqtt: [String] = [], natsNodes: Int = 1) throws {
         self.mode = mode
         self.curve = curve
         var brokerOptions = MosquittoBroker.Options(extraConfig: ["max_queued_messages 1000000"])
         if statusSource != nil { brokerOptions.statusLogging = true }
         broker = try MosquittoBroker(options: brokerOptions)
-        nats = try NATSServer()
+        if natsNodes > 1 {
+            let cluster = try NATSCluster(size: natsNodes)
+            self.cluster = cluster
+            nats = cluster.nodes[0]
+        } else {
+            cluster = nil
+            nats = try NATSServer()
+        }
         if !startNATS { nats.stopProcess() }
         hubEndpoint = "tcp://127.0.0.1:\(try FreePort.allocate())"
         apiPort = try FreePort.allocate()
@@ -77,7 +90,8 @@ final class JetStreamFixture: @unchecked Sendable {
             try curve.writeKeys(to: keyDirectory)
             security = FixtureCurve.sections(keyDirectory: keyDirectory)
         }
-        let (brokerURL, natsURL) = (broker.url, nats.url)
+        let brokerURL = broker.url
+        let natsURL = cluster.map { "[\($0.urls.joined(separator: ", "))]" } ?? nats.url
         writeConfig = { path, clientId, hubEndpoint, apiPort, spool, state in
             let status = statusSource.map { "status:\n  source: \($0)\n  stateDir: \(state)\n" } ?? ""
             let yaml = """
@@ -148,6 +162,22 @@ final class JetStreamFixture: @unchecked Sendable {
         return sibling
     }
 
+    /// SIGKILL to sibling `index` (`addBridge`); its spool, state and config stay for ``restartSibling(_:)``.
+    func killSibling(_ index: Int) {
+        let process = siblings[index].process
+        process.kill(signal: SIGKILL)
+        _ = process.waitForExit(timeout: .seconds(10))
+        earlierLog += process.stderrText
+    }
+
+    /// Starts sibling `index` again with its config, spool and state.
+    func restartSibling(_ index: Int) throws {
+        let old = siblings[index]
+        let process = try ManagedProcess(
+            executable: BridgeFixture.executable.path, arguments: ["run", "--config", old.configPath, "--progress", "0"])
+        siblings[index] = Sibling(configPath: old.configPath, apiPort: old.apiPort, process: process, directories: old.directories)
+    }
+
     /// SIGKILL to every bridge process; the broker, nats-server and the spool stay.
     func killBridge() {
         for process in processes {
@@ -187,6 +217,7 @@ final class JetStreamFixture: @unchecked Sendable {
         siblings.removeAll()
         broker.stop()
         nats.stop()
+        cluster?.stop()
         for path in [configPath, spoolDirectory, stateDirectory, keyDirectory] { try? FileManager.default.removeItem(atPath: path) }
     }
 
@@ -196,7 +227,7 @@ final class JetStreamFixture: @unchecked Sendable {
 
     /// A connection of the test's own to the fixture's nats-server.
     func jetStream() throws -> JetStreamContext {
-        let connection = try NATSConnection(options: NATSConnectionOptions(servers: [nats.url], retryOnFailedConnect: true))
+        let connection = try NATSConnection(options: NATSConnectionOptions(servers: natsURLs, retryOnFailedConnect: true))
         return try JetStreamContext(connection: connection)
     }
 
@@ -230,6 +261,8 @@ final class JetStreamFixture: @unchecked Sendable {
         let wanted = Set(ids)
         var bodies: [String] = []
         _ = waitUntilBlocking(timeout: timeout, pollInterval: .milliseconds(500)) {
+            // Reading every message is slow for big streams: only once the stream holds enough of them.
+            guard ((try? jetStream.streamInfo(name: stream))??.state.messages ?? 0) >= UInt64(wanted.count) else { return false }
             bodies = ((try? Self.messages(in: stream, via: jetStream)) ?? []).map { String(decoding: $0.body, as: UTF8.self) }
             return wanted.isSubset(of: Set(bodies))
         }

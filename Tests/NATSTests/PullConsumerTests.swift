@@ -89,4 +89,28 @@ struct PullConsumerTests {
         let noName = #expect(throws: NATSError.self) { try js.pullSubscribe(subject: "q.*") }
         #expect(noName?.status == .invalidArgument)
     }
+    @Test("consumer info counts what two subscriptions of one durable hold; consumer names list it once; unknown is nil")
+    func consumerInfoOfASharedDurable() throws {
+        let server = try NATSServer()
+        defer { server.stop() }
+        let js = try JetStreamContext(connection: try connect(server))
+        try js.addStream(StreamConfig(name: "Q", subjects: ["q.*"], storage: .memory))
+        let first = try js.pullSubscribe(subject: "q.*", config: ConsumerConfig(durableName: "shared", stream: "Q"))
+        let second = try js.pullSubscribe(subject: "q.*", durable: "shared", config: ConsumerConfig(stream: "Q"))
+        for index in 0..<4 { _ = try js.publish(message("q.a", "m\(index)")) }
+        let one = try first.fetch(batch: 2, timeoutMs: 5000)
+        let two = try second.fetch(batch: 2, timeoutMs: 5000)
+        #expect(Set((one + two).map { String(decoding: $0.body, as: UTF8.self) }) == ["m0", "m1", "m2", "m3"], "each message to one of them")
+        try one.first?.ackSync()
+
+        let info = try #require(try js.consumerInfo(stream: "Q", name: "shared"))
+        #expect(info.name == "shared" && info.stream == "Q")
+        #expect(info.deliveredStreamSequence == 4)
+        #expect(info.ackFloorStreamSequence == 1)
+        #expect(info.ackPending == 3)
+        #expect(info.pending == 0)
+        #expect(info.leader == nil, "a single server leads nothing")
+        #expect(try js.consumerNames(stream: "Q") == ["shared"])
+        #expect(try js.consumerInfo(stream: "Q", name: "nobody") == nil)
+    }
 }
