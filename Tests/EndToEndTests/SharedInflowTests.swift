@@ -58,7 +58,13 @@ import Testing
         #expect(try jetStream.consumerNames(stream: "mq_DEVICE_CMD") == ["mqbridge_commands"])
         let survivor = try MetricsTests.scrape(sibling.apiPort)
         #expect((survivor["mqbridge_jetstream_inflow_acked_total"] ?? 0) > 0, "the other bridge took commands: \(survivor.filter { $0.key.contains("inflow") })")
-        let consumer = try #require(try jetStream.consumerInfo(stream: "mq_DEVICE_CMD", name: "mqbridge_commands"))
+        // Redeliveries of what the killed bridge held are acknowledged last: wait for the ack floor to catch up.
+        var consumer = try #require(try jetStream.consumerInfo(stream: "mq_DEVICE_CMD", name: "mqbridge_commands"))
+        let acknowledged = Deadline(timeout: .seconds(60))
+        while !(consumer.ackFloorStreamSequence == consumer.deliveredStreamSequence && consumer.ackPending == 0), !acknowledged.hasPassed {
+            Thread.sleep(forTimeInterval: 0.2)
+            consumer = try #require(try jetStream.consumerInfo(stream: "mq_DEVICE_CMD", name: "mqbridge_commands"))
+        }
         #expect(consumer.ackFloorStreamSequence == consumer.deliveredStreamSequence && consumer.ackPending == 0, "every command acknowledged: \(consumer)")
     }
 }
