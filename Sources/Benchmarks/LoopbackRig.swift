@@ -36,7 +36,7 @@ final class LoopbackRig: DeliveryRig {
     init(logger: Logger) throws {
         broker = try MosquittoBroker(options: MosquittoBroker.Options(extraConfig: Self.brokerConfig))
         context = try ZMQContext()
-        peerContext = try ZMQContext()
+        peerContext = try Self.peerContext()
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("mqbridge-bench-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let yaml = """
@@ -70,6 +70,25 @@ final class LoopbackRig: DeliveryRig {
         host.attach(worker: worker)
         worker.start()
         self.worker = worker
+    }
+
+    /// The peers' thread names in the CPU breakdown: libzmq names its threads `ZMQbg/…` in every context, and
+    /// the peers' are not the bridge's.
+    static let peerZeroMQThreads = "bench-peer-zmq"
+
+    /// A context whose I/O threads (started by a first socket) carry ``peerZeroMQThreads``.
+    static func peerContext() throws -> ZMQContext {
+        let before = Set(ThreadCPU.threadNames().keys)
+        let context = try ZMQContext()
+        let socket = try ZMQSocket(context: context, type: .dealer)
+        socket.close()
+        // libzmq names each thread as it starts (its I/O thread and its reaper); rename them after that.
+        func started() -> [Int32] {
+            ThreadCPU.threadNames().filter { !before.contains($0.key) && $0.value.hasPrefix("ZMQbg/") }.map(\.key)
+        }
+        _ = waitUntilBlocking(timeout: .seconds(2), pollInterval: .milliseconds(1)) { started().count >= 2 }
+        ThreadCPU.rename(started(), to: peerZeroMQThreads)
+        return context
     }
 
     var otherProcesses: [(pid: Int32, name: String)] { broker.pid.map { [(pid: $0, name: "mosquitto broker")] } ?? [] }

@@ -39,6 +39,14 @@ import Testing
             #expect(figure["unit"] as? String == "msg/s")
         }
 
+        // The figure measured before the work on the hot paths stands beside today's, in the table and the JSON.
+        #expect(table.contains(" before | unit |"), "the table lacks the before column")
+        #expect(table.contains("400,000–830,000"), "the table lacks the before range")
+        let tenThousand = try #require(figures.first { $0["key"] as? String == "translation.outflow.rules10000" })
+        let before = try #require(tenThousand["before"] as? [String: Double], "\(tenThousand)")
+        #expect(before == ["low": 400_000, "high": 830_000])
+        #expect(figures.first { $0["key"] as? String == "translation.outflow.rules10" }?["before"] == nil)
+
         // Both translation targets are checked, each with a verdict and, in the table, the figure it judged.
         let targets = try #require(report["targets"] as? [[String: Any]])
         let judged = targets.filter { ($0["figure"] as? String)?.hasPrefix("translation.") == true }
