@@ -185,18 +185,7 @@ final class JetStreamRig: DeliveryRig {
     /// Publishes unstamped probes on `bench/probe` until the stream has grown: then the path is live.
     func waitUntilStoring() throws {
         let start = try messages(in: Self.stream).count
-        let probe = try MQTTClient(clientID: "bench-probe-\(UUID().uuidString.prefix(8))", cleanStart: true)
-        try probe.connectAndWait(host: broker.host, port: broker.port)
-        defer {
-            try? probe.disconnect()
-            try? probe.stopLoop()
-        }
-        let deadline = Deadline(timeout: .seconds(30))
-        while try messages(in: Self.stream).count == start {
-            if deadline.hasPassed { throw BenchError("nothing published on bench/probe was stored in \(Self.stream) within 30 s") }
-            _ = try probe.publish(topic: "bench/probe", payload: Array("probe".utf8), qos: .atLeastOnce)
-            Thread.sleep(forTimeInterval: 0.1)
-        }
+        try publishProbes(broker: broker, topic: "bench/probe") { try messages(in: Self.stream).count != start }
     }
 
     /// What the stream stored of sequences `first...last`: how long from the first publish (the earliest

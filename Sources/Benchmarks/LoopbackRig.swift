@@ -118,18 +118,7 @@ protocol DeliveryRig: AnyObject {
 extension DeliveryRig {
     /// Publishes unstamped probes on `topic` until `receiver` has seen one: then the path is live.
     func waitUntilFlowing(topic: String, receiver: StampReceiver) throws {
-        let probe = try MQTTClient(clientID: "bench-probe-\(UUID().uuidString.prefix(8))", cleanStart: true)
-        try probe.connectAndWait(host: broker.host, port: broker.port)
-        defer {
-            try? probe.disconnect()
-            try? probe.stopLoop()
-        }
-        let deadline = Deadline(timeout: .seconds(30))
-        while receiver.recorder.probes == 0 {
-            if deadline.hasPassed { throw BenchError("nothing published on \(topic) arrived within 30 s") }
-            _ = try probe.publish(topic: topic, payload: Array("probe".utf8), qos: .atLeastOnce)
-            _ = waitUntilBlocking(timeout: .milliseconds(300)) { receiver.recorder.probes > 0 }
-        }
+        try publishProbes(broker: broker, topic: topic) { receiver.recorder.probes > 0 }
     }
 
     /// Publishes `count` stamped messages with the load generator and waits for `receiver` to have them.
@@ -155,5 +144,22 @@ extension DeliveryRig {
         let before = ThreadCPU.snapshot(otherProcesses: processes)
         let value = try body()
         return (value, ThreadCPU.snapshot(otherProcesses: processes).since(before))
+    }
+}
+
+/// Publishes unstamped probes on `topic` through `broker`, one every 300 ms or so, until `arrived` says one
+/// came through: then the path is live. Throws when none did within 30 s.
+func publishProbes(broker: MosquittoBroker, topic: String, until arrived: () throws -> Bool) throws {
+    let probe = try MQTTClient(clientID: "bench-probe-\(UUID().uuidString.prefix(8))", cleanStart: true)
+    try probe.connectAndWait(host: broker.host, port: broker.port)
+    defer {
+        try? probe.disconnect()
+        try? probe.stopLoop()
+    }
+    let deadline = Deadline(timeout: .seconds(30))
+    while try !arrived() {
+        if deadline.hasPassed { throw BenchError("nothing published on \(topic) arrived within 30 s") }
+        _ = try probe.publish(topic: topic, payload: Array("probe".utf8), qos: .atLeastOnce)
+        _ = try waitUntilBlocking(timeout: .milliseconds(300), condition: arrived)
     }
 }

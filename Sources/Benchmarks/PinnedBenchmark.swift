@@ -1,7 +1,6 @@
 import Foundation
 import LoadGenerator
 import LoopbackHarness
-import Mosquitto
 
 /// The receiving side on one core. The broker (a private Mosquitto) and the publisher (`mqbridge loadgen`,
 /// full speed) share CPU 0; on CPU 1, in turn and in the same run: a plain `mosquitto_sub`, mqbridge (`mqbridge
@@ -119,7 +118,7 @@ struct PinnedBenchmark {
         case .mosquittoBridge: receiver = try MosquittoBridgeSide(upstreamPort: broker.port, qos: qos, cpus: Self.receiverCPU)
         }
         defer { receiver.stop() }
-        try probe(broker: broker, topic: "\(receiver.prefix)/probe") { receiver.sawProbe }
+        try publishProbes(broker: broker, topic: "\(receiver.prefix)/probe") { receiver.sawProbe }
         // A probe still on its way would count as a message.
         Thread.sleep(forTimeInterval: 0.3)
         try receiver.startCounting()
@@ -152,21 +151,5 @@ struct PinnedBenchmark {
             sent: count, arrivals: arrivals, cpu: cpu, brokerSeconds: brokerAfter - brokerBefore,
             publisherCorePercent: coresAfter.busyPercent(0, since: coresBefore),
             receiverCorePercent: coresAfter.busyPercent(1, since: coresBefore), wallSeconds: wallSeconds)
-    }
-
-    /// Publishes unstamped probes on `topic` until `arrived` says one came through.
-    func probe(broker: MosquittoBroker, topic: String, until arrived: () -> Bool) throws {
-        let client = try MQTTClient(clientID: "pinned-probe-\(UUID().uuidString.prefix(8))", cleanStart: true)
-        try client.connectAndWait(host: broker.host, port: broker.port)
-        defer {
-            try? client.disconnect()
-            try? client.stopLoop()
-        }
-        let deadline = Deadline(timeout: .seconds(30))
-        while !arrived() {
-            if deadline.hasPassed { throw BenchError("nothing published on \(topic) arrived within 30 s") }
-            _ = try client.publish(topic: topic, payload: Array("probe".utf8), qos: .atLeastOnce)
-            _ = waitUntilBlocking(timeout: .milliseconds(300), condition: arrived)
-        }
     }
 }
