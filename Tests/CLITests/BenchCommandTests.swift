@@ -40,7 +40,7 @@ import Testing
         }
 
         // The figure measured before the work on the hot paths stands beside today's, in the table and the JSON.
-        #expect(table.contains(" before | unit |"), "the table lacks the before column")
+        #expect(table.contains(" before | unit"), "the table lacks the before column")
         #expect(table.contains("400,000–830,000"), "the table lacks the before range")
         let tenThousand = try #require(figures.first { $0["key"] as? String == "translation.outflow.rules10000" })
         let before = try #require(tenThousand["before"] as? [String: Double], "\(tenThousand)")
