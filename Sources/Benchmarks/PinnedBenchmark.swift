@@ -78,7 +78,7 @@ struct PinnedBenchmark {
         try CPUAffinity.pin(pid: getpid(), cpus: Self.publisherCPU)
         defer { try? CPUAffinity.pin(pid: getpid(), cpus: CPUAffinity.allCPUs) }
 
-        let count = quick ? 20_000 : 200_000
+        let count = quick ? 5_000 : 200_000
         for qos in [0, 1] {
             var runs: [Side: Run] = [:]
             for side in Side.allCases {

@@ -110,6 +110,45 @@ import Testing
         }
     }
 
+    /// The pinned comparison: a broker and the publisher on CPU 0, each receiving side in turn on CPU 1 (plain
+    /// mosquitto_sub, mqbridge run with a consumer process, Mosquitto's own bridge), every message counted.
+    @Test(.timeLimit(.minutes(3))) func pinnedReportHasEveryReceivingSideAndTheRatios() throws {
+        let result = try CLIRunner.run(["--quick", "--only", "pinned"], executable: Self.executable)
+        #expect(result.status == 0, "\(result.stderr)")
+        let parts = result.stdout.components(separatedBy: "\nJSON report:\n")
+        try #require(parts.count == 2, "the JSON follows the table: \(result.stdout.prefix(2_000)) \(result.stderr.suffix(2_000))")
+        // Each side's CPU on CPU 1, by process and, for mqbridge, by thread.
+        for name in ["mosquitto_sub", "bridging mosquitto", "mqbridge run", "mqbridge-hub", "consumer"] {
+            #expect(parts[0].contains(name), "the notes lack \(name)")
+        }
+
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(parts[1].utf8)) as? [String: Any])
+        let benchmarks = try #require(report["benchmarks"] as? [[String: Any]])
+        let figures = try #require(benchmarks.first?["figures"] as? [[String: Any]])
+        var values: [String: Double] = [:]
+        for figure in figures {
+            if let key = figure["key"] as? String, let value = figure["value"] as? Double { values[key] = value }
+        }
+        for qos in ["qos0", "qos1"] {
+            for side in ["subscriber", "mqbridge", "mosquittoBridge"] {
+                #expect((values["pinned.\(qos).\(side).rate"] ?? 0) > 0, "\(qos) \(side) rate in \(values)")
+                #expect((values["pinned.\(qos).\(side).cpu"] ?? 0) > 0, "\(qos) \(side) cpu")
+                #expect(values["pinned.\(qos).\(side).lost"] == 0, "\(qos) \(side): messages lost")
+            }
+            for ratio in ["vsSubscriber", "vsMosquittoBridge"] {
+                #expect((values["pinned.\(qos).\(ratio)"] ?? 0) > 0, "\(qos).\(ratio)")
+                let figure = figures.first { $0["key"] as? String == "pinned.\(qos).\(ratio)" }
+                #expect(figure?["before"] != nil, "\(qos).\(ratio) has no figure from before")
+            }
+        }
+        let targets = try #require(report["targets"] as? [[String: Any]])
+        let judged = targets.filter { ($0["figure"] as? String)?.hasPrefix("pinned.") == true }
+        #expect(judged.count == 4, "\(targets)")
+        for target in judged {
+            #expect(target["met"] is Bool, "\(target)")
+        }
+    }
+
     @Test func jsonGoesToAFileWhenAsked() throws {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("mqbridge-bench-\(UUID().uuidString).json")
         defer { try? FileManager.default.removeItem(at: file) }
