@@ -7,12 +7,16 @@ enum CPUAffinity {
     static var allCPUs: String { "0-\(ProcessInfo.processInfo.activeProcessorCount - 1)" }
 
     /// Moves every thread of `pid` to `cpus` (`0`, `1`, `0-1`); threads they start later inherit it.
+    /// A thread that ends while taskset goes through them fails it ("No such process"); it is tried again.
     static func pin(pid: Int32, cpus: String) throws {
-        let tool = try ManagedProcess(executable: "taskset", arguments: ["-a", "-p", "-c", cpus, String(pid)])
-        let status = tool.waitForExit(timeout: .seconds(10)) ?? tool.terminate() ?? -1
-        guard status == 0 else {
-            throw BenchError("taskset -a -p -c \(cpus) \(pid) failed (exit \(status)): \(tool.stderrText)")
+        var failure = ""
+        for _ in 0..<5 {
+            let tool = try ManagedProcess(executable: "taskset", arguments: ["-a", "-p", "-c", cpus, String(pid)])
+            let status = tool.waitForExit(timeout: .seconds(10)) ?? tool.terminate() ?? -1
+            if status == 0 { return }
+            failure = "exit \(status): \(tool.stderrText)"
         }
+        throw BenchError("taskset -a -p -c \(cpus) \(pid) failed (\(failure))")
     }
 
     /// `taskset -c CPUS EXECUTABLE ARGUMENTS…`: the arguments that start a program on `cpus`.
