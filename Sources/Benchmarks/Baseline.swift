@@ -7,11 +7,15 @@ enum Baseline {
         "outflow.qos0.bridge.ownCpu": Reference(56),
         "outflow.qos0.bridge.thread.mqbridge-mqtt": Reference(18.3),
         "outflow.qos0.bridge.thread.mqbridge-hub": Reference(17.8),
+        // Then the consumer's ZeroMQ I/O thread carried the same name and counted here; now it is `bench-peer-zmq`.
         "outflow.qos0.bridge.thread.ZMQbg/IO/0": Reference(12.6),
         "outflow.qos0.bridge.thread.mqbridge-worker": Reference(7.5),
         "outflow.qos0.broker.cpu": Reference(11.1),
         "outflow.qos1.bridge.ownCpu": Reference(88),
         "outflow.qos1.broker.cpu": Reference(38),
+        // The two above divided.
+        "outflow.qos0.bridgeVsBroker": Reference(5.05),
+        "outflow.qos1.bridgeVsBroker": Reference(2.32),
         // Pinned run: the receiving side on one core.
         "pinned.qos0.vsSubscriber": Reference(0.57),
         "pinned.qos1.vsSubscriber": Reference(0.81),

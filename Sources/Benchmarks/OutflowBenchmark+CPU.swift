@@ -3,12 +3,14 @@ import Mosquitto
 extension OutflowBenchmark {
     /// The broker's name in the CPU breakdown (``LoopbackRig/otherProcesses``).
     static let brokerName = "mosquitto broker"
+    /// The benchmark's own main thread (named after the program).
+    static let benchThread = "mqbridge-bench"
 
     /// Whether a thread (by grouped name) is the bridge's own: the hub, the MQTT worker, libmosquitto's thread
     /// in it, the journal, and the bridge context's ZeroMQ threads. The publisher, the consumer (with its
     /// ZeroMQ context) and the broker are not.
     static func isBridgeThread(_ name: String) -> Bool {
-        name.hasPrefix("mqbridge-") || name.hasPrefix("ZMQbg/")
+        (name.hasPrefix("mqbridge-") && name != benchThread) || name.hasPrefix("ZMQbg/")
     }
 
     /// CPU per message of the bridge's own threads, each of them, and of the broker on the same run, and
