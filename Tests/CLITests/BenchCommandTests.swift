@@ -81,10 +81,7 @@ import Testing
         let benchmarks = try #require(report["benchmarks"] as? [[String: Any]])
         #expect(benchmarks.map { $0["name"] as? String } == ["jetstream"])
         let figures = try #require(benchmarks.first?["figures"] as? [[String: Any]])
-        var values: [String: Double] = [:]
-        for figure in figures {
-            if let key = figure["key"] as? String, let value = figure["value"] as? Double { values[key] = value }
-        }
+        let values = Self.values(figures)
         for qos in ["qos0", "qos1"] {
             for path in ["raw", "js", "bridge"] {
                 for measure in ["rate", "p50", "p99", "cpu"] {
@@ -125,10 +122,7 @@ import Testing
         let report = try #require(try JSONSerialization.jsonObject(with: Data(parts[1].utf8)) as? [String: Any])
         let benchmarks = try #require(report["benchmarks"] as? [[String: Any]])
         let figures = try #require(benchmarks.first?["figures"] as? [[String: Any]])
-        var values: [String: Double] = [:]
-        for figure in figures {
-            if let key = figure["key"] as? String, let value = figure["value"] as? Double { values[key] = value }
-        }
+        let values = Self.values(figures)
         for qos in ["qos0", "qos1"] {
             for side in ["subscriber", "mqbridge", "mosquittoBridge"] {
                 #expect((values["pinned.\(qos).\(side).rate"] ?? 0) > 0, "\(qos) \(side) rate in \(values)")
@@ -147,6 +141,15 @@ import Testing
         for target in judged {
             #expect(target["met"] is Bool, "\(target)")
         }
+    }
+
+    /// A report's figures: key → value.
+    static func values(_ figures: [[String: Any]]) -> [String: Double] {
+        var values: [String: Double] = [:]
+        for figure in figures {
+            if let key = figure["key"] as? String, let value = figure["value"] as? Double { values[key] = value }
+        }
+        return values
     }
 
     @Test func jsonGoesToAFileWhenAsked() throws {
