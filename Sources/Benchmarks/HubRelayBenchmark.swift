@@ -20,16 +20,21 @@ struct HubRelayBenchmark {
     func run() throws -> BenchmarkResult {
         var result = BenchmarkResult(name: "zmq", title: "ZeroMQ hop: hub relay against raw libzmq (loopback tcp)")
         let count = quick ? 50_000 : 300_000
-        let hub = try relayRun(count: count)
+        let single = try relayRun(count: count, batched: false)
+        let hub = try relayRun(count: count, batched: true)
         let raw = try rawRun(count: count, metadataBytes: Self.typicalMetadataBytes)
-        result.add("hub.rate", "worker → hub → consumer (translate, route, ack back to the worker)", hub.rate, "msg/s")
+        result.add("single.rate", "worker → hub → consumer, one DATA per ZeroMQ message (peers without batchBytes)", single.rate, "msg/s")
+        result.add("single.cpu", "CPU per relayed message, one DATA per ZeroMQ message", single.cpuMicrosPerMessage, "µs")
+        result.notes.append("relay, one DATA per ZeroMQ message: \(single.cpuBreakdown)")
+        result.add("hub.rate", "worker → hub → consumer in BATCHes (translate, route, ack back to the worker)", hub.rate, "msg/s")
         result.add("hub.cpu", "CPU per relayed message, hub + stand-in worker + consumer", hub.cpuMicrosPerMessage, "µs")
-        result.notes.append("relay: \(hub.cpuBreakdown)")
+        result.notes.append("relay in BATCHes: \(hub.cpuBreakdown)")
         result.add("hub.p50", "hub relay latency p50 at full rate", hub.p50Micros / 1_000, "ms")
         result.add("hub.p99", "hub relay latency p99 at full rate", hub.p99Micros / 1_000, "ms")
         result.add("raw.rate", "raw libzmq DEALER → ROUTER, \(Self.typicalMetadataBytes) + 100 byte frames", raw, "msg/s")
         result.add("ratio", "hub relay / raw libzmq", hub.rate / raw, "ratio")
-        result.notes.append("each relayed message is 2 socket operations at the hub (DATA in, DATA out) and its JSON metadata decoded and encoded once, plus its share of the batched ACKs from the consumer and to the worker; the raw figure is one send and one receive")
+        result.add("single.ratio", "hub relay, one DATA per ZeroMQ message / raw libzmq", single.rate / raw, "ratio")
+        result.notes.append("each relayed message has its JSON metadata decoded and encoded once at the hub and its share of the batched ACKs from the consumer and to the worker; one DATA per ZeroMQ message costs 2 socket operations at the hub per message (DATA in, DATA out), BATCHes (docs/wire-protocol.md, what the bridge's own workers and consumers use) share them among the messages one pass of the hub handles; the raw figure is one send and one receive")
         return result
     }
 
@@ -41,7 +46,8 @@ struct HubRelayBenchmark {
         return WireCodec.encode(.queueData(seq: 123_456, message))[2].count
     }
 
-    func relayRun(count: Int) throws -> DeliverySummary {
+    /// `batched`: the stand-in worker and the consumer say `batchBytes` in HELLO, as the bridge's own do.
+    func relayRun(count: Int, batched: Bool) throws -> DeliverySummary {
         // Hub, worker and consumer each with a context (an I/O thread) of their own, as separate processes.
         let context = try ZMQContext()
         let consumerContext = try ZMQContext()
@@ -56,10 +62,13 @@ struct HubRelayBenchmark {
         defer { hub.stop() }
         let warmUp = min(10_000, count / 5)
         let consumer = try QueueStampConsumer(
-            context: consumerContext, endpoint: consumers, topic: "RELAY", window: Self.consumerWindow, capacity: max(count, warmUp))
+            context: consumerContext, endpoint: consumers, topic: "RELAY", window: Self.consumerWindow, capacity: max(count, warmUp),
+            readsBatches: batched)
         defer { consumer.close() }
         let worker = try WirePeer(
-            context: workerContext, endpoint: workers, hello: Hello(role: .mqttWorker, name: "bench-worker", window: Self.workerWindow, batchAck: true),
+            context: workerContext, endpoint: workers, hello: Hello(
+                role: .mqttWorker, name: "bench-worker", window: Self.workerWindow, batchAck: true,
+                batchBytes: batched ? BatchWriter.defaultBatchBytes : nil),
             form: .mqtt)
         defer { worker.close() }
         var nextSeq: UInt64 = 0

@@ -49,7 +49,7 @@ final class QueueStampConsumer: StampReceiver, @unchecked Sendable {
     private let finished = DispatchSemaphore(value: 0)
     private let closed = Atomic<Bool>(false)
 
-    init(context: ZMQContext, endpoint: String, topic: String, window: Int, capacity: Int) throws {
+    init(context: ZMQContext, endpoint: String, topic: String, window: Int, capacity: Int, readsBatches: Bool = true) throws {
         let recorder = LatencyRecorder(capacity: capacity)
         self.recorder = recorder
         let thread = Thread { [self] in
@@ -57,7 +57,8 @@ final class QueueStampConsumer: StampReceiver, @unchecked Sendable {
             defer { finished.signal() }
             do {
                 let client = try QueueConsumerClient(
-                    context: context, endpoint: endpoint, topic: topic, window: window, name: "bench-consumer")
+                    context: context, endpoint: endpoint, topic: topic, window: window, name: "bench-consumer",
+                    readsBatches: readsBatches)
                 defer { client.close() }
                 try client.run(
                     count: nil, timeoutMs: nil,

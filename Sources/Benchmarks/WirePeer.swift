@@ -8,6 +8,9 @@ final class WirePeer {
     let socket: ZMQSocket
     private let poller = ZMQPoller()
     private var lastSent = MonotonicNanos.now()
+    /// `DATA` gathered into a `BATCH` (when both sides read them, as the bridge's own workers do), sent
+    /// before the peer waits.
+    private var batch: BatchWriter?
 
     /// Connects, says HELLO and waits (10 s at most) for WELCOME.
     init(context: ZMQContext, endpoint: String, hello: Hello, form: WireCodec.DataForm) throws {
@@ -21,7 +24,10 @@ final class WirePeer {
         let deadline = MonotonicNanos.now() + 10_000_000_000
         while MonotonicNanos.now() < deadline {
             for message in try receive(timeoutMs: 100) {
-                if case .welcome = message { return }
+                if case .welcome(let welcome) = message {
+                    if hello.batchBytes != nil, let limit = welcome.batchBytes { batch = BatchWriter(limit: limit) }
+                    return
+                }
                 if case .error(let report) = message { throw BenchError("\(endpoint) refused HELLO: \(report)") }
             }
         }
@@ -31,20 +37,36 @@ final class WirePeer {
     let form: WireCodec.DataForm
 
     func send(_ message: WireMessage) throws {
-        try socket.send(WireCodec.encode(message))
+        let frames = WireCodec.encode(message)
+        if message.kind == .data, batch != nil {
+            if batch!.append(metadata: frames[2], body: frames[3]) { return }
+            try flush()
+            if batch!.append(metadata: frames[2], body: frames[3]) { return }
+        }
+        try flush()
+        try socket.send(frames)
+        lastSent = MonotonicNanos.now()
+    }
+
+    /// Sends the gathered `BATCH`, if any.
+    func flush() throws {
+        guard batch?.isEmpty == false else { return }
+        try socket.send(batch!.take())
         lastSent = MonotonicNanos.now()
     }
 
     /// Waits up to `timeoutMs` for messages and returns every one waiting; answers PING and sends one
     /// when the link has been quiet for a second.
     func receive(timeoutMs: Int) throws -> [WireMessage] {
+        try flush()
         if MonotonicNanos.now() - lastSent > 1_000_000_000 { try send(.ping) }
         guard try poller.poll(timeout: timeoutMs) > 0 else { return [] }
         var messages: [WireMessage] = []
         while let frames = try socket.receiveMessage(dontWait: true) {
-            guard let message = try? WireCodec.decode(frames, form: form) else { continue }
-            if message == .ping { try send(.pong) }
-            messages.append(message)
+            for case .success(let message) in WireCodec.decodeAll(frames, form: form) {
+                if message == .ping { try send(.pong) }
+                messages.append(message)
+            }
         }
         return messages
     }

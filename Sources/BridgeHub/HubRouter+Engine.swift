@@ -23,10 +23,11 @@ extension HubRouter {
     public var heldForEngine: Int { engineBacklog.count }
 
     mutating func joinEngine(_ hello: Hello, peer: PeerID, now: Int64) -> [HubAction] {
-        consumers[peer] = Consumer(name: hello.name, topic: "", tags: .all, group: nil, window: hello.window, lastSeen: now)
+        consumers[peer] = Consumer(
+            name: hello.name, topic: "", tags: .all, group: nil, window: hello.window, lastSeen: now, batchBytes: hello.batchBytes)
         engines.append(peer)
         var actions: [HubAction] = [
-            .send(peer, .welcome(Welcome(session: session, heartbeatMs: Int(settings.heartbeatMs), batchAck: true))),
+            .send(peer, .welcome(peerWelcome)),
             .log(.info, kind: "engine_joined", "engine worker '\(hello.name)' joined (window \(hello.window))"),
         ]
         if !engineBacklog.isEmpty {

@@ -29,6 +29,8 @@ public struct HubRouter: Sendable {
         /// The worker's outflow journal (`journal` in HELLO): with it, queue-side message IDs derive from the
         /// journal and the seq, so a resent message keeps its ID.
         var journal: String?
+        /// The worker reads `BATCH` up to this many bytes of records (`batchBytes` in HELLO).
+        var batchBytes: Int?
 
         /// How an outflow message settled end to end is acknowledged.
         enum Acknowledgement {
@@ -78,6 +80,8 @@ public struct HubRouter: Sendable {
         var nextSeq: UInt64 = 1
         var unacked: [UInt64: Delivery] = [:]
         var queue = FIFO<Delivery>()
+        /// The consumer reads `BATCH` up to this many bytes of records (`batchBytes` in HELLO).
+        var batchBytes: Int?
 
         var load: Int { unacked.count + queue.count }
 
@@ -199,11 +203,27 @@ public struct HubRouter: Sendable {
 
     /// The `WELCOME` an MQTT worker gets: what to subscribe to and where it may publish.
     func workerWelcome() -> Welcome {
-        var welcome = Welcome(session: session, heartbeatMs: Int(settings.heartbeatMs), batchAck: true)
+        var welcome = peerWelcome
         welcome.subscriptions = mappings.outflowFilters
         welcome.parents = mappings.inflowParents.sorted()
         if !settings.statusSubscriptions.isEmpty { welcome.statusSubscriptions = settings.statusSubscriptions }
         return welcome
+    }
+
+    /// The `WELCOME` every peer gets: the session, the heartbeat, and the batched forms the hub reads.
+    var peerWelcome: Welcome {
+        Welcome(
+            session: session, heartbeatMs: Int(settings.heartbeatMs), batchAck: true,
+            batchBytes: min(settings.maxMessageBytes ?? BatchWriter.defaultBatchBytes, BatchWriter.defaultBatchBytes))
+    }
+
+    /// How many bytes of `BATCH` records `peer` reads (it said `batchBytes` in HELLO); nil: single `DATA` only.
+    public func batchBytes(of peer: PeerID) -> Int? {
+        switch peer.link {
+        case .workers: workers[peer]?.batchBytes ?? consumers[peer]?.batchBytes
+        case .consumers: consumers[peer]?.batchBytes
+        case .producers: nil
+        }
     }
 
     /// Whether `peer` has said HELLO and is still connected.
@@ -467,12 +487,13 @@ public struct HubRouter: Sendable {
             }
         }
         var actions = removePeer(peer, reason: "said HELLO again", quiet: true)
-        let welcome = Welcome(session: session, heartbeatMs: Int(settings.heartbeatMs), batchAck: true)
+        let welcome = peerWelcome
         switch peer.link {
         case .workers where hello.role == .engineWorker:
             actions += joinEngine(hello, peer: peer, now: now)
         case .workers:
-            workers[peer] = Worker(name: hello.name, window: hello.window, lastSeen: now, batchAck: hello.batchAck, journal: hello.journal)
+            workers[peer] = Worker(name: hello.name, window: hello.window, lastSeen: now, batchAck: hello.batchAck, journal: hello.journal,
+                                   batchBytes: hello.batchBytes)
             actions.append(.send(peer, .welcome(workerWelcome())))
             actions.append(.log(.info, kind: "worker_joined", "MQTT worker '\(hello.name)' joined (window \(hello.window))"))
             actions += pumpInflow()
@@ -482,7 +503,8 @@ public struct HubRouter: Sendable {
         case .consumers:
             let topic = hello.topic ?? ""
             let group = hello.group.flatMap { $0.isEmpty ? nil : GroupKey(topic: topic, group: $0) }
-            consumers[peer] = Consumer(name: hello.name, topic: topic, tags: tags, group: group, window: hello.window, lastSeen: now)
+            consumers[peer] = Consumer(
+                name: hello.name, topic: topic, tags: tags, group: group, window: hello.window, lastSeen: now, batchBytes: hello.batchBytes)
             if let group {
                 groups[group, default: Group()].members.append(peer)
                 if groups[group]!.members.count == 1 { groupsByTopic[topic, default: []].append(group) }

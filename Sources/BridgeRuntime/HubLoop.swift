@@ -16,6 +16,9 @@ struct HubLoop {
     var indexes: [(Link, Int)] = []
     var mailboxIndex = 0
     var stopping = false
+    /// `DATA` gathered per peer during a pass of the loop (peers that read `BATCH`), and the peers in order.
+    var batches: [PeerID: BatchWriter] = [:]
+    var batchOrder: [PeerID] = []
 
     /// Messages read from one socket before the loop looks at the others, so one busy link cannot starve them.
     static let batch = 256
@@ -67,8 +70,9 @@ struct HubLoop {
                 execute(router.tick(now: after))
                 nextTick = after + tickInterval
             }
-            // One ACK per worker for everything settled during this pass.
+            // One ACK per worker for everything settled during this pass, and the DATA gathered for each peer.
             execute(router.flushWorkerAcks())
+            flushBatches()
         }
     }
 
@@ -95,25 +99,81 @@ struct HubLoop {
             }
             guard frameIndex >= 2 else { continue }
             let peer = PeerID(link: link, routingId: routingId)
-            let now = service.clock.monotonicMs()
-            let wall = service.clock.wallMs()
-            let actions: [HubAction]
-            do {
-                // MQTT workers send MQTT messages on the workers link; engine workers there send queue-side ones.
-                let form: WireCodec.DataForm = link == .workers ? router.dataForm(of: peer) : .queue
-                let message = try WireCodec.decode(messageFrames, form: form)
-                if case .mqttData(let seq, let mqttMessage, _) = message, let presence = service.presence,
-                    presence.accepts(topic: mqttMessage.topic), router.knows(peer)
-                {
-                    let events = presence.ingest(topic: mqttMessage.topic, payload: mqttMessage.payload, receivedAt: wall)
-                    actions = router.receiveStatus(seq: seq, events: events, from: peer, now: now, wallClock: wall)
-                } else {
-                    actions = router.receive(message, from: peer, now: now, wallClock: wall)
-                }
-            } catch {
-                actions = router.undecodable(error, kind: WireCodec.kind(of: messageFrames), from: peer, now: now)
+            // MQTT workers send MQTT messages on the workers link; engine workers there send queue-side ones.
+            let form: WireCodec.DataForm = link == .workers ? router.dataForm(of: peer) : .queue
+            for decoded in WireCodec.decodeAll(messageFrames, form: form) {
+                handle(decoded, frames: messageFrames, from: peer)
             }
-            execute(actions)
+        }
+    }
+
+    /// One message read from a peer (alone, or one of a `BATCH`), through the router.
+    mutating func handle(_ decoded: Result<WireMessage, WireErrorReport>, frames: [[UInt8]], from peer: PeerID) {
+        let now = service.clock.monotonicMs()
+        let wall = service.clock.wallMs()
+        let actions: [HubAction]
+        switch decoded {
+        case .success(let message):
+            if case .mqttData(let seq, let mqttMessage, _) = message, let presence = service.presence,
+                presence.accepts(topic: mqttMessage.topic), router.knows(peer)
+            {
+                let events = presence.ingest(topic: mqttMessage.topic, payload: mqttMessage.payload, receivedAt: wall)
+                actions = router.receiveStatus(seq: seq, events: events, from: peer, now: now, wallClock: wall)
+            } else {
+                actions = router.receive(message, from: peer, now: now, wallClock: wall)
+            }
+        case .failure(let error):
+            // A record of a BATCH is a DATA: answered as one, whatever else the batch carried.
+            let kind = WireCodec.kind(of: frames).map { $0 == .batch ? .data : $0 }
+            actions = router.undecodable(error, kind: kind, from: peer, now: now)
+        }
+        execute(actions)
+    }
+
+    /// Adds a `DATA` to the peer's batch, sent by `flushBatches` before the loop waits again (or at once
+    /// when the batch is full).
+    mutating func gather(_ frames: [[UInt8]], for peer: PeerID, limit: Int) {
+        guard BatchWriter(limit: limit).fitsAlone(metadata: frames[2].count, body: frames[3].count) else {
+            flushBatch(of: peer)
+            send(frames, to: peer)
+            return
+        }
+        if batches[peer] == nil {
+            batches[peer] = BatchWriter(limit: limit)
+            batchOrder.append(peer)
+        }
+        if !batches[peer]!.append(metadata: frames[2], body: frames[3]) {
+            flushBatch(of: peer)
+            batches[peer] = BatchWriter(limit: limit)
+            batchOrder.append(peer)
+            _ = batches[peer]!.append(metadata: frames[2], body: frames[3])
+        }
+    }
+
+    /// Sends what was gathered for `peer`, if anything.
+    mutating func flushBatch(of peer: PeerID) {
+        guard var batch = batches.removeValue(forKey: peer), !batch.isEmpty else { return }
+        send(batch.take(), to: peer)
+    }
+
+    /// Sends every peer's gathered `DATA`, in the order the peers were first gathered for.
+    mutating func flushBatches() {
+        guard !batchOrder.isEmpty else { return }
+        for peer in batchOrder { flushBatch(of: peer) }
+        batchOrder.removeAll(keepingCapacity: true)
+    }
+
+    mutating func send(_ frames: [[UInt8]], to peer: PeerID) {
+        guard let socket = socket(of: peer.link) else { return }
+        do {
+            // Frame by frame, without building the routing id and the message into one array. Only
+            // the first frame may fail for want of room; the rest of the message always follows.
+            if try socket.sendFrame(peer.routingId, more: true, dontWait: true) {
+                let last = frames.count - 1
+                for index in 0...last { try socket.sendFrame(frames[index], more: index < last) }
+            }
+        } catch {
+            log.log(.debug, kind: "send_failed", "cannot send to \(peer): \(error)", now: MonotonicClock.nowMs())
         }
     }
 
@@ -143,17 +203,13 @@ struct HubLoop {
         for action in actions {
             switch action {
             case .send(let peer, let message):
-                guard let socket = socket(of: peer.link) else { continue }
-                do {
-                    // Frame by frame, without building the routing id and the message into one array. Only
-                    // the first frame may fail for want of room; the rest of the message always follows.
-                    let frames = WireCodec.encode(message)
-                    if try socket.sendFrame(peer.routingId, more: true, dontWait: true) {
-                        let last = frames.count - 1
-                        for index in 0...last { try socket.sendFrame(frames[index], more: index < last) }
-                    }
-                } catch {
-                    log.log(.debug, kind: "send_failed", "cannot send to \(peer): \(error)", now: MonotonicClock.nowMs())
+                let frames = WireCodec.encode(message)
+                if message.kind == .data, let limit = router.batchBytes(of: peer) {
+                    gather(frames, for: peer, limit: limit)
+                } else {
+                    // Whatever was gathered for the peer goes first: the link keeps the order of the actions.
+                    flushBatch(of: peer)
+                    send(frames, to: peer)
                 }
             case .pauseProducers, .resumeProducers:
                 guard let index = indexes.first(where: { $0.0 == .producers })?.1 else { continue }

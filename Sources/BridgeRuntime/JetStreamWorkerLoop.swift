@@ -48,7 +48,7 @@ struct JetStreamWorkerLoop {
         do {
             let hello = Hello(role: .engineWorker, name: worker.options.name, window: worker.options.maxPending, batchAck: true)
             let link = try PeerLink(context: worker.context, endpoint: worker.hubEndpoint, hello: hello, form: .queue,
-                                    curve: worker.options.curve)
+                                    curve: worker.options.curve, batchesSends: true)
             self.link = link
             _ = try poller.add(link.socket, events: .readable)
         } catch {
@@ -84,6 +84,8 @@ struct JetStreamWorkerLoop {
                 try carryOut(publisher.tick(now: after))
                 try carryOut(inflow.tick(now: after))
                 try flushAcks()
+                // The inflow messages of this pass go to the hub as one BATCH.
+                try link!.flush()
                 if try link!.keepAlive(now: after) {
                     log.log(.warning, kind: "hub_silent", "JetStream worker: no word from the hub at \(worker.hubEndpoint); saying HELLO again", now: after)
                     forgetHubDeliveries()

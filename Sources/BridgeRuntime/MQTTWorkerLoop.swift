@@ -60,7 +60,8 @@ struct MQTTWorkerLoop {
             let hello = Hello(role: .mqttWorker, name: worker.options.name, window: worker.options.window, batchAck: true,
                               journal: worker.journal?.identity)
             let link = try PeerLink(
-                context: worker.context, endpoint: worker.hubEndpoint, hello: hello, form: .mqtt, curve: worker.options.curve)
+                context: worker.context, endpoint: worker.hubEndpoint, hello: hello, form: .mqtt, curve: worker.options.curve,
+                batchesSends: true)
             self.link = link
             client = try worker.makeClient()
             _ = try poller.add(link.socket, events: .readable)
@@ -114,6 +115,8 @@ struct MQTTWorkerLoop {
                     try flushInflowAcks()
                 }
                 writeWaitingSettles(now: MonotonicClock.nowMs())
+                // The outflow messages of this pass go to the hub as one BATCH.
+                try link!.flush()
                 if try link!.keepAlive(now: MonotonicClock.nowMs()) {
                     log.log(.warning, kind: "hub_silent", "no word from the hub at \(worker.hubEndpoint); saying HELLO again", now: now)
                 }

@@ -25,11 +25,21 @@ final class PeerLink {
     /// Watches the handshakes of a tcp:// connection, so that a refused key or a wrong server key is said
     /// instead of leaving the peer waiting in silence.
     private var handshakes: HandshakeWatch?
+    /// Messages of a `BATCH` read and not yet returned by `receive`.
+    private var received: [Result<WireMessage, WireErrorReport>] = []
+    private var receivedIndex = 0
+    /// `DATA` gathered for the next `flush()` when `batchesSends` and the hub reads `BATCH`.
+    private var batch: BatchWriter?
+    /// Whether `send` gathers `DATA` into batches; the owner then calls `flush()` before it waits.
+    let batchesSends: Bool
 
     /// Connects and says HELLO. `curve` applies to tcp:// endpoints only (the hub's inproc:// and ipc://
     /// endpoints are plain).
+    ///
+    /// Every link reads `BATCH` (HELLO says `batchBytes`; a `hello.batchBytes` of 0 says it does not); with `batchesSends` it also sends its `DATA` in
+    /// batches to a hub that reads them, and its owner must call `flush()` before it waits.
     init(context: ZMQContext, endpoint: String, hello: Hello, form: WireCodec.DataForm, curve: CurveClientKeys? = nil,
-         configure: (ZMQSocket) throws -> Void = { _ in }) throws {
+         batchesSends: Bool = false, configure: (ZMQSocket) throws -> Void = { _ in }) throws {
         socket = try ZMQSocket(context: context, type: .dealer)
         try socket.setLinger(milliseconds: 0)
         try socket.setSendHighWaterMark(0)
@@ -41,8 +51,12 @@ final class PeerLink {
         if isTCP { handshakes = try HandshakeWatch(socket: socket, context: context) }
         try socket.connect(endpoint)
         self.endpoint = endpoint
+        var hello = hello
+        // Unless the owner says 0 (single DATA only), every link reads batches of the usual size.
+        hello.batchBytes = hello.batchBytes == 0 ? nil : hello.batchBytes ?? BatchWriter.defaultBatchBytes
         self.hello = hello
         self.form = form
+        self.batchesSends = batchesSends
         let now = MonotonicClock.nowMs()
         lastHeard = now
         lastPing = now
@@ -56,21 +70,42 @@ final class PeerLink {
         try send(frames: WireCodec.encode(message))
     }
 
-    /// Sends a message already encoded (`WireCodec.encode`).
+    /// Sends a message already encoded (`WireCodec.encode`). A `DATA` may wait in a batch for `flush()`;
+    /// anything else sends the batch first, so the link keeps the order of the sends.
     func send(frames: [[UInt8]]) throws {
+        if batchesSends, frames.count == 4, frames[1] == Self.dataFrame, let limit = welcome?.batchBytes,
+            BatchWriter(limit: limit).fitsAlone(metadata: frames[2].count, body: frames[3].count)
+        {
+            if batch?.limit != limit {
+                try flush()
+                batch = BatchWriter(limit: limit)
+            }
+            if batch!.append(metadata: frames[2], body: frames[3]) { return }
+            try flush()
+            _ = batch!.append(metadata: frames[2], body: frames[3])
+            return
+        }
+        try flush()
         try socket.send(frames)
     }
+
+    /// Sends the `DATA` gathered by `send`, if any.
+    func flush() throws {
+        guard batch?.isEmpty == false else { return }
+        try socket.send(batch!.take())
+    }
+
+    private static let dataFrame = WireCodec.kindFrame(.data)
 
     /// Reads one message if there is one: nil when nothing is waiting. WELCOME is recorded; PING is
     /// answered; `ERROR no_hello` (the hub restarted and forgot this peer) is answered with HELLO;
     /// undecodable frames are reported through `onBadFrame` and skipped.
     func receive(onBadFrame: (WireErrorReport) -> Void) throws -> WireMessage? {
-        while let frames = try socket.receiveMessage(dontWait: true) {
-            lastHeard = MonotonicClock.nowMs()
+        while let decoded = try next() {
             let message: WireMessage
-            do {
-                message = try WireCodec.decode(frames, form: form)
-            } catch {
+            switch decoded {
+            case .success(let read): message = read
+            case .failure(let error):
                 onBadFrame(error)
                 continue
             }
@@ -86,6 +121,18 @@ final class PeerLink {
             return message
         }
         return nil
+    }
+
+    /// The next message read: one left from a `BATCH`, or the next one from the socket.
+    private func next() throws -> Result<WireMessage, WireErrorReport>? {
+        if receivedIndex == received.count {
+            guard let frames = try socket.receiveMessage(dontWait: true) else { return nil }
+            lastHeard = MonotonicClock.nowMs()
+            received = WireCodec.decodeAll(frames, form: form)
+            receivedIndex = 0
+        }
+        receivedIndex += 1
+        return received[receivedIndex - 1]
     }
 
     /// Sends PING every heartbeat, busy or idle (the protocol asks for it: a peer that only sends `DATA` the

@@ -27,9 +27,13 @@ public final class QueueConsumerClient {
 
     /// - Parameter curve: the hub's public key and this consumer's keys, for a hub with `hub.curve` on a
     ///   tcp:// endpoint (ignored on inproc:// and ipc://).
+    /// - Parameter readsBatches: whether the hub may send several messages in one `BATCH` (false: one `DATA`
+    ///   per message, as a peer that does not know the batched form gets them).
     public init(context: ZMQContext, endpoint: String, topic: String, tags: String = "*", group: String? = nil,
-                window: Int = Hello.defaultWindow, name: String = "consumer", curve: CurveClientKeys? = nil) throws {
-        let hello = Hello(role: .consumer, name: name, topic: topic, tags: tags, group: group, window: window)
+                window: Int = Hello.defaultWindow, name: String = "consumer", curve: CurveClientKeys? = nil,
+                readsBatches: Bool = true) throws {
+        let hello = Hello(
+            role: .consumer, name: name, topic: topic, tags: tags, group: group, window: window, batchBytes: readsBatches ? nil : 0)
         link = try PeerLink(context: context, endpoint: endpoint, hello: hello, form: .queue, curve: curve)
     }
 

@@ -41,7 +41,10 @@ public enum JetStreamHeaderName {
     /// whitespace or control characters; and it must not be a reserved name.
     public static func propertyNameProblem(_ name: String) -> String? {
         if name.isEmpty { return "a property name cannot be empty as a header name" }
-        if let bad = name.unicodeScalars.first(where: { $0 == ":" || $0 == "," || $0.properties.isWhitespace || $0.properties.generalCategory == .control }) {
+        // Printable ASCII other than ':' and ',' (nearly every name, checked for every message) needs no look at
+        // Unicode's properties.
+        let plain = name.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: ":") && $0 != UInt8(ascii: ",") }
+        if !plain, let bad = name.unicodeScalars.first(where: { $0 == ":" || $0 == "," || $0.properties.isWhitespace || $0.properties.generalCategory == .control }) {
             return "property name '\(printable(name))' cannot be a header name: it holds \(describe(bad))"
         }
         if isReserved(name) {

@@ -93,7 +93,7 @@ struct Metadata {
         let hello = Hello(
             role: role, name: try optionalString("name") ?? "", topic: try optionalString("topic"),
             tags: try optionalString("tags"), group: try optionalString("group"), window: try window(required: false),
-            batchAck: try optionalBool("batchAck") ?? false, journal: try optionalString("journal"))
+            batchAck: try optionalBool("batchAck") ?? false, journal: try optionalString("journal"), batchBytes: try batchBytes())
         if let journal = hello.journal, !Self.isJournalID(journal) {
             throw malformed("member 'journal' must be 16 lowercase hex characters")
         }
@@ -114,7 +114,13 @@ struct Metadata {
             subscriptions: try stringList("subscriptions"),
             parents: try stringList("parents"),
             statusSubscriptions: try stringList("statusSubscriptions"),
-            batchAck: try optionalBool("batchAck") ?? false)
+            batchAck: try optionalBool("batchAck") ?? false, batchBytes: try batchBytes())
+    }
+
+    /// `batchBytes` in `HELLO` or `WELCOME`: the largest `BATCH` records frame the sender reads; 0 or absent: none.
+    func batchBytes() throws(WireErrorReport) -> Int? {
+        guard let bytes = try optionalInteger("batchBytes", in: 0...Int64(BatchWriter.maxBatchBytes)), bytes > 0 else { return nil }
+        return Int(bytes)
     }
 
     func queueData(body: [UInt8]) throws(WireErrorReport) -> WireMessage {

@@ -49,6 +49,9 @@ public enum WireCodec {
         return frames
     }
 
+    /// Frame 1 of a kind.
+    public static func kindFrame(_ kind: WireMessage.Kind) -> [UInt8] { kindFrames[kind]! }
+
     /// Frame 1 of each kind, and the kind of each frame 1, made once rather than per message.
     private static let kindFrames = Dictionary(uniqueKeysWithValues: WireMessage.Kind.allCases.map { ($0, Array($0.rawValue.utf8)) })
     private static let kindsByFrame = Dictionary(uniqueKeysWithValues: kindFrames.map { ($0.value, $0.key) })
@@ -74,37 +77,21 @@ public enum WireCodec {
             throw WireErrorReport(
                 code: WireErrorCode.unknownKind, message: "unknown kind '\(String(decoding: frames[1].prefix(32), as: UTF8.self))'")
         }
+        if kind == .batch {
+            throw WireErrorReport(code: WireErrorCode.malformedMessage, message: "BATCH carries several messages (read it with decodeAll)")
+        }
         let expectedFrames = kind == .data ? 4 : 3
         guard frames.count == expectedFrames else {
             throw WireErrorReport(
                 code: WireErrorCode.malformedFrame, message: "\(kind.rawValue) has \(expectedFrames) frames, got \(frames.count)")
         }
-        let value: JSONValue
-        do {
-            value = try JSONValue.parse(bytes: frames[2])
-        } catch {
-            throw WireErrorReport(code: WireErrorCode.malformedFrame, message: "metadata is not valid JSON (\(error))")
-        }
-        guard case .object = value else {
-            throw WireErrorReport(code: WireErrorCode.malformedFrame, message: "metadata is not a JSON object")
-        }
-        let meta = Metadata(value: value, kind: kind)
+        if kind == .data { return try decodeData(metadata: frames[2], body: frames[3], form: form) }
+        let meta = Metadata(value: try object(frames[2]), kind: kind)
         switch kind {
         case .hello: return .hello(try meta.hello())
         case .welcome: return .welcome(try meta.welcome())
-        case .data:
-            do {
-                switch form {
-                case .queue: return try meta.queueData(body: frames[3])
-                case .mqtt: return try meta.mqttData(body: frames[3])
-                }
-            } catch {
-                // The ERROR settles the DATA when its seq can be read, so the sender knows which message was
-                // refused (and a worker gets its window unit back) instead of waiting for it forever.
-                var report = error
-                report.seq = try? meta.optionalSeq()
-                throw report
-            }
+        case .data, .batch:
+            preconditionFailure("handled above")
         case .ack: return try meta.ack()
         case .error:
             return .error(
@@ -115,6 +102,44 @@ public enum WireCodec {
         case .ping: return .ping
         case .pong: return .pong
         case .bye: return .bye
+        }
+    }
+
+    /// Frame 2, which must be a JSON object.
+    static func object(_ bytes: [UInt8]) throws(WireErrorReport) -> JSONValue {
+        let value: JSONValue
+        do {
+            value = try JSONValue.parse(bytes: bytes)
+        } catch {
+            throw WireErrorReport(code: WireErrorCode.malformedFrame, message: "metadata is not valid JSON (\(error))")
+        }
+        guard case .object = value else {
+            throw WireErrorReport(code: WireErrorCode.malformedFrame, message: "metadata is not a JSON object")
+        }
+        return value
+    }
+
+    /// One `DATA` from its metadata and body, alone or as a record of a `BATCH`.
+    static func decodeData(metadata: [UInt8], body: [UInt8], form: DataForm) throws(WireErrorReport) -> WireMessage {
+        // The common shape in one pass; anything else through the JSON tree, which also words the errors.
+        if let message = DataMetadataScanner.decode(metadata: metadata, body: body, form: form) { return message }
+        return try decodeDataFully(metadata: metadata, body: body, form: form)
+    }
+
+    /// `decodeData` without the one-pass reader (its reference in tests).
+    static func decodeDataFully(metadata: [UInt8], body: [UInt8], form: DataForm) throws(WireErrorReport) -> WireMessage {
+        let meta = Metadata(value: try object(metadata), kind: .data)
+        do {
+            switch form {
+            case .queue: return try meta.queueData(body: body)
+            case .mqtt: return try meta.mqttData(body: body)
+            }
+        } catch {
+            // The ERROR settles the DATA when its seq can be read, so the sender knows which message was
+            // refused (and a worker gets its window unit back) instead of waiting for it forever.
+            var report = error
+            report.seq = try? meta.optionalSeq()
+            throw report
         }
     }
 
@@ -145,6 +170,10 @@ public enum WireCodec {
             writer.bool(true)
         }
         if let journal = hello.journal { writer.field("journal", journal) }
+        if let batchBytes = hello.batchBytes {
+            writer.key("batchBytes")
+            writer.number(Int64(batchBytes))
+        }
     }
 
     private static func writeWelcome(_ welcome: Welcome, _ writer: inout JSONWriter) {
@@ -165,6 +194,10 @@ public enum WireCodec {
         if welcome.batchAck {
             writer.key("batchAck")
             writer.bool(true)
+        }
+        if let batchBytes = welcome.batchBytes {
+            writer.key("batchBytes")
+            writer.number(Int64(batchBytes))
         }
     }
 

@@ -22,6 +22,8 @@ public enum WireMessage: Sendable, Equatable {
     public enum Kind: String, Sendable, CaseIterable {
         case hello = "HELLO", welcome = "WELCOME", data = "DATA", ack = "ACK", error = "ERROR"
         case credit = "CREDIT", ping = "PING", pong = "PONG", bye = "BYE"
+        /// Several `DATA` in one message (`WireCodec.decodeAll`, `BatchWriter`); never a `WireMessage` of its own.
+        case batch = "BATCH"
     }
 
     public var kind: Kind {
@@ -70,9 +72,12 @@ public struct Hello: Sendable, Equatable {
     /// within the journal and kept when a message is sent again, so the hub derives each queue-side
     /// `msgId` from the pair and a resend carries the ID of the first send.
     public var journal: String?
+    /// The peer reads `BATCH` messages whose records frame is at most this many bytes (`batchBytes`); nil: it
+    /// reads single `DATA` only.
+    public var batchBytes: Int?
 
     public init(role: Role, name: String, topic: String? = nil, tags: String? = nil, group: String? = nil, window: Int = Hello.defaultWindow,
-                batchAck: Bool = false, journal: String? = nil) {
+                batchAck: Bool = false, journal: String? = nil, batchBytes: Int? = nil) {
         self.role = role
         self.name = name
         self.topic = topic
@@ -81,6 +86,7 @@ public struct Hello: Sendable, Equatable {
         self.window = window
         self.batchAck = batchAck
         self.journal = journal
+        self.batchBytes = batchBytes
     }
 }
 
@@ -97,15 +103,19 @@ public struct Welcome: Sendable, Equatable {
     public var statusSubscriptions: [String]?
     /// The hub reads batched acknowledgements (`ACK` with `seqs`) from this peer.
     public var batchAck: Bool
+    /// The hub reads `BATCH` messages whose records frame is at most this many bytes (`batchBytes`); nil: send
+    /// single `DATA` only.
+    public var batchBytes: Int?
 
     public init(session: String, heartbeatMs: Int, subscriptions: [String]? = nil, parents: [String]? = nil,
-                statusSubscriptions: [String]? = nil, batchAck: Bool = false) {
+                statusSubscriptions: [String]? = nil, batchAck: Bool = false, batchBytes: Int? = nil) {
         self.session = session
         self.heartbeatMs = heartbeatMs
         self.subscriptions = subscriptions
         self.parents = parents
         self.statusSubscriptions = statusSubscriptions
         self.batchAck = batchAck
+        self.batchBytes = batchBytes
     }
 }
 

@@ -132,3 +132,37 @@ import WireProtocol
         #expect(again.publishes(to: worker).map(\.message.topic) == ["devices/d1/cmd", "devices/d2/cmd"])
     }
 }
+
+@Suite struct BatchNegotiationTests {
+    @Test func everyWelcomeSaysHowLargeABatchTheHubReads() throws {
+        var router = try makeRouter(HubSettings())
+        let peers = [PeerID.worker(1), .consumer(1), .producer(1)]
+        router.helloWorker(peers[0])
+        router.helloConsumer(peers[1])
+        router.helloProducer(peers[2])
+        for peer in peers {
+            let again = router.receive(
+                .hello(Hello(role: peer.link == .workers ? .mqttWorker : peer.link == .consumers ? .consumer : .producer,
+                             name: "p", topic: peer.link == .consumers ? "SENSOR_DATA" : nil)),
+                from: peer, now: 1)
+            #expect(try #require(again.welcomes(to: peer).first).batchBytes == BatchWriter.defaultBatchBytes)
+        }
+        var capped = try makeRouter(HubSettings(maxMessageBytes: 4_096))
+        #expect(try #require(capped.helloConsumer(.consumer(2)).welcomes(to: .consumer(2)).first).batchBytes == 4_096)
+    }
+
+    @Test func theHubKnowsWhichPeersReadBatches() throws {
+        var router = try makeRouter(HubSettings())
+        router.receive(.hello(Hello(role: .consumer, name: "c", topic: "SENSOR_DATA", batchBytes: 1_000)), from: .consumer(1), now: 0)
+        router.helloConsumer(.consumer(2))
+        router.receive(.hello(Hello(role: .mqttWorker, name: "w", batchBytes: 2_000)), from: .worker(1), now: 0)
+        router.receive(.hello(Hello(role: .engineWorker, name: "e", batchBytes: 3_000)), from: .worker(2), now: 0)
+        router.helloProducer(.producer(1))
+        #expect(router.batchBytes(of: .consumer(1)) == 1_000)
+        #expect(router.batchBytes(of: .consumer(2)) == nil)
+        #expect(router.batchBytes(of: .worker(1)) == 2_000)
+        #expect(router.batchBytes(of: .worker(2)) == 3_000)
+        #expect(router.batchBytes(of: .producer(1)) == nil)
+        #expect(router.batchBytes(of: .consumer(9)) == nil)
+    }
+}

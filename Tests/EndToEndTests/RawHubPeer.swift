@@ -41,11 +41,11 @@ final class RawHubPeer {
         return nil
     }
 
-    /// The next `ERROR` or `ACK`, skipping `PONG` and `WELCOME` and keeping `DATA` aside.
+    /// The next `ERROR` or `ACK` (single or batched), skipping `PONG` and `WELCOME` and keeping `DATA` aside.
     func nextSettlement(timeout: Duration = .seconds(10)) throws -> WireMessage? {
         while let message = try receive(timeout: timeout) {
             switch message {
-            case .error, .ack: return message
+            case .error, .ack, .acks: return message
             case .queueData, .mqttData: stashedData.append(message)
             default: continue
             }

@@ -183,3 +183,19 @@ import Testing
         #expect(try codec.decode(subject: "mq.T._", headers: headers, body: []).properties == ["a": "a\r\n", "b": " "])
     }
 }
+
+@Suite struct HeaderNameTests {
+    /// Every ASCII character in a name is judged as the Unicode rule judges it (the plain-ASCII shortcut
+    /// changes no verdict): ':' ',', white space and controls refused, the rest taken.
+    @Test func everyASCIICharacterIsJudgedByTheRule() {
+        for byte in UInt8(0)...UInt8(0x7F) {
+            let scalar = Unicode.Scalar(byte)
+            let refused = scalar == ":" || scalar == "," || scalar.properties.isWhitespace || scalar.properties.generalCategory == .control
+            let name = "a" + String(Character(scalar)) + "b"
+            #expect((JetStreamHeaderName.propertyNameProblem(name) != nil) == refused, "byte \(byte)")
+        }
+        #expect(JetStreamHeaderName.propertyNameProblem("mqttSecondTopic") == nil)
+        #expect(JetStreamHeaderName.propertyNameProblem("temp\u{2003}unit") != nil, "an em space is white space")
+        #expect(JetStreamHeaderName.propertyNameProblem("tempé") == nil)
+    }
+}

@@ -39,6 +39,8 @@ import Testing
         (.acks(seqs: [0, 9_007_199_254_740_992]), .mqtt),
         (.hello(Hello(role: .mqttWorker, name: "w", window: 1_000, batchAck: true)), .mqtt),
         (.welcome(Welcome(session: "s4", heartbeatMs: 1000, batchAck: true)), .queue),
+        (.hello(Hello(role: .consumer, name: "c", topic: "T", batchBytes: 131_072)), .queue),
+        (.welcome(Welcome(session: "s5", heartbeatMs: 1000, batchAck: true, batchBytes: 65_536)), .mqtt),
         (.error(WireErrorReport(seq: 5, code: "invalid_qos", message: "qoslevel '5' must be 0, 1 or 2")), .queue),
         (.error(WireErrorReport(code: "malformed_frame", message: "bad")), .queue),
         (.credit(window: 500), .queue),

@@ -1,0 +1,158 @@
+import BridgeCore
+import TestSupport
+import Testing
+
+@testable import WireProtocol
+
+@Suite struct BatchTests {
+    static func mqtt(_ seq: UInt64, _ topic: String = "a/b", payload: String = "p") -> WireMessage {
+        .mqttData(seq: seq, MQTTMessage(topic: topic, payload: Array(payload.utf8), qos: .atLeastOnce), clientId: "c-\(seq)")
+    }
+
+    static func batch(_ messages: [WireMessage], limit: Int = 1 << 20) -> [[UInt8]] {
+        var writer = BatchWriter(limit: limit)
+        for message in messages {
+            let frames = WireCodec.encode(message)
+            let added = writer.append(metadata: frames[2], body: frames[3])
+            #expect(added)
+        }
+        return writer.take()
+    }
+
+    static func text(_ frames: String...) -> [[UInt8]] { frames.map { Array($0.utf8) } }
+
+    /// A records frame written by hand, as the protocol document describes it.
+    static func records(_ pairs: [(String, String)]) -> [UInt8] {
+        var bytes: [UInt8] = []
+        for (meta, body) in pairs {
+            for field in [Array(meta.utf8), Array(body.utf8)] {
+                bytes += [UInt8(field.count >> 24 & 0xff), UInt8(field.count >> 16 & 0xff), UInt8(field.count >> 8 & 0xff), UInt8(field.count & 0xff)]
+                bytes += field
+            }
+        }
+        return bytes
+    }
+
+    @Test func manyMessagesRoundTripInOrder() throws {
+        let messages = (1...50).map { Self.mqtt(UInt64($0), "t/\($0)", payload: String(repeating: "x", count: $0)) }
+        let frames = Self.batch(messages)
+        #expect(frames.count == 4)
+        #expect(String(decoding: frames[1], as: UTF8.self) == "BATCH")
+        #expect(frames[2] == Array("{}".utf8))
+        let decoded = WireCodec.decodeAll(frames, form: .mqtt).map { try? $0.get() }
+        #expect(decoded == messages)
+    }
+
+    @Test func queueFormRoundTrips() {
+        let messages: [WireMessage] = [
+            .queueData(seq: 1, QueueMessage(topic: "T", tag: "t", keys: ["k"], properties: ["qoslevel": "1"], body: [0, 255], msgId: "m")),
+            .queueData(seq: 2, QueueMessage(topic: "U")),
+        ]
+        let decoded = WireCodec.decodeAll(Self.batch(messages), form: .queue).map { try? $0.get() }
+        #expect(decoded == messages)
+    }
+
+    @Test func oneMessageGoesAsAPlainData() throws {
+        let message = Self.mqtt(7)
+        let frames = Self.batch([message])
+        #expect(frames == WireCodec.encode(message))
+    }
+
+    @Test func theWriterKeepsWithinItsLimit() {
+        let frames = WireCodec.encode(Self.mqtt(1, payload: String(repeating: "x", count: 100)))
+        let recordBytes = 8 + frames[2].count + frames[3].count
+        var writer = BatchWriter(limit: recordBytes * 3)
+        for _ in 0..<3 {
+            let added = writer.append(metadata: frames[2], body: frames[3])
+            #expect(added)
+        }
+        let fourth = writer.append(metadata: frames[2], body: frames[3])
+        #expect(!fourth, "a fourth record is over the limit")
+        #expect(writer.count == 3)
+        #expect(writer.take()[3].count == recordBytes * 3)
+        #expect(writer.isEmpty)
+        #expect(!BatchWriter(limit: recordBytes - 1).fitsAlone(metadata: frames[2].count, body: frames[3].count))
+    }
+
+    @Test func handWrittenRecordsAreRead() throws {
+        let frames = [Array("MQB1".utf8), Array("BATCH".utf8), Array(#"{"future":1}"#.utf8),
+                      Self.records([(#"{"seq":1,"topic":"T"}"#, "a"), (#"{"seq":2,"topic":"U","tag":"t"}"#, "")])]
+        let decoded = WireCodec.decodeAll(frames, form: .queue).map { try? $0.get() }
+        #expect(decoded == [
+            .queueData(seq: 1, QueueMessage(topic: "T", body: Array("a".utf8))),
+            .queueData(seq: 2, QueueMessage(topic: "U", tag: "t")),
+        ])
+    }
+
+    @Test func aBadRecordCostsNoOther() {
+        let frames = [Array("MQB1".utf8), Array("BATCH".utf8), Array("{}".utf8),
+                      Self.records([(#"{"seq":1,"topic":"T"}"#, "a"), (#"{"seq":2}"#, "b"), ("not json", "c"), (#"{"seq":4,"topic":"V"}"#, "d")])]
+        let results = WireCodec.decodeAll(frames, form: .queue)
+        #expect(results.count == 4)
+        #expect((try? results[0].get()) == .queueData(seq: 1, QueueMessage(topic: "T", body: Array("a".utf8))))
+        guard case .failure(let missingTopic) = results[1], case .failure(let notJSON) = results[2] else {
+            Issue.record("records 2 and 3 must fail: \(results)")
+            return
+        }
+        #expect(missingTopic.code == WireErrorCode.malformedMessage)
+        #expect(missingTopic.seq == 2, "the ERROR settles the record it can name")
+        #expect(notJSON.code == WireErrorCode.malformedFrame)
+        #expect(notJSON.seq == nil)
+        #expect((try? results[3].get()) == .queueData(seq: 4, QueueMessage(topic: "V", body: Array("d".utf8))))
+    }
+
+    @Test func aRecordsFrameCutShortEndsTheBatchAfterTheGoodRecords() {
+        var records = Self.records([(#"{"seq":1,"topic":"T"}"#, "a"), (#"{"seq":2,"topic":"T"}"#, "bbbb")])
+        records.removeLast(2)
+        let results = WireCodec.decodeAll([Array("MQB1".utf8), Array("BATCH".utf8), Array("{}".utf8), records], form: .queue)
+        #expect(results.count == 2)
+        #expect((try? results[0].get()) == .queueData(seq: 1, QueueMessage(topic: "T", body: Array("a".utf8))))
+        guard case .failure(let cut) = results[1] else {
+            Issue.record("the cut record must fail")
+            return
+        }
+        #expect(cut.code == WireErrorCode.malformedFrame)
+        #expect(cut.message.contains("record 2"))
+    }
+
+    @Test(arguments: [
+        BatchTests.text("MQB1", "BATCH", "{}"),
+        BatchTests.text("MQB1", "BATCH", "{}", "", "extra"),
+        BatchTests.text("MQB1", "BATCH", "[1]", ""),
+        BatchTests.text("MQB1", "BATCH", "{}", ""),
+    ])
+    func aMalformedBatchIsOneMalformedFrame(frames: [[UInt8]]) {
+        let results = WireCodec.decodeAll(frames, form: .mqtt)
+        #expect(results.count == 1)
+        guard case .failure(let report) = results[0] else {
+            Issue.record("must fail")
+            return
+        }
+        #expect(report.code == WireErrorCode.malformedFrame)
+    }
+
+    @Test func singleMessagesStillDecodeThroughDecodeAll() {
+        let results = WireCodec.decodeAll(WireCodec.encode(.ping), form: .queue)
+        #expect(results.map { try? $0.get() } == [.ping])
+        let bad = WireCodec.decodeAll(Self.text("MQB2", "PING", "{}"), form: .queue)
+        guard case .failure(let report) = bad.first else {
+            Issue.record("must fail")
+            return
+        }
+        #expect(report.code == WireErrorCode.unsupportedVersion)
+    }
+
+    @Test func decodeRefusesABatch() {
+        #expect(throws: WireErrorReport.self) { try WireCodec.decode(Self.batch([Self.mqtt(1), Self.mqtt(2)]), form: .mqtt) }
+    }
+
+    @Test func randomBytesNeverTrap() {
+        var random = SplitMix64(seed: 42)
+        for _ in 0..<2_000 {
+            let length = Int.random(in: 0..<64, using: &random)
+            let records = (0..<length).map { _ in UInt8.random(in: 0...255, using: &random) }
+            let results = WireCodec.decodeAll([Array("MQB1".utf8), Array("BATCH".utf8), Array("{}".utf8), records], form: .mqtt)
+            #expect(!results.isEmpty)
+        }
+    }
+}
