@@ -3,7 +3,6 @@ import PackageDescription
 
 let package = Package(
     name: "mqbridge",
-    platforms: [.macOS(.v14)],
     products: [
         .executable(name: "mqbridge", targets: ["mqbridge"]),
         .executable(name: "mqbridge-bench", targets: ["Benchmarks"]),
@@ -12,6 +11,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         // Pure translation logic: message models, topics, templates, rules. No I/O, no C.
@@ -43,11 +43,13 @@ let package = Package(
         // The HTTP/1.1 listener of the API: one thread, POSIX sockets kept inside this module.
         .target(name: "HTTPServer", dependencies: [.product(name: "Logging", package: "swift-log")]),
 
+        // Threads and locks for the modules below: one thread spawner, one pthread lock with a condition.
+        .target(name: "Threads"),
         // Thin wrappers over the C libraries; C types stay inside these modules.
         .systemLibrary(name: "CZeroMQ", pkgConfig: "libzmq", providers: [.apt(["libzmq3-dev"])]),
-        .target(name: "ZeroMQ", dependencies: ["CZeroMQ"]),
+        .target(name: "ZeroMQ", dependencies: ["CZeroMQ", "Threads"]),
         .systemLibrary(name: "CMosquitto", pkgConfig: "libmosquitto", providers: [.apt(["libmosquitto-dev"])]),
-        .target(name: "Mosquitto", dependencies: ["CMosquitto"]),
+        .target(name: "Mosquitto", dependencies: ["CMosquitto", "Threads"]),
         .systemLibrary(name: "CNATS", pkgConfig: "libnats", providers: [.apt(["libnats-dev"])]),
         .target(name: "NATS", dependencies: ["CNATS"]),
 
@@ -56,7 +58,8 @@ let package = Package(
             name: "BridgeRuntime",
             dependencies: [
                 "BridgeCore", "BridgeConfig", "BridgeHub", "BridgePresence", "BridgeWorkers", "WireProtocol", "ZeroMQ", "Mosquitto", "NATS",
-                "JetStreamMapping", "HTTPServer", .product(name: "Logging", package: "swift-log"),
+                "JetStreamMapping", "HTTPServer", "Threads", .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
 
@@ -83,6 +86,8 @@ let package = Package(
                 "ZeroMQ",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
 
@@ -101,6 +106,7 @@ let package = Package(
         .testTarget(name: "BridgeConfigTests", dependencies: ["BridgeConfig", "BridgeCore", "TestSupport"]),
         .testTarget(name: "WireProtocolTests", dependencies: ["WireProtocol", "BridgeCore", "TestSupport"]),
         .testTarget(name: "BridgeWorkersTests", dependencies: ["BridgeWorkers"]),
+        .testTarget(name: "ThreadsTests", dependencies: ["Threads"]),
         .testTarget(name: "BridgeHubTests", dependencies: ["BridgeHub", "WireProtocol", "BridgeCore", "TestSupport"]),
         .testTarget(name: "JetStreamMappingTests", dependencies: ["JetStreamMapping", "BridgeCore", "TestSupport"]),
         .testTarget(name: "BridgePresenceTests", dependencies: ["BridgePresence", "BridgeCore", "TestSupport"]),

@@ -32,11 +32,6 @@ public struct MappingTable: Sendable {
         self.statusByGroupId = Dictionary(grouping: status.indices, by: { status[$0].groupId })
     }
 
-    /// The outflow rules whose filter matches `topic`, in file order.
-    public func outflowRules(matching topic: Topic) -> [OutflowRule] {
-        outflowIndex.matches(topic).map { outflowRules[$0] }
-    }
-
     /// Every distinct outflow filter, for the MQTT subscriptions.
     public var outflowFilters: [String] {
         var seen = Set<String>()

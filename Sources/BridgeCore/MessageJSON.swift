@@ -4,24 +4,9 @@ public enum MessageJSON {
     public static func render(_ message: QueueMessage) -> String {
         var writer = JSONWriter()
         writer.beginObject()
-        writer.field("topic", message.topic)
-        if let tag = message.tag { writer.field("tag", tag) }
-        writer.key("keys")
-        writer.beginArray()
-        for key in message.keys { writer.string(key) }
-        writer.endArray()
-        writer.key("properties")
-        writer.beginObject()
-        for name in message.properties.keys.sorted() {
-            writer.field(name, message.properties[name]!)
-        }
-        writer.endObject()
+        writer.queueMessageHeader(message, sortProperties: true)
         writeBytes(message.body, textKey: "body", binaryKey: "bodyBase64", into: &writer)
-        if let msgId = message.msgId { writer.field("msgId", msgId) }
-        if let born = message.bornTimestamp {
-            writer.key("bornTimestamp")
-            writer.number(born)
-        }
+        writer.queueMessageIdentity(message)
         writer.endObject()
         return writer.text
     }

@@ -13,5 +13,5 @@ public struct BridgeClock: Sendable {
     }
 
     /// `CLOCK_MONOTONIC` and the system's wall clock.
-    public static let system = BridgeClock(monotonicMs: { MonotonicClock.nowMs() }, wallMs: { MonotonicClock.epochMs() })
+    public static let system = BridgeClock(monotonicMs: { MonotonicClock.nowMs() }, wallMs: { WallClock.epochMs() })
 }

@@ -24,8 +24,8 @@ public final class BridgeHost: @unchecked Sendable {
     private var progressTimer: DispatchSourceTimer?
     /// Runs the online-status view's `forgetOffline(now:)` now and then.
     private var forgetTimer: DispatchSourceTimer?
-    private let configuration: BridgeConfiguration
-    private let logger: Logger
+    let configuration: BridgeConfiguration
+    let logger: Logger
 
     /// - Parameters:
     ///   - workers: endpoints MQTT workers connect to.
@@ -69,26 +69,41 @@ public final class BridgeHost: @unchecked Sendable {
     /// Starts the hub, then the API; throws (having stopped what started) when an endpoint cannot be bound.
     public func start() throws {
         try hub.start()
-        if let settings = configuration.api {
-            let routes = StatusAPI(
-                presence: presence, health: { [weak self] in self?.health() ?? HealthReport(checks: []) },
-                metrics: { [weak self] () throws(ServiceUnavailable) -> String in
-                    guard let self else { return "" }
-                    return try self.metricsText()
-                })
-            let server = routes.server(host: settings.host, port: settings.port, logger: Logger(label: logger.label + ".api"))
-            do {
-                try server.start()
-            } catch {
-                hub.stop()
-                throw error
-            }
-            api.withLock { $0 = server }
-            logger.info("HTTP API listening on \(settings.host):\(server.boundPort ?? settings.port)")
+        do {
+            try startAPI()
+        } catch {
+            hub.stop()
+            throw error
         }
-        if let presence {
-            startForgetting(presence)
+        startForgetting()
+        warnOfUnreadStatus()
+    }
+
+    /// Starts the HTTP listener when `api.listen` is set; throws when it cannot listen.
+    func startAPI() throws {
+        guard let settings = configuration.api else { return }
+        let routes = StatusAPI(
+            presence: presence, health: { [weak self] in self?.health() ?? HealthReport(checks: []) },
+            metrics: { [weak self] () throws(ServiceUnavailable) -> String in
+                guard let self else { return "" }
+                return try self.metricsText()
+            })
+        let server = routes.server(host: settings.host, port: settings.port, logger: Logger(label: logger.label + ".api"))
+        try server.start()
+        api.withLock { $0 = server }
+        logger.info("HTTP API listening on \(settings.host):\(server.boundPort ?? settings.port)")
+    }
+
+    /// Stops the HTTP listener, if it runs.
+    func stopAPI() {
+        let server = api.withLock { server in
+            defer { server = nil }
+            return server
         }
+        server?.stop()
+    }
+
+    func warnOfUnreadStatus() {
         if configuration.status.source != .none, configuration.api == nil, configuration.mappings.statusRules.isEmpty {
             logger.warning("status.source is set but there are no status rules and no api.listen: the status view has no reader")
         }
@@ -261,14 +276,14 @@ public final class BridgeHost: @unchecked Sendable {
 
     /// Forgets clients offline for longer than `status.forgetOfflineAfter`, every tenth of that time (at
     /// most every 10 minutes, at least every second), on a queue of its own.
-    private func startForgetting(_ presence: PresenceService) {
-        guard let after = presence.forgetOfflineAfterMs else { return }
+    func startForgetting() {
+        guard let presence, let after = presence.forgetOfflineAfterMs else { return }
         let seconds = min(600, max(1, Double(after) / 10_000))
         let timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "mqbridge.status-forget"))
         timer.schedule(deadline: .now() + seconds, repeating: seconds)
         let logger = logger
         timer.setEventHandler {
-            let forgotten = presence.forgetOffline(now: MonotonicClock.epochMs())
+            let forgotten = presence.forgetOffline(now: WallClock.epochMs())
             if forgotten > 0 {
                 logger.info("forgot \(forgotten) clients offline for longer than \(after / 1_000) s")
             }
@@ -277,17 +292,23 @@ public final class BridgeHost: @unchecked Sendable {
         forgetTimer = timer
     }
 
-    /// Stops the API, then the hub, then writes the status view to disk.
-    public func stop() {
-        progressTimer?.cancel()
-        progressTimer = nil
+    /// Stops forgetting offline clients (see `startForgetting`).
+    func stopForgetting() {
         forgetTimer?.cancel()
         forgetTimer = nil
-        let server = api.withLock { server in
-            defer { server = nil }
-            return server
-        }
-        server?.stop()
+    }
+
+    /// Stops the progress lines of `startProgressReports`.
+    public func stopProgressReports() {
+        progressTimer?.cancel()
+        progressTimer = nil
+    }
+
+    /// Stops the API, then the hub, then writes the status view to disk.
+    public func stop() {
+        stopProgressReports()
+        stopForgetting()
+        stopAPI()
         hub.stop()
         presence?.close()
     }

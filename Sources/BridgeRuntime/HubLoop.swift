@@ -31,12 +31,13 @@ struct HubLoop {
         producersSocket = sockets[.producers]
         self.router = HubRouter(
             mappings: service.initialMappings, settings: service.settings,
-            session: MonotonicClock.randomHex16(), idPrefix: MonotonicClock.randomHex16(),
+            session: RandomHex.sixteen(), idPrefix: RandomHex.sixteen(),
             durable: service.loadDurableSubscriptions())
         self.log = RateLimitedLogger(logger: service.logger)
     }
 
-    mutating func run() {
+    /// Runs until the hub is asked to stop; returns why when it ends by itself instead.
+    mutating func run() -> String? {
         for link in Link.allCases {
             guard let socket = sockets[link] else { continue }
             indexes.append((link, try! poller.add(socket, events: .readable)))
@@ -55,9 +56,9 @@ struct HubLoop {
             do {
                 _ = try poller.poll(timeout: Int(max(0, nextTick - now)))
             } catch {
-                if error.isTerminated { return }
+                if error.isTerminated { return "the ZeroMQ context was closed" }
                 service.logger.error("hub poll failed: \(error)")
-                return
+                return "hub poll failed: \(error)"
             }
             for (link, index) in indexes where poller.isReadable(at: index) {
                 readBatch(from: link)
@@ -74,6 +75,7 @@ struct HubLoop {
             execute(router.flushWorkerAcks())
             flushBatches()
         }
+        return nil
     }
 
     mutating func readBatch(from link: Link) {

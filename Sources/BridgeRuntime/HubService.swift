@@ -2,6 +2,7 @@ import BridgeCore
 import BridgeHub
 import Foundation
 import Logging
+import Synchronization
 import WireProtocol
 import ZeroMQ
 
@@ -54,9 +55,12 @@ public final class HubService: @unchecked Sendable {
     /// Heartbeats and timeouts run on its monotonic clock; `bornTimestamp` comes from its wall clock.
     let clock: BridgeClock
     private let ready = DispatchSemaphore(value: 0)
-    private let finished = DispatchSemaphore(value: 0)
+    /// Signalled when the hub thread ends.
+    public let threadEnd = ThreadEnd()
     private var startError: Error?
     private var thread: Thread?
+    /// Why the hub thread ended by itself (a poll that failed); written on the hub thread before it ends.
+    private let failure = Mutex<String?>(nil)
 
     /// - Parameters:
     ///   - presence: when set, MQTT workers are asked to subscribe to its status topics, and what they forward
@@ -96,14 +100,15 @@ public final class HubService: @unchecked Sendable {
             // Names the OS thread (for top -H, ps -L, profilers and the benchmark's CPU breakdown).
             nameCurrentThread("mqbridge-hub")
             runLoop()
-            finished.signal()
+            threadEnd.signal()
         }
         thread.name = "mqbridge-hub"
         self.thread = thread
         thread.start()
         ready.wait()
         if let startError {
-            finished.wait()
+            threadEnd.waitBlocking()
+            self.thread = nil
             zapHandler?.stop()
             zapHandler = nil
             throw startError
@@ -113,12 +118,7 @@ public final class HubService: @unchecked Sendable {
     /// Stops the hub and waits for its thread to finish.
     public func stop() {
         guard thread != nil else { return }
-        mailbox.post(.stop)
-        finished.wait()
-        thread = nil
-        // Only now that the CURVE sockets are closed: without a handler libzmq would let any client in.
-        zapHandler?.stop()
-        zapHandler = nil
+        stopAndWait()
     }
 
     /// Routes a client status event to the status rules' consumers.
@@ -223,8 +223,27 @@ public final class HubService: @unchecked Sendable {
         }
         ready.signal()
         var loop = HubLoop(service: self, sockets: sockets)
-        loop.run()
+        if let reason = loop.run() {
+            failure.withLock { $0 = reason }
+        }
         sockets.values.forEach { $0.close() }
+    }
+}
+
+extension HubService: ThreadedPiece {
+    public var pieceName: String { "hub" }
+
+    public func requestStop() {
+        mailbox.post(.stop)
+    }
+
+    public var failureReason: String? { failure.withLock { $0 } }
+
+    public func finishStop() {
+        thread = nil
+        // Only now that the CURVE sockets are closed: without a handler libzmq would let any client in.
+        zapHandler?.stop()
+        zapHandler = nil
     }
 }
 

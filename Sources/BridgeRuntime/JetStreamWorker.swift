@@ -99,7 +99,10 @@ public final class JetStreamWorker: @unchecked Sendable {
     /// Called once, on the worker thread, when the worker cannot go on (a stream that conflicts with the
     /// mapping file, for one): the process should stop with a non-zero exit.
     let onFatal: @Sendable (String) -> Void
-    private let finished = DispatchSemaphore(value: 0)
+    /// Signalled when the worker thread ends.
+    public let threadEnd = ThreadEnd()
+    /// Why the worker stopped for good (what `onFatal` was told); written on the worker thread.
+    let failure = Mutex<String?>(nil)
     private var thread: Thread?
 
     /// - Parameters:
@@ -108,7 +111,7 @@ public final class JetStreamWorker: @unchecked Sendable {
     /// - Throws: `JetStreamMappingError` when the prefix or a queue topic cannot name subjects and streams
     ///   (`check` reports these first), `ZMQError` when the mailbox cannot be made.
     public init(options: Options, mappings: MappingTable, hubEndpoint: String, context: ZMQContext, logger: Logger,
-                onFatal: @escaping @Sendable (String) -> Void) throws {
+                onFatal: @escaping @Sendable (String) -> Void = { _ in }) throws {
         self.options = options
         self.mappings = mappings
         let subjects = try JetStreamSubjects(prefix: options.subjectPrefix)
@@ -132,7 +135,7 @@ public final class JetStreamWorker: @unchecked Sendable {
             nameCurrentThread(Self.threadName)
             var loop = JetStreamWorkerLoop(worker: self)
             loop.run()
-            finished.signal()
+            threadEnd.signal()
         }
         thread.name = Self.threadName
         self.thread = thread
@@ -146,9 +149,21 @@ public final class JetStreamWorker: @unchecked Sendable {
     /// (what is not stored by then is sent again by the MQTT side at the next start, with the same IDs).
     public func stop() {
         guard thread != nil else { return }
+        stopAndWait()
+    }
+}
+
+extension JetStreamWorker: ThreadedPiece {
+    public var pieceName: String { "JetStream worker" }
+
+    public func requestStop() {
         stopping.set()
         mailbox.post(.stop)
-        finished.wait()
+    }
+
+    public var failureReason: String? { failure.withLock { $0 } }
+
+    public func finishStop() {
         thread = nil
     }
 }

@@ -1,4 +1,5 @@
 import BridgeCore
+import BridgeWorkers
 import Foundation
 import JetStreamMapping
 import Logging
@@ -59,10 +60,10 @@ struct JetStreamWorkerLoop {
         startFetching(subscriptions)
         logger.info("JetStream worker running", metadata: ["servers": "\(worker.options.connection.servers.joined(separator: ","))",
                                                           "hub": "\(worker.hubEndpoint)"])
-        var stopDeadline: Int64?
+        var drain = WorkerDrain(timeoutMs: Int64(worker.options.publishTimeoutMs))
         while true {
             let now = MonotonicClock.nowMs()
-            if let deadline = stopDeadline, publisher.inFlightCount == 0 || now >= deadline { break }
+            if drain.decide(now: now, unsettled: publisher.inFlightCount) != .runOn { break }
             var timeout = link!.heartbeatMs / 2
             if let due = publisher.nextDeadline() { timeout = min(timeout, max(0, due - now)) }
             timeout = min(timeout, 250)
@@ -73,7 +74,7 @@ struct JetStreamWorkerLoop {
                     while worker.mailbox.drainBatch(into: &events) {
                         for event in events {
                             if case .stop = event {
-                                stopDeadline = stopDeadline ?? MonotonicClock.nowMs() + Int64(worker.options.publishTimeoutMs)
+                                drain.stopRequested(now: MonotonicClock.nowMs())
                             } else {
                                 try handle(event)
                             }
@@ -128,11 +129,14 @@ struct JetStreamWorkerLoop {
         }
     }
 
+    /// Streams and consumers that cannot be set up yet are tried again after 0.25 s doubling to 5 s.
+    static let setUpBackoff = ReconnectBackoff(firstDelayMs: 250, maximumDelayMs: 5_000)
+
     /// Creates each stream that is missing and checks each that exists, retrying while JetStream cannot
     /// be reached. A stream that conflicts with the mapping file stops the worker: it is never changed.
     mutating func setUpStreams() -> Bool {
         let plan = worker.streams
-        var backoffMs: Int64 = 250
+        var backoff = Self.setUpBackoff
         if connection?.isConnected != true {
             let servers = worker.options.connection.servers.joined(separator: ", ")
             logger.warning("waiting for JetStream at \(servers): not connected yet; messages wait in the bridge and the broker meanwhile")
@@ -175,8 +179,7 @@ struct JetStreamWorkerLoop {
                     log.log(.warning, kind: "js_waiting",
                             "waiting for JetStream at \(worker.options.connection.servers.joined(separator: ", ")) to set up stream \(wanted.name): \(error); "
                             + "messages wait in the bridge and the broker meanwhile", now: now)
-                    sleepUnlessStopping(ms: backoffMs)
-                    backoffMs = min(backoffMs * 2, 5_000)
+                    sleepUnlessStopping(ms: backoff.failed(now: now))
                 }
             }
         }
@@ -211,7 +214,7 @@ struct JetStreamWorkerLoop {
     mutating func subscribeInflow() -> [PullSubscription]? {
         var subscriptions: [PullSubscription] = []
         for consumer in inflowConsumers.consumers {
-            var backoffMs: Int64 = 250
+            var backoff = Self.setUpBackoff
             while true {
                 if worker.stopping.isSet { return nil }
                 do {
@@ -223,8 +226,7 @@ struct JetStreamWorkerLoop {
                 } catch {
                     log.log(.warning, kind: "js_subscribe", "cannot make the JetStream consumer \(consumer.durableName) for inflow rule "
                         + "\(consumer.ruleId): \(error); retrying", now: MonotonicClock.nowMs())
-                    sleepUnlessStopping(ms: backoffMs)
-                    backoffMs = min(backoffMs * 2, 5_000)
+                    sleepUnlessStopping(ms: backoff.failed(now: MonotonicClock.nowMs()))
                 }
             }
         }
@@ -483,6 +485,7 @@ struct JetStreamWorkerLoop {
     func fail(_ reason: String) {
         logger.critical("JetStream worker stops: \(reason)")
         setStats { $0.lastError = reason }
+        worker.failure.withLock { $0 = $0 ?? reason }
         worker.onFatal(reason)
     }
 

@@ -93,7 +93,10 @@ public final class MQTTWorker: @unchecked Sendable {
             brokerConnections: brokerConnections.load(ordering: .relaxed),
             spoolBytes: journal?.pendingBytes ?? 0, spoolMessages: journal?.pendingCount ?? 0)
     }
-    private let finished = DispatchSemaphore(value: 0)
+    /// Signalled when the worker thread ends.
+    public let threadEnd = ThreadEnd()
+    /// Why the worker thread ended by itself (it could not start); written on that thread before it ends.
+    let failure = Mutex<String?>(nil)
     private var thread: Thread?
 
     public init(settings: MQTTSettings, hubEndpoint: String, context: ZMQContext, options: Options = Options(), logger: Logger) throws {
@@ -123,8 +126,10 @@ public final class MQTTWorker: @unchecked Sendable {
             // Names the OS thread (for top -H, ps -L, profilers and the benchmark's CPU breakdown).
             nameCurrentThread(Self.threadName)
             var loop = MQTTWorkerLoop(worker: self)
-            loop.run()
-            finished.signal()
+            if let reason = loop.run() {
+                failure.withLock { $0 = reason }
+            }
+            threadEnd.signal()
         }
         thread.name = Self.threadName
         self.thread = thread
@@ -141,13 +146,7 @@ public final class MQTTWorker: @unchecked Sendable {
     /// the hub and waits for the thread to end.
     public func stop() {
         guard thread != nil else { return }
-        stopping.set()
-        // A libmosquitto callback may be waiting for window room: let it through.
-        for _ in 0..<options.window { window.signal() }
-        mailbox.post(.stop)
-        finished.wait()
-        journal?.close()
-        thread = nil
+        stopAndWait()
     }
 
     /// Builds the libmosquitto client with the mapping file's settings and wires its callbacks to the mailbox.
@@ -212,6 +211,25 @@ public final class MQTTWorker: @unchecked Sendable {
 
     /// The CA bundle an mqtts:// connection trusts.
     var tlsCAFile: String { settings.caFile ?? options.caFile }
+}
+
+extension MQTTWorker: ThreadedPiece {
+    public var pieceName: String { "MQTT worker" }
+
+    public func requestStop() {
+        guard !stopping.isSet else { return }
+        stopping.set()
+        // A libmosquitto callback may be waiting for window room: let it through.
+        for _ in 0..<options.window { window.signal() }
+        mailbox.post(.stop)
+    }
+
+    public var failureReason: String? { failure.withLock { $0 } }
+
+    public func finishStop() {
+        journal?.close()
+        thread = nil
+    }
 }
 
 /// Numbers messages 1, 2, 3…, from any thread.

@@ -13,8 +13,8 @@ struct MQTTWorkerLoop {
     var client: MQTTClient?
     var loopStarted = false
     var brokerConnected = false
-    var nextConnectAttempt: Int64 = 0
-    var connectBackoffMs: Int64 = MQTTWorkerLoop.initialBackoffMs
+    /// When the broker is asked again after a failed connection.
+    var backoff = ReconnectBackoff()
     var subscriptions: [String] = []
     /// Filters subscribed to in this run, while the broker keeps the session.
     var subscribedThisRun: Set<String> = []
@@ -24,18 +24,12 @@ struct MQTTWorkerLoop {
     /// there is a journal): at most a window of them sent, the rest waiting in order, all sent again if the
     /// hub forgets them.
     var outflow: OutflowWindow<[[UInt8]]>
-    /// Journal ids and window room of outflow messages settled since the last `flushSettled`.
-    var settledJournalIds: [UInt64] = []
-    var windowReleases = 0
-    /// When settle records were last handed to the journal without an append to carry them (nil when
-    /// none wait): past `settleWriteDelayMs` the worker writes them itself.
-    var settlesWaitingSince: Int64?
-    /// How long settle records wait for an outflow append to write them (see `OutflowJournal`).
-    static let settleWriteDelayMs: Int64 = 50
-    /// Inflow publishes waiting for the broker, by libmosquitto message id -> the hub's seq.
-    var inflightByMid: [Int: UInt64] = [:]
-    /// Inflow publishes the broker has acknowledged since the last `flushInflowAcks`, by the hub's seq.
-    var inflowAcksDue: [UInt64] = []
+    /// Settle records and window room of outflow messages the hub settled, and when they are written.
+    var settlement: OutflowSettlement
+    /// Inflow publishes waiting for the broker, and the acknowledgements due to the hub.
+    var inflow = InflowPublishes()
+    /// When a stopping worker ends.
+    var drain: WorkerDrain
     /// The batch taken from the mailbox, its storage reused from one to the next.
     var events: [MQTTWorker.Event] = []
     /// Mailbox events handled before the hub socket is looked at again.
@@ -50,11 +44,14 @@ struct MQTTWorkerLoop {
             _ = outflow.add(seq: entry.id, entry.frames)
         }
         self.outflow = outflow
+        settlement = OutflowSettlement(journaled: worker.journal != nil)
+        drain = WorkerDrain(timeoutMs: worker.options.drainTimeoutMs)
     }
 
     var logger: Logger { worker.logger }
 
-    mutating func run() {
+    /// Runs until the worker is asked to stop; returns why when it ends by itself instead.
+    mutating func run() -> String? {
         let poller = ZMQPoller()
         do {
             let hello = Hello(role: .mqttWorker, name: worker.options.name, window: worker.options.window, batchAck: true,
@@ -67,26 +64,26 @@ struct MQTTWorkerLoop {
             _ = try poller.add(link.socket, events: .readable)
         } catch {
             logger.error("MQTT worker cannot start: \(error)")
-            return
+            return "cannot start: \(error)"
         }
         _ = poller.add(fileDescriptor: worker.mailbox.fileDescriptor, events: .readable)
         var running = true
-        /// Set by `stop`: no more messages from the broker; the loop runs on until those in flight are
-        /// acknowledged or the deadline passes.
-        var drainDeadline: Int64?
+        var reason: String?
         while running {
             let now = MonotonicClock.nowMs()
-            if let deadline = drainDeadline, outflow.isEmpty || now >= deadline {
-                if !outflow.isEmpty {
-                    logger.warning("stopping with \(outflow.pendingSeqs.count) outflow messages unacknowledged; \(worker.journal == nil ? "without a spool they are lost" : "the spool keeps them for the next start")")
-                }
-                break
+            switch drain.decide(now: now, unsettled: outflow.inFlight + outflow.waitingCount) {
+            case .runOn: break
+            case .endDrained: running = false
+            case .endWithUnsettled(let count):
+                logger.warning("stopping with \(count) outflow messages unacknowledged; \(worker.journal == nil ? "without a spool they are lost" : "the spool keeps them for the next start")")
+                running = false
             }
-            if drainDeadline == nil && !loopStarted && now >= nextConnectAttempt { connectToBroker(now: now) }
+            guard running else { break }
+            if !drain.isDraining && !loopStarted && backoff.isDue(now: now) { connectToBroker(now: now) }
             let heartbeat = link!.heartbeatMs
             var timeout = heartbeat / 2
-            if !loopStarted { timeout = min(timeout, max(0, nextConnectAttempt - now)) }
-            if let since = settlesWaitingSince { timeout = min(timeout, max(0, since + Self.settleWriteDelayMs - now)) }
+            if !loopStarted { timeout = min(timeout, backoff.remainingMs(now: now)) }
+            if let settleTimeout = settlement.pollTimeoutMs(now: now) { timeout = min(timeout, settleTimeout) }
             do {
                 _ = try poller.poll(timeout: Int(timeout))
                 if poller.isReadable(at: 0) { try readHub() }
@@ -98,7 +95,7 @@ struct MQTTWorkerLoop {
                         for event in events {
                             if case .stop = event {
                                 stopTakingMessages()
-                                drainDeadline = MonotonicClock.nowMs() + worker.options.drainTimeoutMs
+                                drain.stopRequested(now: MonotonicClock.nowMs())
                             } else {
                                 // One event's failure is logged and costs no other event of the batch.
                                 do {
@@ -125,11 +122,13 @@ struct MQTTWorkerLoop {
                 }
             } catch let error as ZMQError where error.isTerminated {
                 running = false
+                if !drain.isDraining { reason = "the ZeroMQ context was closed" }
             } catch {
                 log.log(.error, kind: "worker_error", "MQTT worker: \(error)", now: now)
             }
         }
         shutdown()
+        return reason
     }
 
     /// The first TCP connection is made here, retried with back-off; after it libmosquitto's own thread
@@ -144,8 +143,7 @@ struct MQTTWorkerLoop {
             logger.info("connecting to MQTT broker \(url) as \(worker.settings.clientId)")
         } catch {
             log.log(.warning, kind: "broker_connect", "cannot connect to MQTT broker \(url): \(error); retrying", now: now)
-            nextConnectAttempt = now + connectBackoffMs
-            connectBackoffMs = min(connectBackoffMs * 2, 30_000)
+            backoff.failed(now: now)
         }
     }
 
@@ -200,34 +198,27 @@ struct MQTTWorkerLoop {
     /// window's freed room lets go is sent.
     mutating func settleOutflow(_ seqs: [UInt64]) throws {
         let (settled, send) = outflow.acknowledge(seqs)
-        if worker.journal != nil { settledJournalIds += settled }
-        windowReleases += settled.count
+        settlement.settled(settled)
         for message in send { try link?.send(frames: message.payload) }
     }
 
     /// Writes the settle records gathered by `settleOutflow` and gives their room back to the window.
     mutating func flushSettled() {
-        if !settledJournalIds.isEmpty, let journal = worker.journal {
+        let flush = settlement.flush()
+        if !flush.journalIds.isEmpty, let journal = worker.journal {
             do {
-                try journal.settle(settledJournalIds)
-                if settlesWaitingSince == nil { settlesWaitingSince = MonotonicClock.nowMs() }
+                try journal.settle(flush.journalIds)
+                settlement.handedToJournal(now: MonotonicClock.nowMs())
             } catch {
                 log.log(.error, kind: "spool_write", "cannot mark outflow messages settled in the spool: \(error)", now: MonotonicClock.nowMs())
             }
         }
-        settledJournalIds.removeAll(keepingCapacity: true)
-        // Without a journal libmosquitto's thread waits for window room before handing a message over; with
-        // one it only waits for room in the journal.
-        if worker.journal == nil {
-            for _ in 0..<windowReleases { worker.window.signal() }
-        }
-        windowReleases = 0
+        for _ in 0..<flush.windowReleases { worker.window.signal() }
     }
 
-    /// Writes the settle records that no outflow append has carried within `settleWriteDelayMs`.
+    /// Writes the settle records that no outflow append has carried within `OutflowSettlement.writeDelayMs`.
     mutating func writeWaitingSettles(now: Int64) {
-        guard let since = settlesWaitingSince, now - since >= Self.settleWriteDelayMs, let journal = worker.journal else { return }
-        settlesWaitingSince = nil
+        guard settlement.writeWaitingIsDue(now: now), let journal = worker.journal else { return }
         do {
             try journal.writeWaitingSettles()
         } catch {
@@ -261,7 +252,7 @@ struct MQTTWorkerLoop {
             let mid = try client.publish(
                 topic: publish.topic, payload: publish.payload, qos: publish.qos.mosquitto, retain: publish.retain,
                 properties: publish.publishProperties)
-            inflightByMid[mid] = seq
+            inflow.published(mid: mid, seq: seq)
         } catch {
             try link.send(.error(WireErrorReport(seq: seq, code: WireErrorCode.mqttPublishFailed, message: "\(error)")))
         }
@@ -270,9 +261,8 @@ struct MQTTWorkerLoop {
     /// Acknowledges the inflow publishes gathered while draining the mailbox, in one `ACK` (the hub said
     /// in `WELCOME` that it reads the batched form).
     mutating func flushInflowAcks() throws {
-        guard let link, !inflowAcksDue.isEmpty else { return }
-        let seqs = inflowAcksDue
-        inflowAcksDue.removeAll(keepingCapacity: true)
+        guard let link, !inflow.acksDue.isEmpty else { return }
+        let seqs = inflow.takeAcks()
         try link.send(seqs.count == 1 ? .ack(seq: seqs[0], msgId: nil) : .acks(seqs: seqs))
     }
 
@@ -283,14 +273,12 @@ struct MQTTWorkerLoop {
         case .outflow(let seq, let frames, _):
             for message in outflow.add(seq: seq, frames) { try link.send(frames: message.payload) }
         case .published(let mid, let reasonCode):
-            guard let seq = inflightByMid.removeValue(forKey: mid) else { return }
-            if reasonCode < 0x80 {
-                if link.welcome?.batchAck == true {
-                    inflowAcksDue.append(seq)
-                } else {
-                    try link.send(.ack(seq: seq, msgId: nil))
-                }
-            } else {
+            switch inflow.completed(mid: mid, reasonCode: reasonCode, batchAck: link.welcome?.batchAck == true) {
+            case .unknown, .batched:
+                break
+            case .ack(let seq):
+                try link.send(.ack(seq: seq, msgId: nil))
+            case .refused(let seq):
                 try link.send(.error(WireErrorReport(
                     seq: seq, code: WireErrorCode.mqttPublishFailed,
                     message: "the broker refused the publish (reason code \(reasonCode): \(MosquittoLibrary.reasonString(reasonCode)))")))
@@ -304,7 +292,7 @@ struct MQTTWorkerLoop {
                 brokerConnected = true
                 worker.brokerConnectedFlag.store(true, ordering: .relaxed)
                 worker.brokerConnections.add(1, ordering: .relaxed)
-                connectBackoffMs = Self.initialBackoffMs
+                backoff.connected()
                 logger.info("connected to MQTT broker \(worker.settings.url)", metadata: ["sessionPresent": "\(result.sessionPresent)"])
                 // A session the broker kept still has the subscriptions made in this run (see subscribeAll).
                 if !result.sessionPresent { subscribedThisRun.removeAll() }
@@ -339,8 +327,6 @@ struct MQTTWorkerLoop {
         }
     }
 
-    static let initialBackoffMs: Int64 = 500
-
     /// Stops what is left of libmosquitto's network thread and connects again after the back-off (1 s doubling
     /// to 30 s), so a broker that refuses the bridge is asked again without being hammered.
     mutating func restartConnection(now: Int64) {
@@ -350,9 +336,8 @@ struct MQTTWorkerLoop {
         try? client.stopLoop(force: false)
         loopStarted = false
         brokerConnected = false
-        nextConnectAttempt = now + connectBackoffMs
-        logger.debug("reconnecting to the MQTT broker in \(connectBackoffMs) ms")
-        connectBackoffMs = min(connectBackoffMs * 2, 30_000)
+        let delay = backoff.failed(now: now)
+        logger.debug("reconnecting to the MQTT broker in \(delay) ms")
     }
 
     /// Subscribes to every filter the hub asked for, through `$share/<group>/` when configured: outflow

@@ -1,5 +1,6 @@
 import BridgeCore
 import Foundation
+import Threads
 import WireProtocol
 
 /// The MQTT worker's disk spool: every outflow message is appended here before libmosquitto acknowledges
@@ -50,7 +51,7 @@ public final class OutflowJournal: @unchecked Sendable {
     }
 
     private struct State {
-        var file: FileHandle?
+        var file: JournalFile?
         var nextId: UInt64 = 1
         /// Unsettled messages (their `DATA` frames) and their record sizes, by id.
         var pending: [UInt64: (frames: [[UInt8]], bytes: Int)] = [:]
@@ -66,15 +67,15 @@ public final class OutflowJournal: @unchecked Sendable {
     public let maxBytes: Int
     /// File size beyond which the journal is rewritten with only its pending records.
     let compactAfterBytes: Int
-    // A plain pthread mutex, which sleeps at once when the lock is taken, rather than
-    // `Synchronization.Mutex`, which spins first: libmosquitto's thread (append) and the worker thread
-    // (settle) share two loaded cores with the rest of the bridge and the broker, so the holder is often
-    // preempted and a spinning waiter would burn its time slice (see `ZMQMailbox`).
-    private var state: State
-    private let lock: UnsafeMutablePointer<pthread_mutex_t>
-    /// Serializes writes to the file, so that one can run without `lock` held.
-    private let fileLock: UnsafeMutablePointer<pthread_mutex_t>
-    private let room = NSCondition()
+    // Pthread locks, which sleep at once when taken, rather than `Synchronization.Mutex`, which spins
+    // first: libmosquitto's thread (append) and the worker thread (settle) share two loaded cores with the
+    // rest of the bridge and the broker, so the holder is often preempted and a spinning waiter would burn
+    // its time slice (see `ConditionLock`).
+    private let state: ConditionLock<State>
+    /// Serializes writes to the file, so that one can run without the state lock held.
+    private let fileLock = ConditionLock(())
+    /// Signalled when settled messages free room (see `waitForRoom`).
+    private let room = ConditionLock(())
 
     static let messageRecord: UInt8 = 1
     static let settleRecord: UInt8 = 2
@@ -88,7 +89,7 @@ public final class OutflowJournal: @unchecked Sendable {
     }
 
     /// Opens (or creates) the journal and reads back what an earlier run left unsettled.
-    /// - Throws: `OutflowJournalError` naming the file when it cannot be created, read or written.
+    /// - Throws: `OutflowJournalError` or `JournalFileError` naming the file when it cannot be created, read or written.
     public init(directory: String, name: String, maxBytes: Int, compactAfterBytes: Int = 64 << 20) throws {
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -99,60 +100,38 @@ public final class OutflowJournal: @unchecked Sendable {
         self.maxBytes = maxBytes
         self.compactAfterBytes = compactAfterBytes
         var loaded = State()
-        if let data = FileManager.default.contents(atPath: path) {
-            let contents = Self.read(Array(data))
-            let validBytes = contents.validBytes
-            for (id, frames, bytes) in contents.entries where !contents.settled.contains(id) {
-                loaded.pending[id] = (frames, bytes)
-                loaded.pendingBytes += bytes
-            }
-            loaded.nextId = max(contents.lastId + 1, contents.identity?.nextId ?? 1)
-            loaded.identity = contents.identity?.identity ?? 0
-            loaded.fileBytes = validBytes
-            if validBytes < data.count, truncate(path, off_t(validBytes)) != 0 {
-                throw OutflowJournalError("cannot cut the torn end off \(path): \(String(cString: strerror(errno)))")
-            }
-        } else {
-            _ = FileManager.default.createFile(atPath: path, contents: nil)
+        // Everything up to the first torn or unreadable record is kept; the rest is cut off the file.
+        var contents = Self.read([])
+        let (file, _) = try JournalFile.open(path: path) { bytes in
+            contents = Self.read(bytes)
+            return contents.validBytes
         }
-        guard let handle = FileHandle(forWritingAtPath: path) else {
-            throw OutflowJournalError("cannot open \(path) for writing")
+        for (id, frames, bytes) in contents.entries where !contents.settled.contains(id) {
+            loaded.pending[id] = (frames, bytes)
+            loaded.pendingBytes += bytes
         }
-        _ = try? handle.seekToEnd()
-        loaded.file = handle
+        loaded.nextId = max(contents.lastId + 1, contents.identity?.nextId ?? 1)
+        loaded.identity = contents.identity?.identity ?? 0
+        loaded.fileBytes = file.size
+        loaded.file = file
         if loaded.identity == 0 {
             // A new file (or one written before journals had an identity): name it now, before any message.
             loaded.identity = UInt64.random(in: 1...UInt64.max)
             let record = Self.identityRecord(identity: loaded.identity, nextId: loaded.nextId)
-            try Self.write(record, to: handle, path: path)
+            try file.append(record)
             loaded.fileBytes += record.count
         }
-        state = loaded
-        lock = .allocate(capacity: 1)
-        pthread_mutex_init(lock, nil)
-        fileLock = .allocate(capacity: 1)
-        pthread_mutex_init(fileLock, nil)
+        state = ConditionLock(loaded)
         try compactIfWorthIt()
-    }
-
-    deinit {
-        pthread_mutex_destroy(lock)
-        lock.deallocate()
-        pthread_mutex_destroy(fileLock)
-        fileLock.deallocate()
     }
 
     /// Runs `body` with the file to itself (no other write, compaction or close meanwhile).
     private func withFileLock<Result>(_ body: () throws -> Result) rethrows -> Result {
-        pthread_mutex_lock(fileLock)
-        defer { pthread_mutex_unlock(fileLock) }
-        return try body()
+        try fileLock.withLock { (_: inout Void) in try body() }
     }
 
     private func withLock<Result>(_ body: (inout State) throws -> Result) rethrows -> Result {
-        pthread_mutex_lock(lock)
-        defer { pthread_mutex_unlock(lock) }
-        return try body(&state)
+        try state.withLock { try body(&$0) }
     }
 
     /// What an earlier run left unsettled, oldest first.
@@ -170,19 +149,12 @@ public final class OutflowJournal: @unchecked Sendable {
 
     /// Waits until there is room or `shouldStop` says so; true when there is room.
     public func waitForRoom(shouldStop: () -> Bool) -> Bool {
-        room.lock()
-        defer { room.unlock() }
         while !hasRoom {
             if shouldStop() { return false }
-            _ = room.wait(until: Date().addingTimeInterval(0.1))
+            // Woken by `settle`; the short timeout lets `shouldStop` be asked again.
+            _ = room.wait(timeout: .milliseconds(100)) { _ in hasRoom ? true : nil }
         }
         return true
-    }
-
-    /// Appends a message; returns its id. The bytes are in the kernel when this returns.
-    @discardableResult
-    public func append(_ message: MQTTMessage) throws -> UInt64 {
-        try appendEncoded(message).id
     }
 
     /// Appends a message; returns its id and the frames of its `DATA` to the hub, with the id as `seq`
@@ -235,7 +207,7 @@ public final class OutflowJournal: @unchecked Sendable {
                 Self.appendRecord(kind: Self.settleRecord, id: id, frames: nil, to: &state.waitingSettles)
             }
         }
-        room.broadcast()
+        room.withLockAndBroadcast { _ in }
     }
 
     /// Whether settle records wait for a write.
@@ -267,7 +239,7 @@ public final class OutflowJournal: @unchecked Sendable {
         try? writeWaitingSettles()
         withFileLock {
             withLock { state in
-                try? state.file?.close()
+                state.file?.close()
                 state.file = nil
             }
         }
@@ -281,17 +253,8 @@ public final class OutflowJournal: @unchecked Sendable {
             for id in state.pending.keys.sorted() {
                 bytes += Self.record(kind: Self.messageRecord, id: id, frames: state.pending[id]!.frames)
             }
-            let temporary = path + ".new"
-            guard FileManager.default.createFile(atPath: temporary, contents: Data(bytes)) else {
-                throw OutflowJournalError("cannot write \(temporary)")
-            }
-            try? state.file?.close()
-            guard rename(temporary, path) == 0 else {
-                throw OutflowJournalError("cannot rename \(temporary) to \(path): \(String(cString: strerror(errno)))")
-            }
-            guard let handle = FileHandle(forWritingAtPath: path) else { throw OutflowJournalError("cannot open \(path)") }
-            _ = try? handle.seekToEnd()
-            state.file = handle
+            guard let file = state.file else { throw JournalFileError("\(path) is closed") }
+            try file.replace(with: bytes)
             state.fileBytes = bytes.count
             // The rewritten file has no record of the settled messages: nothing left to write for them.
             state.waitingSettles.removeAll(keepingCapacity: true)
@@ -375,40 +338,10 @@ public final class OutflowJournal: @unchecked Sendable {
         return (entries, settled, valid, lastId, identity)
     }
 
-    /// One `write(2)` on the file's descriptor (looping over short writes and `EINTR`): the journal is
-    /// written once per message, so it skips Foundation's buffering layers.
-    private static func write(_ record: [UInt8], to file: FileHandle?, path: String) throws {
-        guard let file else { throw OutflowJournalError("\(path) is closed") }
-        try writeWhole(record, descriptor: file.fileDescriptor, path: path) { Glibc.write($0, $1, $2) }
-    }
-
-    /// Writes `record` with `write` (looping over short writes and `EINTR`). When a write fails after part
-    /// of the record went in (a full disk, a file size limit), that part is cut off again, so the journal
-    /// still ends on a whole record: a later record written after a torn one would be lost at the next
-    /// start, which reads up to the first torn record.
-    static func writeWhole(_ record: [UInt8], descriptor: Int32, path: String,
-                           write: (Int32, UnsafeRawPointer, Int) -> Int) throws {
-        var offset = 0
-        let failure: Int32? = record.withUnsafeBytes { raw in
-            while offset < raw.count {
-                let written = write(descriptor, raw.baseAddress! + offset, raw.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    return errno
-                }
-                offset += written
-            }
-            return nil
-        }
-        guard let failure else { return }
-        var problem = "cannot append to \(path): \(String(cString: strerror(failure)))"
-        if offset > 0 {
-            let end = lseek(descriptor, 0, SEEK_CUR)
-            if end < 0 || ftruncate(descriptor, end - off_t(offset)) != 0 || lseek(descriptor, end - off_t(offset), SEEK_SET) < 0 {
-                problem += "; the \(offset) bytes written of the record could not be cut off again (\(String(cString: strerror(errno))))"
-            }
-        }
-        throw OutflowJournalError(problem)
+    /// One append to the file: the journal is written once per message (see `JournalFile.append`).
+    private static func write(_ record: [UInt8], to file: JournalFile?, path: String) throws {
+        guard let file else { throw JournalFileError("\(path) is closed") }
+        try file.append(record)
     }
 }
 

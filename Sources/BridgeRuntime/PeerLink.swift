@@ -215,7 +215,7 @@ final class HandshakeWatch {
     /// Call before `socket` connects: events that happen before the monitor's PAIR connects are lost.
     init(socket: ZMQSocket, context: ZMQContext) throws {
         let number = Self.counter.add(1, ordering: .relaxed).newValue
-        let endpoint = "inproc://mqbridge-handshake-\(MonotonicClock.randomHex16())-\(number)"
+        let endpoint = "inproc://mqbridge-handshake-\(RandomHex.sixteen())-\(number)"
         try socket.monitor(events: [.handshakeSucceeded, .handshakeFailedAuth, .handshakeFailedProtocol, .handshakeFailedNoDetail],
                            endpoint: endpoint)
         monitor = try ZMQSocket(context: context, type: .pair)

@@ -53,7 +53,7 @@ public final class PresenceService: Sendable {
 
     init(source: StatusSource, stateDirectory: String?, forgetOfflineAfter: Duration? = nil, now: Int64? = nil,
          logger: Logger, beforeJournalWrite: (@Sendable () -> Void)?) throws {
-        let now = now ?? MonotonicClock.epochMs()
+        let now = now ?? WallClock.epochMs()
         self.source = source
         self.forgetOfflineAfterMs = forgetOfflineAfter.map { duration in
             let (seconds, attoseconds) = duration.components

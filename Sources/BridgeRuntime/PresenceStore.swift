@@ -6,13 +6,14 @@ import Foundation
 /// journal of the events applied since, appended as they happen. Loading replays both; compaction writes a
 /// new snapshot beside the old one, renames it into place and empties the journal.
 ///
-/// A process that is killed loses nothing that reached `append` (the kernel holds the bytes); a machine
-/// that loses power may lose the last few appends, since the journal is not synced on every write.
+/// The journal is a `JournalFile`: a process that is killed loses nothing that reached `append` (the kernel
+/// holds the bytes); a machine that loses power may lose the last few appends, since the journal is not
+/// synced on every write.
 final class PresenceStore {
     let directory: URL
     var snapshotURL: URL { directory.appendingPathComponent("presence.snapshot") }
     var journalURL: URL { directory.appendingPathComponent("presence.journal") }
-    private var journal: FileHandle?
+    private var journal: JournalFile?
     /// Bytes in the journal; past `compactAfterBytes` the owner compacts.
     private(set) var journalBytes = 0
     let compactAfterBytes: Int
@@ -37,16 +38,17 @@ final class PresenceStore {
     /// Reads the snapshot, then the journal, in the order they were written.
     func load() throws -> Loaded {
         var loaded = Loaded()
-        for url in [snapshotURL, journalURL] where FileManager.default.fileExists(atPath: url.path) {
-            let data: Data
-            do {
-                data = try Data(contentsOf: url)
-            } catch {
-                throw PresenceStoreError("cannot read \(url.path): \(error.localizedDescription)")
-            }
-            var bytes = Array(data)
+        for url in [snapshotURL, journalURL] {
+            var bytes: [UInt8]
             if url == journalURL {
-                journalBytes = try cutTornEnd(of: &bytes)
+                bytes = try openJournal(cuttingTornEnd: true)
+            } else {
+                guard FileManager.default.fileExists(atPath: url.path) else { continue }
+                do {
+                    bytes = Array(try Data(contentsOf: url))
+                } catch {
+                    throw PresenceStoreError("cannot read \(url.path): \(error.localizedDescription)")
+                }
             }
             for line in bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: true) {
                 if let event = try? StatusEvent(json: Array(line)) {
@@ -59,32 +61,13 @@ final class PresenceStore {
         return loaded
     }
 
-    /// Makes the journal end with a whole line, so that the next append starts a line of its own: a last line
-    /// without its newline (a write cut short by a crash) is cut off the file, or, when it is a whole event
-    /// that only lacks the newline, given one. Same as the outflow journal does at open.
-    /// Returns the journal's length after.
-    private func cutTornEnd(of bytes: inout [UInt8]) throws -> Int {
+    /// How much of the journal is whole lines: a last line without its newline (a write cut short by a crash)
+    /// is torn, unless it is a whole event that only lacks the newline (then `openJournal` adds it).
+    private static func wholeLines(_ bytes: [UInt8]) -> Int {
         let newline = UInt8(ascii: "\n")
         guard let last = bytes.last, last != newline else { return bytes.count }
         let lineStart = (bytes.lastIndex(of: newline) ?? -1) + 1
-        if (try? StatusEvent(json: Array(bytes[lineStart...]))) != nil {
-            let handle = try openJournal()
-            do {
-                try handle.write(contentsOf: [newline])
-            } catch {
-                throw PresenceStoreError("cannot append to \(journalURL.path): \(error.localizedDescription)")
-            }
-            bytes.append(newline)
-            return bytes.count
-        } else {
-            try? journal?.close()
-            journal = nil
-            if truncate(journalURL.path, off_t(lineStart)) != 0 {
-                throw PresenceStoreError("cannot cut the torn end off \(journalURL.path): \(String(cString: strerror(errno)))")
-            }
-            // The line is still read (and counted as unreadable) below; only the file loses it.
-            return lineStart
-        }
+        return (try? StatusEvent(json: Array(bytes[lineStart...]))) != nil ? bytes.count : lineStart
     }
 
     /// Appends events to the journal.
@@ -95,13 +78,13 @@ final class PresenceStore {
             bytes += event.jsonBody.utf8
             bytes.append(UInt8(ascii: "\n"))
         }
-        let handle = try openJournal()
+        if journal == nil { _ = try openJournal(cuttingTornEnd: false) }
         do {
-            try handle.write(contentsOf: bytes)
+            try journal?.append(bytes)
         } catch {
-            throw PresenceStoreError("cannot append to \(journalURL.path): \(error.localizedDescription)")
+            throw PresenceStoreError(error.description)
         }
-        journalBytes += bytes.count
+        journalBytes = journal?.size ?? 0
     }
 
     /// Replaces the snapshot with `events` and empties the journal.
@@ -129,32 +112,40 @@ final class PresenceStore {
         if rename(temporary.path, snapshotURL.path) != 0 {
             throw PresenceStoreError("cannot rename \(temporary.path) to \(snapshotURL.path): \(String(cString: strerror(errno)))")
         }
-        try? journal?.close()
-        journal = nil
-        if truncate(journalURL.path, 0) != 0 && errno != ENOENT {
-            throw PresenceStoreError("cannot empty \(journalURL.path): \(String(cString: strerror(errno)))")
+        if journal == nil { _ = try openJournal(cuttingTornEnd: false) }
+        do {
+            try journal?.truncate()
+        } catch {
+            throw PresenceStoreError(error.description)
         }
         journalBytes = 0
     }
 
     func close() {
-        try? journal?.close()
+        journal?.close()
         journal = nil
     }
 
-    private func openJournal() throws -> FileHandle {
-        if let journal { return journal }
-        if !FileManager.default.fileExists(atPath: journalURL.path) {
-            _ = FileManager.default.createFile(atPath: journalURL.path, contents: nil)
-        }
+    /// Opens the journal and returns its lines; with `cuttingTornEnd` a torn last line is cut off the file
+    /// (and still returned, to be counted as unreadable) and a whole last event lacking its newline gets one,
+    /// so that the next append starts a line of its own. The outflow journal does the same at open.
+    private func openJournal(cuttingTornEnd: Bool) throws -> [UInt8] {
+        var read: [UInt8] = []
         do {
-            let handle = try FileHandle(forWritingTo: journalURL)
-            try handle.seekToEnd()
-            journal = handle
-            return handle
+            let (file, _) = try JournalFile.open(path: journalURL.path) { bytes in
+                read = bytes
+                return cuttingTornEnd ? Self.wholeLines(bytes) : bytes.count
+            }
+            journal = file
+            if file.size > 0, read[file.size - 1] != UInt8(ascii: "\n") {
+                try file.append([UInt8(ascii: "\n")])
+                read.append(UInt8(ascii: "\n"))
+            }
         } catch {
-            throw PresenceStoreError("cannot open \(journalURL.path): \(error.localizedDescription)")
+            throw PresenceStoreError(error.description)
         }
+        journalBytes = journal?.size ?? 0
+        return read
     }
 }
 

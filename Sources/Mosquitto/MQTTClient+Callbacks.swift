@@ -1,4 +1,4 @@
-import CMosquitto
+internal import CMosquitto
 
 #if canImport(Glibc)
 import Glibc
@@ -72,37 +72,5 @@ extension MQTTIncomingMessage {
         self.init(topic: topic, payload: payload, qos: MQTTQoS(rawValue: Int(message.qos)) ?? .atMostOnce,
                   retain: message.retain, mid: Int(message.mid),
                   properties: MQTTPublishProperties(reading: properties))
-    }
-}
-
-/// Runs `body` on a new detached pthread (used to free a client whose last reference died on its own loop thread).
-func spawnDetachedThread(_ body: @escaping @Sendable () -> Void) {
-    final class Box: Sendable {
-        let body: @Sendable () -> Void
-        init(_ body: @escaping @Sendable () -> Void) { self.body = body }
-    }
-    let context = Unmanaged.passRetained(Box(body)).toOpaque()
-    #if canImport(Darwin)
-    var thread: pthread_t?
-    #else
-    var thread = pthread_t()
-    #endif
-    let rc = pthread_create(&thread, nil, { raw in
-        #if canImport(Darwin)
-        let box = Unmanaged<Box>.fromOpaque(raw).takeRetainedValue()
-        #else
-        let box = Unmanaged<Box>.fromOpaque(raw!).takeRetainedValue()
-        #endif
-        box.body()
-        return nil
-    }, context)
-    if rc == 0 {
-        #if canImport(Darwin)
-        if let thread { pthread_detach(thread) }
-        #else
-        pthread_detach(thread)
-        #endif
-    } else {
-        Unmanaged<Box>.fromOpaque(context).release()
     }
 }

@@ -1,4 +1,4 @@
-import CMosquitto
+internal import CMosquitto
 
 /// Options that must be set before connecting.
 extension MQTTClient {

@@ -1,4 +1,4 @@
-import CMosquitto
+internal import CMosquitto
 
 /// Driving the network from the calling thread instead of libmosquitto's own thread.
 ///

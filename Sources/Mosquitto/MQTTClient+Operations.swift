@@ -1,4 +1,4 @@
-import CMosquitto
+internal import CMosquitto
 
 /// Handlers and the thread-safe MQTT operations.
 extension MQTTClient {

@@ -1,4 +1,5 @@
-import CMosquitto
+internal import CMosquitto
+import Threads
 
 #if canImport(Glibc)
 import Glibc
@@ -85,7 +86,8 @@ public final class MQTTClient: @unchecked Sendable {
             // so a helper thread waits for the loop to finish and then frees the handle.
             let events = self.events
             let owned = OwnedHandle(pointer: handle)
-            spawnDetachedThread {
+            // Without a thread (the system is out of them) the handle is left, not freed on its own loop thread.
+            try? DetachedThread.spawn {
                 _ = mosquitto_loop_stop(owned.pointer, false)
                 mosquitto_destroy(owned.pointer)
                 _ = events  // keep the user data alive until the loop has stopped

@@ -5,6 +5,7 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Threads
 
 /// Called when a CONNACK arrives.
 public typealias MQTTConnectHandler = @Sendable (MQTTConnectResult) -> Void

@@ -1,4 +1,4 @@
-import CMosquitto
+internal import CMosquitto
 
 /// The level of a libmosquitto client log line (`MOSQ_LOG_*`).
 public enum MQTTLogLevel: Sendable, Hashable {

@@ -1,4 +1,4 @@
-import CMosquitto
+internal import CMosquitto
 
 /// Process-wide libmosquitto state.
 ///

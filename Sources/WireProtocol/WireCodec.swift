@@ -203,21 +203,8 @@ public enum WireCodec {
 
     private static func writeQueueData(seq: UInt64, _ message: QueueMessage, _ writer: inout JSONWriter) {
         writeSeq(seq, &writer)
-        writer.field("topic", message.topic)
-        if let tag = message.tag { writer.field("tag", tag) }
-        writer.key("keys")
-        writer.beginArray()
-        for key in message.keys { writer.string(key) }
-        writer.endArray()
-        writer.key("properties")
-        writer.beginObject()
-        for (name, value) in message.properties { writer.field(name, value) }
-        writer.endObject()
-        if let msgId = message.msgId { writer.field("msgId", msgId) }
-        if let born = message.bornTimestamp {
-            writer.key("bornTimestamp")
-            writer.number(born)
-        }
+        writer.queueMessageHeader(message, sortProperties: false)
+        writer.queueMessageIdentity(message)
     }
 
     private static func writeMQTTData(seq: UInt64, _ message: MQTTMessage, clientId: String?, _ writer: inout JSONWriter) {

@@ -1,4 +1,5 @@
 internal import CZeroMQ
+import Threads
 internal import Dispatch
 internal import Synchronization
 
@@ -54,9 +55,14 @@ public final class ZAPHandler: Sendable {
         }
         stopping.store(false, ordering: .releasing)
         bindError.withLock { $0 = nil }
-        spawnDetachedThread { [self] in
-            serve()
-            finished.signal()
+        do {
+            try DetachedThread.spawn { [self] in
+                serve()
+                finished.signal()
+            }
+        } catch {
+            running.store(false, ordering: .releasing)
+            throw ZMQError(code: error.code, operation: "pthread_create")
         }
         ready.wait()
         if let error = bindError.withLock({ $0 }) {
@@ -115,39 +121,5 @@ public final class ZAPHandler: Sendable {
         } catch {
             return ZAPReply(requestId: error.requestId, status: .internalError, statusText: error.description)
         }
-    }
-}
-
-/// Runs `body` on a new POSIX thread (not Swift's cooperative pool: the body blocks in libzmq). The thread
-/// is detached; callers wait for it with their own signal.
-func spawnDetachedThread(_ body: @escaping @Sendable () -> Void) {
-    final class Box: Sendable {
-        let body: @Sendable () -> Void
-        init(_ body: @escaping @Sendable () -> Void) { self.body = body }
-    }
-    let context = Unmanaged.passRetained(Box(body)).toOpaque()
-    #if canImport(Darwin)
-    var thread: pthread_t?
-    #else
-    var thread = pthread_t()
-    #endif
-    let rc = pthread_create(&thread, nil, { raw in
-        #if canImport(Darwin)
-        let box = Unmanaged<Box>.fromOpaque(raw).takeRetainedValue()
-        #else
-        let box = Unmanaged<Box>.fromOpaque(raw!).takeRetainedValue()
-        #endif
-        box.body()
-        return nil
-    }, context)
-    if rc == 0 {
-        #if canImport(Darwin)
-        if let thread { pthread_detach(thread) }
-        #else
-        pthread_detach(thread)
-        #endif
-    } else {
-        // No thread: run the body here rather than lose it (it signals its own completion).
-        Unmanaged<Box>.fromOpaque(context).takeRetainedValue().body()
     }
 }

@@ -1,5 +1,6 @@
 #if os(Linux)
 internal import CZeroMQ
+import Threads
 internal import Glibc
 
 /// A thread-safe FIFO that wakes a socket-owning thread through a pollable `eventfd`.
@@ -22,7 +23,7 @@ internal import Glibc
 ///
 /// Close the mailbox (or drop it) only after removing its descriptor from every poller.
 public final class ZMQMailbox<Element: Sendable>: @unchecked Sendable {
-    // Safe: `state` is read and written only with `lock` held.
+    // Safe: `state` is a lock; `fileDescriptor` is written, read and closed only while holding it.
 
     private struct State {
         var queue: [Element] = []
@@ -34,13 +35,10 @@ public final class ZMQMailbox<Element: Sendable>: @unchecked Sendable {
     // The eventfd is written, read and closed only under this lock, so a post racing
     // with close() can never write to a descriptor number the process has reused.
     //
-    // A plain pthread mutex, which sleeps at once when the lock is taken, rather than
-    // `Synchronization.Mutex`, which spins first: with more busy threads than cores
-    // (a bridge, its broker and their peers on two cores) the holder is often
-    // preempted, and the other side then burns its time slice spinning. Profiles of a
-    // thread draining a mailbox fed once per message showed most of its CPU there.
-    private var state = State()
-    private let lock: UnsafeMutablePointer<pthread_mutex_t>
+    // A pthread lock, which sleeps at once when taken, rather than `Synchronization.Mutex`,
+    // which spins first (see `ConditionLock`): profiles of a thread draining a mailbox fed
+    // once per message showed most of its CPU spinning there.
+    private let state = ConditionLock(State())
 
     /// The descriptor to register with ``ZMQPoller/add(fileDescriptor:events:)``; it polls
     /// readable while elements are waiting.
@@ -51,20 +49,14 @@ public final class ZMQMailbox<Element: Sendable>: @unchecked Sendable {
         let fd = eventfd(0, Int32(EFD_NONBLOCK | EFD_CLOEXEC))
         guard fd >= 0 else { throw ZMQError(code: errno, operation: "eventfd") }
         fileDescriptor = fd
-        lock = .allocate(capacity: 1)
-        pthread_mutex_init(lock, nil)
     }
 
     deinit {
         close()
-        pthread_mutex_destroy(lock)
-        lock.deallocate()
     }
 
     private func withLock<Result>(_ body: (inout State) -> Result) -> Result {
-        pthread_mutex_lock(lock)
-        defer { pthread_mutex_unlock(lock) }
-        return body(&state)
+        state.withLock(body)
     }
 
     /// Appends `element` and wakes the owner. Safe from any thread.

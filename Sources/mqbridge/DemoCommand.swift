@@ -74,10 +74,9 @@ struct DemoCommand: ParsableCommand {
             stateDirectory: stateDirectory, logger: Logger(label: "mqbridge"))
         try host.start()
         defer { host.stop() }
-        let fatal = FatalStop()
         let jetStreamWorker = try configuration.jetstream.flatMap { settings in
             try nats.map { _ in
-                try makeJetStreamWorker(configuration, settings: settings, hubEndpoint: "inproc://demo-workers", context: context, curve: nil, fatal: fatal)
+                try makeJetStreamWorker(configuration, settings: settings, hubEndpoint: "inproc://demo-workers", context: context, curve: nil)
             }
         }
         if let jetStreamWorker {
@@ -118,11 +117,11 @@ struct DemoCommand: ParsableCommand {
         if let jetStreamWorker {
             let ready = waitUntilBlocking(timeout: .seconds(20), pollInterval: .milliseconds(250)) {
                 let stats = jetStreamWorker.stats
-                return stats.connected && stats.streamsReady && stats.hubConnected && stats.pending == 0 && fatal.reason == nil
+                return stats.connected && stats.streamsReady && stats.hubConnected && stats.pending == 0 && jetStreamWorker.failureReason == nil
             }
             guard ready else {
                 let stats = jetStreamWorker.stats
-                Console.error("the JetStream worker was not ready within 20 s: \(fatal.reason ?? stats.lastError ?? "connected \(stats.connected), streams ready \(stats.streamsReady)")")
+                Console.error("the JetStream worker was not ready within 20 s: \(jetStreamWorker.failureReason ?? stats.lastError ?? "connected \(stats.connected), streams ready \(stats.streamsReady)")")
                 throw ExitCode(1)
             }
         }

@@ -1,7 +1,7 @@
 import ArgumentParser
 
 @main
-struct MQBridge: ParsableCommand {
+struct MQBridge: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mqbridge",
         abstract: "Maps MQTT messages to queue-side messages and back, and turns client connects into status events.",

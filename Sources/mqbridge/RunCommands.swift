@@ -22,18 +22,16 @@ func exitOnFailure<Result>(_ body: () throws -> Result) throws -> Result {
     }
 }
 
-/// Builds and starts the hub side of the bridge (hub, status view, HTTP API) for a configuration;
-/// `workers` are the endpoints MQTT workers connect to. A start failure is printed and ends the command
+/// Builds the hub side of the bridge (hub, status view, HTTP API) for a configuration; `workers` are the
+/// endpoints MQTT workers connect to. A configuration that cannot be used is printed and ends the command
 /// with exit status 1.
-func startBridgeHost(_ configuration: BridgeConfiguration, context: ZMQContext, workers: [String], logger: Logger) throws -> BridgeHost {
+func makeBridgeHost(_ configuration: BridgeConfiguration, context: ZMQContext, workers: [String], logger: Logger) throws -> BridgeHost {
     try exitOnFailure {
-        let host = try BridgeHost(configuration: configuration, context: context, workers: workers, logger: logger)
-        try host.start()
-        return host
+        try BridgeHost(configuration: configuration, context: context, workers: workers, logger: logger)
     }
 }
 
-struct RunCommand: ParsableCommand {
+struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
         abstract: "Run the hub and the MQTT worker in one process until SIGINT or SIGTERM."
@@ -41,44 +39,39 @@ struct RunCommand: ParsableCommand {
 
     @OptionGroup var options: RuntimeOptions
 
-    func run() throws {
+    func run() async throws {
         let configuration = try options.prepare()
         let logger = Logger(label: "mqbridge")
         let context = try ZMQContext()
         let workerEndpoint = "inproc://mqbridge-workers"
-        let host = try startBridgeHost(configuration, context: context, workers: [workerEndpoint], logger: logger)
-        let worker = try MQTTWorker(
-            settings: configuration.mqtt, hubEndpoint: workerEndpoint, context: context,
-            options: MQTTWorker.Options(
-                name: "mqtt-embedded", password: try configuration.mqtt.resolvedPassword(), spool: configuration.spool),
-            logger: Logger(label: "mqbridge.mqtt"))
-        host.attach(worker: worker)
-        let fatal = FatalStop()
-        let jetStream = try configuration.jetstream.map { settings in
-            try makeJetStreamWorker(configuration, settings: settings, hubEndpoint: workerEndpoint, context: context, curve: nil, fatal: fatal)
+        let host = try makeBridgeHost(configuration, context: context, workers: [workerEndpoint], logger: logger)
+        let workerLogger = Logger(label: "mqbridge.mqtt")
+        let password = try configuration.mqtt.resolvedPassword()
+        let worker = try exitOnFailure {
+            try MQTTWorker(
+                settings: configuration.mqtt, hubEndpoint: workerEndpoint, context: context,
+                options: MQTTWorker.Options(name: "mqtt-embedded", password: password, spool: configuration.spool),
+                logger: workerLogger)
         }
+        host.attach(worker: worker)
+        let jetStream = try configuration.jetstream.map { settings in
+            try makeJetStreamWorker(configuration, settings: settings, hubEndpoint: workerEndpoint, context: context, curve: nil)
+        }
+        // A group stops its services in reverse: the MQTT side first, which stops taking messages and drains
+        // what is in flight through the hub and the engine, still there to acknowledge it; then the JetStream
+        // worker, the API, the hub and the status view.
+        var services = host.services()
         if let jetStream { host.attach(jetStream: jetStream) }
-        jetStream?.start()
-        worker.start()
-        if options.progress > 0 { host.startProgressReports(every: .seconds(options.progress)) }
+        if let jetStream { services.append(BridgeHost.supervised(ThreadedService(jetStream, logger: Logger(label: "mqbridge.jetstream")))) }
+        services.append(BridgeHost.supervised(ThreadedService(worker, logger: workerLogger)))
+        if options.progress > 0 { services.append(BridgeHost.supervised(ProgressReportService(host: host, every: .seconds(options.progress)))) }
         logger.info("mqbridge running; \(configuration.summary)")
         logConfigurationWarnings(configuration, logger: logger)
-        let signal = waitForTerminationSignal(onReload: { reloadMappings(path: options.config, host: host, logger: logger) }, fatal: fatal)
-        logger.info("\(signal == "fatal" ? "a part of the bridge failed" : signal + " received"); stopping")
-        // The MQTT side first: it stops taking messages and drains what is in flight through the hub and the
-        // engine, which are still there to acknowledge it.
-        worker.stop()
-        jetStream?.stop()
-        host.stop()
-        logger.info("stopped")
-        if let reason = fatal.reason {
-            Console.error("mqbridge: \(reason)")
-            throw ExitCode(1)
-        }
+        try await runServices(services, logger: logger) { reloadMappings(path: options.config, host: host, logger: logger) }
     }
 }
 
-struct HubCommand: ParsableCommand {
+struct HubCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hub",
         abstract: "Run the hub alone; MQTT workers connect to hub.endpoint (default tcp://127.0.0.1:5600)."
@@ -86,20 +79,19 @@ struct HubCommand: ParsableCommand {
 
     @OptionGroup var options: RuntimeOptions
 
-    func run() throws {
+    func run() async throws {
         let configuration = try options.prepare()
         let logger = Logger(label: "mqbridge")
         let context = try ZMQContext()
-        let host = try startBridgeHost(configuration, context: context, workers: [configuration.hub.endpoint], logger: logger)
-        if options.progress > 0 { host.startProgressReports(every: .seconds(options.progress)) }
+        let host = try makeBridgeHost(configuration, context: context, workers: [configuration.hub.endpoint], logger: logger)
+        var services = host.services()
+        if options.progress > 0 { services.append(BridgeHost.supervised(ProgressReportService(host: host, every: .seconds(options.progress)))) }
         logConfigurationWarnings(configuration, logger: logger)
-        let signal = waitForTerminationSignal { reloadMappings(path: options.config, host: host, logger: logger) }
-        logger.info("\(signal) received; stopping")
-        host.stop()
+        try await runServices(services, logger: logger) { reloadMappings(path: options.config, host: host, logger: logger) }
     }
 }
 
-struct WorkerCommand: ParsableCommand {
+struct WorkerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "worker",
         abstract: "Run a worker as a separate process.",
@@ -107,7 +99,7 @@ struct WorkerCommand: ParsableCommand {
     )
 }
 
-struct MQTTWorkerCommand: ParsableCommand {
+struct MQTTWorkerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mqtt",
         abstract: "Run the MQTT worker; it connects to the broker in mqtt.url and to the hub at hub.endpoint."
@@ -118,37 +110,34 @@ struct MQTTWorkerCommand: ParsableCommand {
     @Option(name: .long, help: "Outflow messages in flight to the hub before the worker stops reading from the broker.")
     var window: Int = 1_000
 
-    func run() throws {
+    func run() async throws {
         let configuration = try options.prepare()
         let logger = Logger(label: "mqbridge.mqtt")
         let curve = try workerCurveKeys(configuration, logger: logger)
         let context = try ZMQContext()
-        let worker = try MQTTWorker(
-            settings: configuration.mqtt, hubEndpoint: configuration.hub.endpoint, context: context,
-            options: MQTTWorker.Options(name: "mqtt-\(configuration.mqtt.clientId)", window: window,
-                                        password: try configuration.mqtt.resolvedPassword(), spool: configuration.spool,
-                                        curve: curve),
-            logger: logger)
-        worker.start()
-        let signal = waitForTerminationSignal()
-        logger.info("\(signal) received; stopping")
-        worker.stop()
+        let password = try configuration.mqtt.resolvedPassword()
+        let worker = try exitOnFailure {
+            try MQTTWorker(
+                settings: configuration.mqtt, hubEndpoint: configuration.hub.endpoint, context: context,
+                options: MQTTWorker.Options(name: "mqtt-\(configuration.mqtt.clientId)", window: window, password: password,
+                                            spool: configuration.spool, curve: curve),
+                logger: logger)
+        }
+        try await runServices([BridgeHost.supervised(ThreadedService(worker, logger: logger))], logger: logger)
     }
-
 }
 
 /// Builds the JetStream worker of a mapping file; a setting that cannot be used ends the command with exit 1.
 func makeJetStreamWorker(_ configuration: BridgeConfiguration, settings: JetStreamSettings, hubEndpoint: String, context: ZMQContext,
-                         curve: CurveClientKeys?, fatal: FatalStop) throws -> JetStreamWorker {
+                         curve: CurveClientKeys?) throws -> JetStreamWorker {
     try exitOnFailure {
         try JetStreamWorker(
             options: JetStreamWorker.Options(settings, name: "jetstream-\(configuration.mqtt.clientId)", curve: curve),
-            mappings: configuration.mappings, hubEndpoint: hubEndpoint, context: context, logger: Logger(label: "mqbridge.jetstream"),
-            onFatal: { fatal.trigger($0) })
+            mappings: configuration.mappings, hubEndpoint: hubEndpoint, context: context, logger: Logger(label: "mqbridge.jetstream"))
     }
 }
 
-struct JetStreamWorkerCommand: ParsableCommand {
+struct JetStreamWorkerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "jetstream",
         abstract: "Run the JetStream worker; it connects to the NATS servers in jetstream.url and to the hub at hub.endpoint."
@@ -156,7 +145,7 @@ struct JetStreamWorkerCommand: ParsableCommand {
 
     @OptionGroup var options: RuntimeOptions
 
-    func run() throws {
+    func run() async throws {
         let configuration = try options.prepare()
         guard let settings = configuration.jetstream else {
             Console.error("mqbridge: \(options.config) has no jetstream section: add one (jetstream.url names the NATS servers)")
@@ -165,17 +154,9 @@ struct JetStreamWorkerCommand: ParsableCommand {
         let logger = Logger(label: "mqbridge.jetstream")
         let curve = try workerCurveKeys(configuration, logger: logger)
         let context = try ZMQContext()
-        let fatal = FatalStop()
         let worker = try makeJetStreamWorker(
-            configuration, settings: settings, hubEndpoint: configuration.hub.endpoint, context: context, curve: curve, fatal: fatal)
-        worker.start()
-        let signal = waitForTerminationSignal(fatal: fatal)
-        logger.info("\(signal == "fatal" ? "the JetStream worker failed" : signal + " received"); stopping")
-        worker.stop()
-        if let reason = fatal.reason {
-            Console.error("mqbridge: \(reason)")
-            throw ExitCode(1)
-        }
+            configuration, settings: settings, hubEndpoint: configuration.hub.endpoint, context: context, curve: curve)
+        try await runServices([BridgeHost.supervised(ThreadedService(worker, logger: logger))], logger: logger)
     }
 }
 

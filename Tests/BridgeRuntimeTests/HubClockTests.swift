@@ -16,7 +16,7 @@ import ZeroMQ
     final class SteppedClock: Sendable {
         let offsetMs = Mutex<Int64>(0)
         var clock: BridgeClock {
-            BridgeClock(monotonicMs: { MonotonicClock.nowMs() }, wallMs: { [self] in MonotonicClock.epochMs() + offsetMs.withLock { $0 } })
+            BridgeClock(monotonicMs: { MonotonicClock.nowMs() }, wallMs: { [self] in WallClock.epochMs() + offsetMs.withLock { $0 } })
         }
     }
 
@@ -88,7 +88,7 @@ import ZeroMQ
             return nil
         }
         let born = try #require(delivered.first?.bornTimestamp)
-        #expect(born > MonotonicClock.epochMs() + 3_000_000, "bornTimestamp comes from the wall clock")
+        #expect(born > WallClock.epochMs() + 3_000_000, "bornTimestamp comes from the wall clock")
 
         // Two hours back: heartbeats still run, so a peer that goes silent (over three heartbeats) is still found out.
         stepped.offsetMs.withLock { $0 = -3_600_000 }

@@ -22,7 +22,7 @@ import WireProtocol
         let directory = Self.directory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let first = try OutflowJournal(directory: directory, name: "j", maxBytes: 1 << 20)
-        let ids = try (0..<10).map { try first.append(Self.message($0)) }
+        let ids = try (0..<10).map { try first.appendEncoded(Self.message($0)).id }
         for id in ids where id % 3 == 0 { try first.settle(id) }
         first.close()
 
@@ -31,7 +31,7 @@ import WireProtocol
         #expect(pending.map(\.id) == ids.filter { $0 % 3 != 0 })
         #expect(pending.map(\.message) == ids.filter { $0 % 3 != 0 }.map { Self.message(Int($0) - 1) })
         // New ids continue after the old ones.
-        #expect(try second.append(Self.message(99)) > ids.last!)
+        #expect(try second.appendEncoded(Self.message(99)).id > ids.last!)
     }
 
     @Test func theIdentityIsKeptAcrossReopensAndIdsAreNeverGivenTwice() throws {
@@ -43,7 +43,7 @@ import WireProtocol
         // Everything settled, then enough traffic that the file is compacted down to nothing pending.
         var last: UInt64 = 0
         for index in 0..<100 {
-            last = try first.append(Self.message(index, size: 100))
+            last = try first.appendEncoded(Self.message(index, size: 100)).id
             try first.settle(last)
         }
         try first.writeWaitingSettles()
@@ -53,7 +53,7 @@ import WireProtocol
         defer { second.close() }
         #expect(second.pending.isEmpty)
         #expect(second.identity == identity)
-        #expect(try second.append(Self.message(1)) > last)
+        #expect(try second.appendEncoded(Self.message(1)).id > last)
 
         // Another journal (a new file) has another identity.
         let other = try OutflowJournal(directory: directory, name: "k", maxBytes: 1 << 30)
@@ -82,19 +82,19 @@ import WireProtocol
         let path = URL(fileURLWithPath: directory).appendingPathComponent("j").path
         func fileSize() throws -> Int { try #require(try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) }
         let journal = try OutflowJournal(directory: directory, name: "j", maxBytes: 1 << 20)
-        let first = try journal.append(Self.message(1))
+        let first = try journal.appendEncoded(Self.message(1)).id
         let afterFirst = try fileSize()
         try journal.settle(first)
         #expect(try fileSize() == afterFirst, "settling writes nothing by itself")
         #expect(journal.pendingCount == 0 && journal.pendingBytes == 0, "but frees the room at once")
         #expect(journal.hasWaitingSettles)
 
-        let second = try journal.append(Self.message(2))
+        let second = try journal.appendEncoded(Self.message(2)).id
         #expect(!journal.hasWaitingSettles, "the append wrote the settle record with its message")
         try journal.settle(second)
         try journal.writeWaitingSettles()
         #expect(!journal.hasWaitingSettles)
-        let third = try journal.append(Self.message(3))
+        let third = try journal.appendEncoded(Self.message(3)).id
         try journal.settle(third)
         journal.close()  // writes what waits
 
@@ -112,7 +112,7 @@ import WireProtocol
         let done = DispatchSemaphore(value: 0)
         let count = 2_000
         Thread {
-            for index in 0..<count { appended.put(try! journal.append(Self.message(index))) }
+            for index in 0..<count { appended.put(try! journal.appendEncoded(Self.message(index)).id) }
             done.signal()
         }.start()
         var settledIds: Set<UInt64> = []
@@ -137,8 +137,8 @@ import WireProtocol
         let directory = Self.directory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let journal = try OutflowJournal(directory: directory, name: "j", maxBytes: 1 << 20)
-        _ = try journal.append(Self.message(1))
-        _ = try journal.append(Self.message(2))
+        _ = try journal.appendEncoded(Self.message(1)).id
+        _ = try journal.appendEncoded(Self.message(2)).id
         journal.close()
         let path = URL(fileURLWithPath: directory).appendingPathComponent("j").path
         let size = try #require(try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int)
@@ -146,7 +146,7 @@ import WireProtocol
 
         let reopened = try OutflowJournal(directory: directory, name: "j", maxBytes: 1 << 20)
         #expect(reopened.pending.map(\.message) == [Self.message(1)])
-        _ = try reopened.append(Self.message(3))
+        _ = try reopened.appendEncoded(Self.message(3))
         reopened.close()
         #expect(try OutflowJournal(directory: directory, name: "j", maxBytes: 1 << 20).pending.map(\.message) == [Self.message(1), Self.message(3)])
     }
@@ -157,7 +157,7 @@ import WireProtocol
         let directory = Self.directory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let journal = try OutflowJournal(directory: directory, name: "j", maxBytes: 1 << 20)
-        let first = try journal.append(Self.message(1))
+        let first = try journal.appendEncoded(Self.message(1)).id
         journal.close()
         let path = URL(fileURLWithPath: directory).appendingPathComponent("j").path
         let sizeBefore = try #require(try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int)
@@ -171,8 +171,8 @@ import WireProtocol
         }
         // Half the record goes in, then the disk is full.
         var calls = 0
-        #expect(throws: OutflowJournalError.self) {
-            try OutflowJournal.writeWhole(record(first + 1, 2), descriptor: descriptor, path: path) { descriptor, bytes, count in
+        #expect(throws: JournalFileError.self) {
+            try JournalFile.writeWhole(record(first + 1, 2), descriptor: descriptor, path: path) { descriptor, bytes, count in
                 calls += 1
                 if calls == 1 { return Glibc.write(descriptor, bytes, count / 2) }
                 errno = ENOSPC
@@ -180,7 +180,7 @@ import WireProtocol
             }
         }
         #expect(try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int == sizeBefore, "the torn part is cut off")
-        try OutflowJournal.writeWhole(record(first + 2, 3), descriptor: descriptor, path: path) { Glibc.write($0, $1, $2) }
+        try JournalFile.writeWhole(record(first + 2, 3), descriptor: descriptor, path: path) { Glibc.write($0, $1, $2) }
 
         let reopened = try OutflowJournal(directory: directory, name: "j", maxBytes: 1 << 20)
         defer { reopened.close() }
@@ -193,7 +193,7 @@ import WireProtocol
         let journal = try OutflowJournal(directory: directory, name: "j", maxBytes: 1 << 30, compactAfterBytes: 4_096)
         var kept: [UInt64] = []
         for index in 0..<500 {
-            let id = try journal.append(Self.message(index, size: 50))
+            let id = try journal.appendEncoded(Self.message(index, size: 50)).id
             if index % 100 == 0 { kept.append(id) } else { try journal.settle(id) }
         }
         let path = URL(fileURLWithPath: directory).appendingPathComponent("j").path
@@ -208,7 +208,7 @@ import WireProtocol
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let journal = try OutflowJournal(directory: directory, name: "j", maxBytes: 2_000)
         var ids: [UInt64] = []
-        while journal.hasRoom { ids.append(try journal.append(Self.message(ids.count, size: 200))) }
+        while journal.hasRoom { ids.append(try journal.appendEncoded(Self.message(ids.count, size: 200)).id) }
         #expect(journal.pendingBytes >= 2_000)
         #expect(!journal.waitForRoom { true }, "no room, and told to stop waiting")
         try journal.settle(ids[0])
@@ -233,7 +233,7 @@ import WireProtocol
         let journal = try OutflowJournal(directory: directory, name: "outflow.journal", maxBytes: 1 << 20)
         var ids: [UInt64] = []
         for index in 0..<5 {
-            ids.append(try journal.append(MQTTMessage(topic: "t/\(index)", payload: [UInt8(index)], qos: .atLeastOnce)))
+            ids.append(try journal.appendEncoded(MQTTMessage(topic: "t/\(index)", payload: [UInt8(index)], qos: .atLeastOnce)).id)
         }
         try journal.settle([ids[0], ids[2], ids[4]])  // several at once, one write
         try journal.settle(ids[3])
@@ -245,7 +245,7 @@ import WireProtocol
         defer { reopened.close() }
         #expect(reopened.pending.map(\.message.topic) == ["t/1"])
         #expect(reopened.pending.map(\.message.payload) == [[1]])
-        let next = try reopened.append(MQTTMessage(topic: "t/next"))
+        let next = try reopened.appendEncoded(MQTTMessage(topic: "t/next")).id
         #expect(next > ids[4])
     }
 }

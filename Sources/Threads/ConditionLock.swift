@@ -6,16 +6,20 @@ import Musl
 import Darwin
 #endif
 
-/// A value protected by a pthread mutex, with a condition variable to wait for changes.
+/// A value protected by a pthread mutex, with a condition variable to wait for changes: the bridge's one lock
+/// type below Swift's own `Mutex`.
 ///
-/// Internal building block; no Foundation needed.
-final class ConditionLock<Value>: @unchecked Sendable {
+/// A plain pthread mutex sleeps at once when the lock is taken, where `Synchronization.Mutex` spins first:
+/// with more busy threads than cores (a bridge, its broker and their peers on two cores) the holder is often
+/// preempted, and the other side then burns its time slice spinning. Use it for locks taken once per message
+/// across threads (mailboxes, the journal) and wherever a thread waits for a change. No Foundation needed.
+public final class ConditionLock<Value>: @unchecked Sendable {
     // Safe: `value` is only read or written while `mutex` is held.
-    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
-    private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
-    private var value: Value
+    @usableFromInline let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    @usableFromInline let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    @usableFromInline var value: Value
 
-    init(_ value: Value) {
+    public init(_ value: Value) {
         self.value = value
         pthread_mutex_init(mutex, nil)
         pthread_cond_init(condition, nil)
@@ -29,14 +33,16 @@ final class ConditionLock<Value>: @unchecked Sendable {
     }
 
     /// Runs `body` with exclusive access to the value.
-    func withLock<Result, Failure: Error>(_ body: (inout Value) throws(Failure) -> Result) throws(Failure) -> Result {
+    @inlinable
+    public func withLock<Result, Failure: Error>(_ body: (inout Value) throws(Failure) -> Result) throws(Failure) -> Result {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
         return try body(&value)
     }
 
     /// Like ``withLock(_:)`` and then wakes every waiter.
-    func withLockAndBroadcast<Result, Failure: Error>(
+    @inlinable
+    public func withLockAndBroadcast<Result, Failure: Error>(
         _ body: (inout Value) throws(Failure) -> Result
     ) throws(Failure) -> Result {
         pthread_mutex_lock(mutex)
@@ -48,7 +54,7 @@ final class ConditionLock<Value>: @unchecked Sendable {
     }
 
     /// Blocks until `predicate` returns a non-nil result or `timeout` passes (then returns nil).
-    func wait<Result>(timeout: Duration, until predicate: (inout Value) -> Result?) -> Result? {
+    public func wait<Result>(timeout: Duration, until predicate: (inout Value) -> Result?) -> Result? {
         let clock = ContinuousClock()
         let deadline = clock.now.advanced(by: timeout)
         pthread_mutex_lock(mutex)
