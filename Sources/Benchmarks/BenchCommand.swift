@@ -19,7 +19,7 @@ struct BenchCommand: ParsableCommand {
         case translation, presence, outflow, latency, inflow, zmq, jetstream, pinned, scale
     }
 
-    @Flag(name: .long, help: "Fewer messages and shorter runs (about 30 s in all; the full run takes about 2 minutes).")
+    @Flag(name: .long, help: "Fewer messages and shorter runs (the full run takes about 7 minutes).")
     var quick = false
 
     @Option(name: .long, parsing: .singleValue, help: "Run only this benchmark (repeatable).")

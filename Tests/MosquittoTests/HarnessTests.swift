@@ -16,6 +16,13 @@ struct HarnessTests {
         #expect(!FreePort.isAcceptingConnections(port: port))
     }
 
+    @Test("FreePort hands out each port once, below the kernel's ephemeral range")
+    func freePortsAreDistinctAndNotEphemeral() throws {
+        let ports = try (0..<200).map { _ in try FreePort.allocate() }
+        #expect(Set(ports).count == ports.count)
+        #expect(ports.allSatisfy { (20_000..<32_768).contains($0) })
+    }
+
     @Test("waitUntil returns true when the condition comes true and false at the deadline")
     func waitUntilDeadline() async {
         let start = ContinuousClock.now
