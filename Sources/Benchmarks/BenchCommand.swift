@@ -16,10 +16,10 @@ struct BenchCommand: ParsableCommand {
     )
 
     enum Benchmark: String, CaseIterable, ExpressibleByArgument {
-        case translation, presence, outflow, latency, inflow, zmq, jetstream, scale
+        case translation, presence, outflow, latency, inflow, zmq, jetstream, pinned, scale
     }
 
-    @Flag(name: .long, help: "Fewer messages and shorter runs (about 30 s in all; the full run takes about 2 minutes).")
+    @Flag(name: .long, help: "Fewer messages and shorter runs (the full run takes about 7 minutes).")
     var quick = false
 
     @Option(name: .long, parsing: .singleValue, help: "Run only this benchmark (repeatable).")
@@ -28,7 +28,19 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .long, help: "Where the report goes as JSON: '-' prints it after the table (the default), a path writes that file.")
     var json: String = "-"
 
+    // The pinned benchmark's queue consumer runs as this program in a process of its own.
+    @Option(name: .customLong("pinned-consumer"), help: .hidden)
+    var pinnedConsumer: String?
+    @Option(name: .customLong("pinned-topic"), help: .hidden)
+    var pinnedTopic = MQBridgeSide.queueTopic
+    @Option(name: .customLong("pinned-count"), help: .hidden)
+    var pinnedCount = 0
+
     func run() throws {
+        if let pinnedConsumer {
+            try PinnedConsumer.run(endpoint: pinnedConsumer, topic: pinnedTopic, count: pinnedCount)
+            return
+        }
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = .warning
@@ -77,6 +89,9 @@ struct BenchCommand: ParsableCommand {
                 let rig = try JetStreamRig(logger: logger)
                 defer { rig.stop() }
                 result = try JetStreamBenchmark(quick: quick, rig: rig).run()
+            case .pinned:
+                // Processes of its own (a broker, mqbridge run, mosquitto_sub, a second Mosquitto), pinned to CPUs.
+                result = try PinnedBenchmark(quick: quick).run()
             case .scale:
                 // Bridges as `mqbridge run` processes, on a Mosquitto and nats-server of their own.
                 let rig = try ScaleRig()

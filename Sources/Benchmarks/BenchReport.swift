@@ -8,6 +8,8 @@ struct Figure: Codable, Sendable {
     var label: String
     var value: Double
     var unit: String
+    /// The same figure before the work on the hot paths (``Baseline``), when there is one.
+    var before: Baseline.Reference?
 }
 
 /// The figures of one benchmark, and what it noticed on the way.
@@ -22,7 +24,8 @@ struct BenchmarkResult: Codable, Sendable {
     var stealPercent: Double?
 
     mutating func add(_ key: String, _ label: String, _ value: Double, _ unit: String) {
-        figures.append(Figure(key: "\(name).\(key)", label: label, value: value, unit: unit))
+        let key = "\(name).\(key)"
+        figures.append(Figure(key: key, label: label, value: value, unit: unit, before: Baseline.figures[key]))
     }
 
     func value(_ key: String) -> Double? {

@@ -36,7 +36,7 @@ final class LoopbackRig: DeliveryRig {
     init(logger: Logger) throws {
         broker = try MosquittoBroker(options: MosquittoBroker.Options(extraConfig: Self.brokerConfig))
         context = try ZMQContext()
-        peerContext = try ZMQContext()
+        peerContext = try Self.peerContext()
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("mqbridge-bench-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let yaml = """
@@ -70,6 +70,25 @@ final class LoopbackRig: DeliveryRig {
         host.attach(worker: worker)
         worker.start()
         self.worker = worker
+    }
+
+    /// The peers' thread names in the CPU breakdown: libzmq names its threads `ZMQbg/…` in every context, and
+    /// the peers' are not the bridge's.
+    static let peerZeroMQThreads = "bench-peer-zmq"
+
+    /// A context whose I/O threads (started by a first socket) carry ``peerZeroMQThreads``.
+    static func peerContext() throws -> ZMQContext {
+        let before = Set(ThreadCPU.threadNames().keys)
+        let context = try ZMQContext()
+        let socket = try ZMQSocket(context: context, type: .dealer)
+        socket.close()
+        // libzmq names each thread as it starts (its I/O thread and its reaper); rename them after that.
+        func started() -> [Int32] {
+            ThreadCPU.threadNames().filter { !before.contains($0.key) && $0.value.hasPrefix("ZMQbg/") }.map(\.key)
+        }
+        _ = waitUntilBlocking(timeout: .seconds(2), pollInterval: .milliseconds(1)) { started().count >= 2 }
+        ThreadCPU.rename(started(), to: peerZeroMQThreads)
+        return context
     }
 
     var otherProcesses: [(pid: Int32, name: String)] { broker.pid.map { [(pid: $0, name: "mosquitto broker")] } ?? [] }
@@ -108,18 +127,7 @@ extension DeliveryRig {
     /// probe and for `interval` after it); throws `failure()` after `timeout`.
     func probing(every interval: Duration, topic: String = "bench/probe", timeout: Duration, until done: () throws -> Bool,
                  failure: () -> String) throws {
-        let probe = try MQTTClient(clientID: "bench-probe-\(UUID().uuidString.prefix(8))", cleanStart: true)
-        try probe.connectAndWait(host: broker.host, port: broker.port)
-        defer {
-            try? probe.disconnect()
-            try? probe.stopLoop()
-        }
-        let deadline = Deadline(timeout: timeout)
-        while try !done() {
-            if deadline.hasPassed { throw BenchError(failure()) }
-            _ = try probe.publish(topic: topic, payload: Array("probe".utf8), qos: .atLeastOnce)
-            _ = waitUntilBlocking(timeout: interval) { (try? done()) ?? false }
-        }
+        try publishProbes(broker: broker, topic: topic, every: interval, timeout: timeout, until: done, failure: failure)
     }
 
     /// Publishes `count` stamped messages with the load generator and waits for `receiver` to have them.
@@ -145,5 +153,28 @@ extension DeliveryRig {
         let before = ThreadCPU.snapshot(otherProcesses: processes)
         let value = try body()
         return (value, ThreadCPU.snapshot(otherProcesses: processes).since(before))
+    }
+}
+
+/// Publishes unstamped probes on `topic` through `broker`, one every 300 ms or so, until `arrived` says one
+/// came through: then the path is live. Throws when none did within 30 s.
+func publishProbes(
+    broker: MosquittoBroker, topic: String, every interval: Duration = .milliseconds(300), timeout: Duration = .seconds(30),
+    until arrived: () throws -> Bool, failure: () -> String = { "" }
+) throws {
+    let probe = try MQTTClient(clientID: "bench-probe-\(UUID().uuidString.prefix(8))", cleanStart: true)
+    try probe.connectAndWait(host: broker.host, port: broker.port)
+    defer {
+        try? probe.disconnect()
+        try? probe.stopLoop()
+    }
+    let deadline = Deadline(timeout: timeout)
+    while try !arrived() {
+        if deadline.hasPassed {
+            let reason = failure()
+            throw BenchError(reason.isEmpty ? "nothing published on \(topic) arrived within \(timeout)" : reason)
+        }
+        _ = try probe.publish(topic: topic, payload: Array("probe".utf8), qos: .atLeastOnce)
+        _ = waitUntilBlocking(timeout: interval) { (try? arrived()) ?? false }
     }
 }

@@ -32,6 +32,7 @@ struct OutflowBenchmark {
             result.add("qos\(qos.rawValue).bridge.p99", "bridge latency p99 at full rate, \(label)", bridge.p99Micros / 1_000, "ms")
             result.add("qos\(qos.rawValue).raw.cpu", "raw: CPU per message, all threads and the broker, \(label)", raw.cpuMicrosPerMessage, "µs")
             result.add("qos\(qos.rawValue).bridge.cpu", "bridge: CPU per message, all threads and the broker, \(label)", bridge.cpuMicrosPerMessage, "µs")
+            addBridgeCPU(bridge, qos: qos, to: &result)
             result.notes.append("\(label) raw: \(raw.cpuBreakdown)")
             result.notes.append("\(label) bridge: \(bridge.cpuBreakdown)")
             for (name, summary) in [("raw", raw), ("bridge", bridge)] where summary.lost != 0 {
@@ -63,6 +64,8 @@ struct OutflowBenchmark {
             result.add("qos\(qos.rawValue).raw.p99", "raw latency p99, \(label)", rawP99, "ms")
             result.add("qos\(qos.rawValue).bridge.p50", "bridge latency p50, \(label)", median(bridges.map(\.p50Micros)) / 1_000, "ms")
             result.add("qos\(qos.rawValue).bridge.p99", "bridge latency p99, \(label)", bridgeP99, "ms")
+            result.add("qos\(qos.rawValue).addedP50", "added p50 latency (bridge − raw), \(label)",
+                       (median(bridges.map(\.p50Micros)) - median(raws.map(\.p50Micros))) / 1_000, "ms")
             result.add("qos\(qos.rawValue).addedP99", "added p99 latency (bridge − raw), \(label)", bridgeP99 - rawP99, "ms")
             result.notes.append("\(label): p99 per round, raw \(raws.map { TableRenderer.format($0.p99Micros / 1_000, digits: 2) }.joined(separator: " ")) ms, bridge \(bridges.map { TableRenderer.format($0.p99Micros / 1_000, digits: 2) }.joined(separator: " ")) ms")
             result.notes.append("\(label) bridge: \(bridges[0].cpuBreakdown)")

@@ -11,8 +11,14 @@ enum TableRenderer {
         for benchmark in report.benchmarks {
             let steal = benchmark.stealPercent.map { ", \(format($0, digits: 1))% stolen" } ?? ""
             text += "\n## \(benchmark.title) (\(format(benchmark.seconds, digits: 1)) s\(steal))\n"
-            text += table(["figure", "value", "unit"], benchmark.figures.map { [$0.label, number($0.value, unit: $0.unit), $0.unit] },
-                          rightAligned: [1])
+            if benchmark.figures.contains(where: { $0.before != nil }) {
+                text += table(["figure", "value", "before", "unit"],
+                              benchmark.figures.map { [$0.label, number($0.value, unit: $0.unit), before($0), $0.unit] },
+                              rightAligned: [1, 2])
+            } else {
+                text += table(["figure", "value", "unit"], benchmark.figures.map { [$0.label, number($0.value, unit: $0.unit), $0.unit] },
+                              rightAligned: [1])
+            }
             for note in benchmark.notes { text += "  note: \(note)\n" }
         }
         if !report.targets.isEmpty {
@@ -28,6 +34,13 @@ enum TableRenderer {
             }
         }
         return text
+    }
+
+    /// The figure's reference from before the work on the hot paths: `0.57`, `46,000–50,000`, or blank.
+    static func before(_ figure: Figure) -> String {
+        guard let reference = figure.before else { return "" }
+        let low = number(reference.low, unit: figure.unit)
+        return reference.high.map { low + "–" + number($0, unit: figure.unit) } ?? low
     }
 
     /// `met, 23.0% over` or `MISSED by 31.0%`; for limits (at most) the distance to the limit in its unit.

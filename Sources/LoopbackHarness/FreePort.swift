@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -19,10 +20,30 @@ public enum FreePort {
         public var description: String { "\(call) failed: \(String(cString: strerror(code))) (errno \(code))" }
     }
 
-    /// Returns a TCP port on 127.0.0.1 that was free a moment ago: binds port 0, reads the port the
-    /// kernel chose, and closes the socket. Another process may grab it before you bind it, so
-    /// callers that start servers should retry on "address in use".
+    /// Ports handed out, from 20000 up to below the kernel's ephemeral range (32768–60999 by default): a port
+    /// from that range can be taken between allocation and bind by any outgoing connection (its source
+    /// port) or by another port-0 bind, which made tests that start many servers at once fail now and then
+    /// with "address in use". Each process starts at a random place and never hands out a port twice.
+    static let range = 20_000..<32_768
+    private static let nextOffset = Mutex<Int>(Int.random(in: 0..<(32_768 - 20_000)))
+
+    /// Returns a TCP port on 127.0.0.1 that was free a moment ago (a bind to it succeeded) and that this
+    /// process has not handed out before. Another process may still take it before you bind it, so callers
+    /// that start servers should retry on "address in use".
     public static func allocate() throws -> Int {
+        for _ in 0..<range.count {
+            let offset = nextOffset.withLock { next in
+                defer { next = (next + 1) % range.count }
+                return next
+            }
+            let port = range.lowerBound + offset
+            if try canBind(port: port) { return port }
+        }
+        throw Failure(call: "bind", code: EADDRINUSE)
+    }
+
+    /// Whether 127.0.0.1:`port` can be bound right now (the socket is closed again at once).
+    static func canBind(port: Int) throws -> Bool {
         #if canImport(Darwin)
         let fd = socket(AF_INET, SOCK_STREAM, 0)
         #else
@@ -30,17 +51,14 @@ public enum FreePort {
         #endif
         guard fd >= 0 else { throw Failure(call: "socket", code: errno) }
         defer { close(fd) }
-        var address = loopbackAddress(port: 0)
+        var address = loopbackAddress(port: port)
         let bound = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        guard bound == 0 else { throw Failure(call: "bind", code: errno) }
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let named = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-        }
-        guard named == 0 else { throw Failure(call: "getsockname", code: errno) }
-        return Int(UInt16(bigEndian: address.sin_port))
+        if bound == 0 { return true }
+        let code = errno
+        if code == EADDRINUSE || code == EACCES { return false }
+        throw Failure(call: "bind", code: code)
     }
 
     /// `true` if something accepts TCP connections on 127.0.0.1:`port` right now.

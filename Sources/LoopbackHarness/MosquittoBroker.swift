@@ -79,13 +79,11 @@ public final class MosquittoBroker: @unchecked Sendable {
     public var pid: Int32? { lock.withLock { process?.isRunning == true ? process?.pid : nil } }
     /// Whether the broker process is running.
     public var isRunning: Bool { lock.withLock { process?.isRunning ?? false } }
-    /// Path of `mosquitto.log`.
-    public var logFile: String { directory.appendingPathComponent("mosquitto.log").path }
-    /// The broker's log file plus anything it wrote to stdout/stderr (all runs).
+    /// Everything the broker logged or wrote to stdout/stderr, over all runs. The log goes to stderr,
+    /// which Mosquitto writes line by line; its log file would only be flushed when a later line arrives
+    /// more than a second after the last flush, so a test could wait forever for the last line.
     public var logText: String {
-        let file = (try? String(contentsOfFile: logFile, encoding: .utf8)) ?? ""
-        let output = lock.withLock { previousOutput + (process.map { $0.stdoutText + $0.stderrText } ?? "") }
-        return file + output
+        lock.withLock { previousOutput + (process.map { $0.stdoutText + $0.stderrText } ?? "") }
     }
 
     /// Starts a broker on a free port and waits until it accepts TCP connections.
@@ -158,7 +156,7 @@ public final class MosquittoBroker: @unchecked Sendable {
             "allow_anonymous \(options.allowAnonymous)",
             "persistence true",
             "persistence_location \(directory.path)/",
-            "log_dest file \(logFile)",
+            "log_dest stderr",
         ]
         if geteuid() == 0 { lines.append("user root") }  // otherwise it switches to user "mosquitto"
         if !options.users.isEmpty {

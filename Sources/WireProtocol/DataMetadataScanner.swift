@@ -41,11 +41,8 @@ struct DataMetadataScanner {
         var clientId: String?
         var seen: UInt32 = 0
         let complete = members { scanner, name in
-            guard let member = Self.mqttMembers[name] else { return false }
-            let bit: UInt32 = 1 << member.1
-            guard seen & bit == 0 else { return false }
-            seen |= bit
-            switch member.0 {
+            guard let member = Self.claim(name, in: Self.mqttMembers, seen: &seen) else { return false }
+            switch member {
             case .seq:
                 guard let value = scanner.wholeNumber(upTo: 1 << 53) else { return false }
                 seq = value
@@ -65,17 +62,13 @@ struct DataMetadataScanner {
                 guard let value = scanner.userPropertyList() else { return false }
                 userProperties = value
             case .contentType:
-                if scanner.null() { return true }
-                guard let value = scanner.string() else { return false }
-                contentType = value
+                return scanner.nullableString(&contentType)
             case .expiry:
                 if scanner.null() { return true }
                 guard let value = scanner.wholeNumber(upTo: UInt64(UInt32.max)) else { return false }
                 expiry = UInt32(value)
             case .clientId:
-                if scanner.null() { return true }
-                guard let value = scanner.string() else { return false }
-                clientId = value
+                return scanner.nullableString(&clientId)
             }
             return true
         }
@@ -102,11 +95,8 @@ struct DataMetadataScanner {
         var born: Int64?
         var seen: UInt32 = 0
         let complete = members { scanner, name in
-            guard let member = Self.queueMembers[name] else { return false }
-            let bit: UInt32 = 1 << member.1
-            guard seen & bit == 0 else { return false }
-            seen |= bit
-            switch member.0 {
+            guard let member = Self.claim(name, in: Self.queueMembers, seen: &seen) else { return false }
+            switch member {
             case .seq:
                 guard let value = scanner.wholeNumber(upTo: 1 << 53) else { return false }
                 seq = value
@@ -114,9 +104,7 @@ struct DataMetadataScanner {
                 guard let value = scanner.string() else { return false }
                 topic = value
             case .tag:
-                if scanner.null() { return true }
-                guard let value = scanner.string() else { return false }
-                tag = value
+                return scanner.nullableString(&tag)
             case .keys:
                 if scanner.null() { return true }
                 guard let value = scanner.stringList() else { return false }
@@ -126,9 +114,7 @@ struct DataMetadataScanner {
                 guard let value = scanner.stringObject() else { return false }
                 properties = value
             case .msgId:
-                if scanner.null() { return true }
-                guard let value = scanner.string() else { return false }
-                msgId = value
+                return scanner.nullableString(&msgId)
             case .bornTimestamp:
                 if scanner.null() { return true }
                 guard let value = scanner.wholeNumber(upTo: 1 << 53) else { return false }
@@ -140,6 +126,13 @@ struct DataMetadataScanner {
         return .queueData(
             seq: seq,
             QueueMessage(topic: topic, tag: tag, keys: keys, properties: properties, body: body, msgId: msgId, bornTimestamp: born))
+    }
+
+    /// The member `name` names, unless it is unknown or was already read (both left to the full reader).
+    private static func claim<Member>(_ name: [UInt8], in table: [[UInt8]: (Member, UInt32)], seen: inout UInt32) -> Member? {
+        guard let (member, index) = table[name], seen & (1 << index) == 0 else { return nil }
+        seen |= 1 << index
+        return member
     }
 
     private static let mqttMembers = table(MQTTMember.self)
@@ -235,6 +228,14 @@ struct DataMetadataScanner {
     private mutating func rawString() -> [UInt8]? {
         guard let range = plainStringRange() else { return nil }
         return Array(UnsafeBufferPointer(rebasing: bytes[range]))
+    }
+
+    /// A string, or `null` for an absent one (`value` left as it was).
+    private mutating func nullableString(_ value: inout String?) -> Bool {
+        if null() { return true }
+        guard let text = string() else { return false }
+        value = text
+        return true
     }
 
     private mutating func string() -> String? {

@@ -39,6 +39,14 @@ import Testing
             #expect(figure["unit"] as? String == "msg/s")
         }
 
+        // The figure measured before the work on the hot paths stands beside today's, in the table and the JSON.
+        #expect(table.contains(" before | unit"), "the table lacks the before column")
+        #expect(table.contains("400,000–830,000"), "the table lacks the before range")
+        let tenThousand = try #require(figures.first { $0["key"] as? String == "translation.outflow.rules10000" })
+        let before = try #require(tenThousand["before"] as? [String: Double], "\(tenThousand)")
+        #expect(before == ["low": 400_000, "high": 830_000])
+        #expect(figures.first { $0["key"] as? String == "translation.outflow.rules10" }?["before"] == nil)
+
         // Both translation targets are checked, each with a verdict and, in the table, the figure it judged.
         let targets = try #require(report["targets"] as? [[String: Any]])
         let judged = targets.filter { ($0["figure"] as? String)?.hasPrefix("translation.") == true }
@@ -73,10 +81,7 @@ import Testing
         let benchmarks = try #require(report["benchmarks"] as? [[String: Any]])
         #expect(benchmarks.map { $0["name"] as? String } == ["jetstream"])
         let figures = try #require(benchmarks.first?["figures"] as? [[String: Any]])
-        var values: [String: Double] = [:]
-        for figure in figures {
-            if let key = figure["key"] as? String, let value = figure["value"] as? Double { values[key] = value }
-        }
+        let values = Self.values(figures)
         for qos in ["qos0", "qos1"] {
             for path in ["raw", "js", "bridge"] {
                 for measure in ["rate", "p50", "p99", "cpu"] {
@@ -100,6 +105,51 @@ import Testing
             #expect(target["measured"] is Double, "\(target)")
             #expect(target["marginPercent"] is Double, "\(target)")
         }
+    }
+
+    /// The pinned comparison: a broker and the publisher on CPU 0, each receiving side in turn on CPU 1 (plain
+    /// mosquitto_sub, mqbridge run with a consumer process, Mosquitto's own bridge), every message counted.
+    @Test(.timeLimit(.minutes(3))) func pinnedReportHasEveryReceivingSideAndTheRatios() throws {
+        let result = try CLIRunner.run(["--quick", "--only", "pinned"], executable: Self.executable)
+        #expect(result.status == 0, "\(result.stderr)")
+        let parts = result.stdout.components(separatedBy: "\nJSON report:\n")
+        try #require(parts.count == 2, "the JSON follows the table: \(result.stdout.prefix(2_000)) \(result.stderr.suffix(2_000))")
+        // Each side's CPU on CPU 1, by process and, for mqbridge, by thread.
+        for name in ["mosquitto_sub", "bridging mosquitto", "mqbridge run", "mqbridge-hub", "consumer"] {
+            #expect(parts[0].contains(name), "the notes lack \(name)")
+        }
+
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(parts[1].utf8)) as? [String: Any])
+        let benchmarks = try #require(report["benchmarks"] as? [[String: Any]])
+        let figures = try #require(benchmarks.first?["figures"] as? [[String: Any]])
+        let values = Self.values(figures)
+        for qos in ["qos0", "qos1"] {
+            for side in ["subscriber", "mqbridge", "mosquittoBridge"] {
+                #expect((values["pinned.\(qos).\(side).rate"] ?? 0) > 0, "\(qos) \(side) rate in \(values)")
+                #expect((values["pinned.\(qos).\(side).cpu"] ?? 0) > 0, "\(qos) \(side) cpu")
+                #expect(values["pinned.\(qos).\(side).lost"] == 0, "\(qos) \(side): messages lost")
+            }
+            for ratio in ["vsSubscriber", "vsMosquittoBridge"] {
+                #expect((values["pinned.\(qos).\(ratio)"] ?? 0) > 0, "\(qos).\(ratio)")
+                let figure = figures.first { $0["key"] as? String == "pinned.\(qos).\(ratio)" }
+                #expect(figure?["before"] != nil, "\(qos).\(ratio) has no figure from before")
+            }
+        }
+        let targets = try #require(report["targets"] as? [[String: Any]])
+        let judged = targets.filter { ($0["figure"] as? String)?.hasPrefix("pinned.") == true }
+        #expect(judged.count == 4, "\(targets)")
+        for target in judged {
+            #expect(target["met"] is Bool, "\(target)")
+        }
+    }
+
+    /// A report's figures: key → value.
+    static func values(_ figures: [[String: Any]]) -> [String: Double] {
+        var values: [String: Double] = [:]
+        for figure in figures {
+            if let key = figure["key"] as? String, let value = figure["value"] as? Double { values[key] = value }
+        }
+        return values
     }
 
     @Test func jsonGoesToAFileWhenAsked() throws {

@@ -58,7 +58,13 @@ import Testing
         #expect(try jetStream.consumerNames(stream: "mq_DEVICE_CMD") == ["mqbridge_commands"])
         let survivor = try MetricsTests.scrape(sibling.apiPort)
         #expect((survivor["mqbridge_jetstream_inflow_acked_total"] ?? 0) > 0, "the other bridge took commands: \(survivor.filter { $0.key.contains("inflow") })")
-        let consumer = try #require(try jetStream.consumerInfo(stream: "mq_DEVICE_CMD", name: "mqbridge_commands"))
+        // Redeliveries of what the killed bridge held are acknowledged last: wait for the ack floor to catch up.
+        func consumerInfo() throws -> ConsumerInfo? { try jetStream.consumerInfo(stream: "mq_DEVICE_CMD", name: "mqbridge_commands") }
+        _ = waitUntilBlocking(timeout: .seconds(60)) {
+            guard let info = try? consumerInfo() else { return false }
+            return info.ackFloorStreamSequence == info.deliveredStreamSequence && info.ackPending == 0
+        }
+        let consumer = try #require(try consumerInfo())
         #expect(consumer.ackFloorStreamSequence == consumer.deliveredStreamSequence && consumer.ackPending == 0, "every command acknowledged: \(consumer)")
     }
 }

@@ -16,6 +16,13 @@ struct HarnessTests {
         #expect(!FreePort.isAcceptingConnections(port: port))
     }
 
+    @Test("FreePort hands out each port once, below the kernel's ephemeral range")
+    func freePortsAreDistinctAndNotEphemeral() throws {
+        let ports = try (0..<200).map { _ in try FreePort.allocate() }
+        #expect(Set(ports).count == ports.count)
+        #expect(ports.allSatisfy { (20_000..<32_768).contains($0) })
+    }
+
     @Test("waitUntil returns true when the condition comes true and false at the deadline")
     func waitUntilDeadline() async {
         let start = ContinuousClock.now
@@ -112,6 +119,6 @@ struct HarnessTests {
         for message in log.messages(on: "$SYS/broker/log/N") {
             print("statusLogging payload: \(message.payloadString ?? "<binary>")")
         }
-        #expect(broker.logText.contains("New client connected from 127.0.0.1"), "the log file is kept too")
+        #expect(broker.logText.contains("New client connected from 127.0.0.1"), "the log is captured too")
     }
 }
