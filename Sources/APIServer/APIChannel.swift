@@ -10,9 +10,12 @@ struct APIChannel: ServerChildChannel {
 
     let http1: HTTP1Channel
     let gate: @Sendable () -> APIRequestGate
+    /// Told of every connection before it is served.
+    let opened: @Sendable (any Channel) -> Void
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
-        http1.setup(channel: channel, logger: logger).flatMapThrowing { value in
+        opened(channel)
+        return http1.setup(channel: channel, logger: logger).flatMapThrowing { value in
             let decoder = try channel.pipeline.syncOperations.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)
             try channel.pipeline.syncOperations.addHandler(gate(), position: .after(decoder))
             return value

@@ -40,7 +40,7 @@ public final class APIServer: Service, Sendable {
     private struct Running: Sendable {
         var port: Int?
         var starting: StartOutcome?
-        var task: Task<Void, Never>?
+        var channels: OpenChannels?
     }
 
     /// The host given at creation: a name or an IPv4 or IPv6 literal.
@@ -79,6 +79,11 @@ public final class APIServer: Service, Sendable {
     /// end within a second then).
     /// - Throws: when the address cannot be bound.
     public func run() async throws {
+        try await serve(channels: nil)
+    }
+
+    /// Serves; with `channels`, every connection is kept there for ``stop()`` to close.
+    private func serve(channels: OpenChannels?) async throws {
         let limits = limits
         let refusalResponse = refusalResponse
         let server = HTTPServerBuilder { responder in
@@ -92,7 +97,8 @@ public final class APIServer: Service, Sendable {
                 http1: HTTP1Channel(responder: responder, configuration: http1),
                 gate: { [self] in
                     APIRequestGate(limits: limits, refusalResponse: refusalResponse, counted: { self.countRequest() })
-                })
+                },
+                opened: { channel in channels?.opened(channel) })
         }
         let application = Application(
             responder: APIResponder(server: self),
@@ -101,6 +107,7 @@ public final class APIServer: Service, Sendable {
                 address: .hostname(host, port: port), serverName: "mqbridge",
                 availableConnectionsDelegate: MaximumAvailableConnections(limits.maxConnections)),
             onServerRunning: { [self] channel in
+                channels?.listening(on: channel)
                 let port = channel.localAddress?.port ?? 0
                 let starting = running.withLock { running in
                     running.port = port
@@ -124,16 +131,17 @@ public final class APIServer: Service, Sendable {
             return true
         }
         guard claimed else { throw APIServerError("the HTTP API on \(address) is already running") }
-        let task = Task(executorPreference: ThreadExecutor.shared) { [self] in
+        let channels = OpenChannels()
+        running.withLock { $0.channels = channels }
+        Task(executorPreference: ThreadExecutor.shared) { [self] in
             do {
-                try await run()
+                try await serve(channels: channels)
                 starting.settle(.failure(APIServerError("cannot listen on \(address): the server ended before it listened")))
             } catch {
                 starting.settle(.failure(APIServerError("cannot listen on \(address): \(error)")))
             }
             starting.finished.signal()
         }
-        running.withLock { $0.task = task }
         switch starting.wait() {
         case .success(let port):
             logger.info("HTTP server listening", metadata: ["address": "\(host):\(port)"])
@@ -152,7 +160,9 @@ public final class APIServer: Service, Sendable {
             return running
         }
         guard let starting = stopping.starting else { return }
-        stopping.task?.cancel()
+        // Closing the listener ends the accept loop; closing the connections ends their tasks, and with
+        // them the server's run.
+        stopping.channels?.closeAll()
         starting.finished.wait()
         logger.info("HTTP server stopped")
     }
