@@ -15,10 +15,12 @@ public struct APIRequest: Sendable, CustomStringConvertible {
     public var query: [(name: String, value: String)]
     /// The header fields in order, names as sent.
     public var headers: [(name: String, value: String)]
+    /// The body (only methods that take one, up to the server's `maxBodyBytes`).
+    public var body: [UInt8]
 
     /// Builds a request from its parts, parsing `target` as the server does; throws (a 400) for a
     /// target the server refuses.
-    public init(method: String, target: String, headers: [(name: String, value: String)] = []) throws(APIRefusal) {
+    public init(method: String, target: String, headers: [(name: String, value: String)] = [], body: [UInt8] = []) throws(APIRefusal) {
         let parsed = try APIRequestTarget.parse(ArraySlice(target.utf8))
         self.method = method
         self.target = target
@@ -26,6 +28,7 @@ public struct APIRequest: Sendable, CustomStringConvertible {
         self.pathSegments = parsed.pathSegments
         self.query = parsed.query
         self.headers = headers
+        self.body = body
     }
 
     /// Whether this is a `HEAD` request, answered with headers only.

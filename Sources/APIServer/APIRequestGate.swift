@@ -56,7 +56,8 @@ final class APIRequestGate: ChannelInboundHandler, RemovableChannelHandler {
         if hosts > 1 || (head.version.minor == 1 && hosts == 0) {
             return APIRefusal(status: 400, detail: "an HTTP/1.1 request needs exactly one Host header")
         }
-        if !limits.allowedMethods.contains(head.method.rawValue) {
+        let takesBody = limits.takesBody(method: head.method.rawValue, uri: head.uri)
+        if !limits.allowedMethods.contains(head.method.rawValue) && !takesBody {
             return APIRefusal(
                 status: 405, detail: "\(head.method.rawValue) is not supported; use \(limits.allowedMethods.joined(separator: " or "))",
                 headers: ["Allow": limits.allowedMethods.joined(separator: ", ")])
@@ -67,8 +68,9 @@ final class APIRequestGate: ChannelInboundHandler, RemovableChannelHandler {
                 ? APIRefusal(status: 411, detail: "chunked request bodies are not accepted; send Content-Length")
                 : APIRefusal(status: 501, detail: "transfer codings other than chunked are not implemented")
         }
-        if let length = head.headers.first(name: "Content-Length"), Int(length) != 0 {
-            return APIRefusal(status: 413, detail: "the body of \(length) bytes is over the limit of 0 bytes")
+        let maxBodyBytes = takesBody ? limits.maxBodyBytes : 0
+        if let length = head.headers.first(name: "Content-Length"), (Int(length) ?? Int.max) > maxBodyBytes {
+            return APIRefusal(status: 413, detail: "the body of \(length) bytes is over the limit of \(maxBodyBytes) bytes")
         }
         return nil
     }

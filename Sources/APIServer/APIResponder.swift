@@ -17,11 +17,14 @@ struct APIResponder: HTTPResponder {
         let method = request.method.rawValue
         let target = request.head.path ?? "/"
         let headers = request.headers.map { (name: $0.name.rawName, value: $0.value) }
+        // The gate refused a body over the limit by its Content-Length; this reads what was sent.
+        let body = server.limits.takesBody(method: method, uri: target)
+            ? Array(buffer: try await request.body.collect(upTo: server.limits.maxBodyBytes)) : []
         let handler = server.handler
         let refusalResponse = server.refusalResponse
         let answer = await blocking {
             do throws(APIRefusal) {
-                return handler(try APIRequest(method: method, target: target, headers: headers))
+                return handler(try APIRequest(method: method, target: target, headers: headers, body: body))
             } catch {
                 return refusalResponse(error)
             }

@@ -27,13 +27,24 @@ public final class APIServer: Service, Sendable {
         public var maxConnections: Int
         /// The methods accepted; others get 405 from the server itself, whatever body they carry.
         public var allowedMethods: [String]
+        /// Paths that also take `POST` with a body of at most ``maxBodyBytes`` (sent with `Content-Length`;
+        /// larger ones get 413). Everywhere else a body gets 413 and `POST` 405.
+        public var postPaths: Set<String>
+        public var maxBodyBytes: Int
 
         public init(maxHeaderBytes: Int = 65_536, idleTimeout: Duration = .seconds(30), maxConnections: Int = 1024,
-                    allowedMethods: [String] = ["GET", "HEAD"]) {
+                    allowedMethods: [String] = ["GET", "HEAD"], postPaths: Set<String> = [], maxBodyBytes: Int = 0) {
             self.maxHeaderBytes = maxHeaderBytes
             self.idleTimeout = idleTimeout
             self.maxConnections = maxConnections
             self.allowedMethods = allowedMethods
+            self.postPaths = postPaths
+            self.maxBodyBytes = maxBodyBytes
+        }
+
+        /// Whether a request with `method` on `uri` (path and query) may carry a body.
+        func takesBody(method: String, uri: String) -> Bool {
+            method == "POST" && postPaths.contains(String(uri.prefix { $0 != "?" }))
         }
     }
 

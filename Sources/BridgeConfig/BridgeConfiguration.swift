@@ -160,10 +160,14 @@ public struct SpoolSettings: Sendable, Equatable {
 public struct APISettings: Sendable, Equatable {
     public var host: String
     public var port: Int
+    /// `api.token`: when set, every route (the console included) asks for it, as `Authorization: Bearer
+    /// <token>` or `?token=<token>`.
+    public var token: String?
 
-    public init(host: String, port: Int) {
+    public init(host: String, port: Int, token: String? = nil) {
         self.host = host
         self.port = port
+        self.token = token
     }
 }
 

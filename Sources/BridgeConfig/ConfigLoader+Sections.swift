@@ -146,7 +146,15 @@ extension ConfigLoader {
     }
 
     static func readAPI(_ node: Node, _ reader: NodeReader) -> APISettings? {
-        guard let fields = reader.mapping(node, "section 'api'", known: ["listen"]) else { return nil }
+        guard let fields = reader.mapping(node, "section 'api'", known: ["listen", "token"]) else { return nil }
+        var token: String?
+        if let tokenNode = fields["token"], let text = reader.string(tokenNode, "api.token") {
+            if text.count < 16 || text.contains(where: { $0.isWhitespace || !$0.isASCII }) {
+                reader.report(tokenNode, "api.token must be at least 16 ASCII characters without spaces (e.g. the output of `openssl rand -hex 16`)")
+            } else {
+                token = text
+            }
+        }
         guard let listenNode = fields["listen"] else {
             reader.report(node, "missing required key 'listen' in section 'api' (e.g. 127.0.0.1:8080)")
             return nil
@@ -155,7 +163,7 @@ extension ConfigLoader {
         // A port alone (8080 or :8080) listens on loopback: the API has no authentication.
         let address = !text.isEmpty && text.allSatisfy({ $0.isASCII && $0.isNumber }) ? "127.0.0.1:\(text)" : text.hasPrefix(":") ? "127.0.0.1\(text)" : text
         switch Address.hostPort(Substring(address), defaultPort: nil) {
-        case .success(let (host, port)): return APISettings(host: host, port: port)
+        case .success(let (host, port)): return APISettings(host: host, port: port, token: token)
         case .failure(let error):
             reader.report(listenNode, "api.listen '\(text)': \(error.message) (expected host:port, e.g. 127.0.0.1:8080)")
             return nil

@@ -5,11 +5,11 @@ extension ConfigLoader {
     static func warnAboutExposure(
         _ fields: Fields, hub: HubEndpointSettings, queue: QueueSettings?, api: APISettings?, _ reader: NodeReader
     ) {
-        if let api, !isLoopback(api.host) {
+        if let api, api.token == nil, !isLoopback(api.host) {
             reader.warn(
                 fields["api"]?["listen"],
                 "api.listen \(api.host):\(api.port) is reachable from other hosts and the HTTP API has no authentication; "
-                    + "listen on 127.0.0.1 or put a proxy with access control in front")
+                    + "set api.token, listen on 127.0.0.1, or put a proxy with access control in front")
         }
         let endpoints: [(name: String, endpoint: String?, node: Node?)] = [
             ("hub.endpoint", hub.endpoint, fields["hub"]?["endpoint"]),

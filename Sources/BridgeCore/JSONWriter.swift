@@ -55,6 +55,17 @@ public struct JSONWriter: Sendable {
         }
     }
 
+    public mutating func null() {
+        separate()
+        bytes.append(contentsOf: Array("null".utf8))
+    }
+
+    /// Writes `json`, a complete JSON value made elsewhere (e.g. by ``MessageJSON``), as the next value.
+    public mutating func raw(_ json: String) {
+        separate()
+        bytes.append(contentsOf: Array(json.utf8))
+    }
+
     public mutating func bool(_ value: Bool) {
         separate()
         bytes.append(contentsOf: value ? JSONWriter.trueBytes : JSONWriter.falseBytes)

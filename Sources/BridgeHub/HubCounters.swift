@@ -32,6 +32,10 @@ public struct HubCounters: Sendable, Equatable {
     public var inFlight = 0
     /// Connected peers (gauges).
     public var workers = 0, consumers = 0, producers = 0, engines = 0
+    /// Every connected peer (filled in by `snapshot`).
+    public var peers: [PeerSummary] = []
+    /// The latest refusals, oldest first (filled in by `snapshot`).
+    public var recentRejections: [Rejection] = []
     /// From the hub receiving a message to its consumer's acknowledgement.
     public var deliveryLatency = LatencyHistogram()
 

@@ -10,6 +10,7 @@ extension HubRouter {
         switch peer.link {
         case .producers:
             guard producers.removeValue(forKey: peer) != nil else { return [] }
+            producerNames[peer] = nil
         case .workers where isEngine(peer):
             return removeEngine(peer, reason: reason, quiet: quiet)
         case .workers:

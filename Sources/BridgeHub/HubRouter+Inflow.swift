@@ -9,7 +9,7 @@ extension HubRouter {
         do {
             routed = try mappings.inflow(message)
         } catch {
-            counters.rejected[error.reason.rawValue, default: 0] += 1
+            noteRejection(.inflow, reason: error.reason.rawValue, topic: message.topic, detail: error.message)
             return [.send(producer, .error(WireErrorReport(seq: seq, code: error.reason.rawValue, message: error.message)))]
         }
         inflowBacklog.push(
@@ -35,7 +35,8 @@ extension HubRouter {
         let reason = workers.isEmpty ? "no MQTT worker is connected to the hub"
             : "no MQTT worker connected to the broker took it (the broker is down, or every worker's window is full)"
         for pending in expired {
-            counters.rejected[WireErrorCode.brokerUnavailable, default: 0] += 1
+            noteRejection(.inflow, reason: WireErrorCode.brokerUnavailable, topic: pending.publish.topic,
+                          detail: "\(reason) within \(settings.inflowDeadlineMs) ms")
             if producers[pending.producer] != nil || isEngine(pending.producer) {
                 actions.append(.send(pending.producer, .error(WireErrorReport(
                     seq: pending.producerSeq, code: WireErrorCode.brokerUnavailable,
@@ -88,7 +89,7 @@ extension HubRouter {
         }
         var actions: [HubAction] = []
         if let error {
-            counters.rejected[error.code, default: 0] += 1
+            noteRejection(.inflow, reason: error.code, topic: pending.publish.topic, detail: error.message)
         } else {
             counters.inflowPublished[pending.ruleId, default: 0] += 1
         }

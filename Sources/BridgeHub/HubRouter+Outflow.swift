@@ -12,7 +12,7 @@ extension HubRouter {
         do {
             routed = try mappings.outflow(message, publisherClientId: clientId)
         } catch {
-            counters.rejected[error.reason.rawValue, default: 0] += 1
+            noteRejection(.outflow, reason: error.reason.rawValue, topic: message.topic, detail: error.message)
             return [
                 .send(worker, .error(WireErrorReport(seq: seq, code: error.reason.rawValue, message: error.message))),
                 .log(.warning, kind: error.reason.rawValue, "outflow message on '\(message.topic)' refused: \(error.message)"),

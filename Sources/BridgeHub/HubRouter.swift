@@ -145,6 +145,10 @@ public struct HubRouter: Sendable {
     }
 
     var producers: [PeerID: Int64] = [:]
+    /// The names producers gave in `HELLO`, for the console.
+    var producerNames: [PeerID: String] = [:]
+    /// The latest refusals, for the console (`noteRejection`).
+    var recentRejections = RecentList<Rejection>(capacity: HubRouter.recentRejectionCapacity)
     /// The latest time the router was given, on a monotonic clock: heartbeats and timeouts are measured on it.
     var now: Int64 = 0
     /// The latest wall-clock time (milliseconds since the epoch) the router was given: it stamps
@@ -243,6 +247,8 @@ public struct HubRouter: Sendable {
         snapshot.engines = engines.count
         snapshot.inFlight = consumers.values.reduce(0) { $0 + $1.load }
         (snapshot.workers, snapshot.consumers, snapshot.producers) = peerCounts
+        snapshot.peers = peerSummaries
+        snapshot.recentRejections = recentRejections.elements
         return snapshot
     }
 
@@ -293,7 +299,8 @@ public struct HubRouter: Sendable {
             return settleInflow(seq: report.seq!, from: peer, error: report)
         case .error(let report) where (peer.link == .consumers || isEngine(peer)) && report.seq != nil:
             // A consumer that refuses a delivery settles it: it is counted, not redelivered to it again.
-            counters.rejected["consumer_" + report.code, default: 0] += 1
+            noteRejection(.consumer, reason: "consumer_" + report.code, topic: consumers[peer]?.topic ?? "",
+                          detail: "consumer '\(consumers[peer]?.name ?? "")' refused a delivery: \(report.message)")
             return handleConsumerAck(seq: report.seq!, from: peer)
                 + [.log(.warning, kind: "consumer_refused", "\(peer) refused a delivery: \(report)")]
         case .error(let report):
@@ -499,6 +506,7 @@ public struct HubRouter: Sendable {
             actions += pumpInflow()
         case .producers:
             producers[peer] = now
+            producerNames[peer] = hello.name
             actions.append(.send(peer, .welcome(welcome)))
         case .consumers:
             let topic = hello.topic ?? ""

@@ -1,5 +1,6 @@
 import APIServer
 import BridgeConfig
+import BridgeCore
 import BridgeHub
 import BridgePresence
 import Foundation
@@ -26,6 +27,11 @@ public final class BridgeHost: @unchecked Sendable {
     private var forgetTimer: DispatchSourceTimer?
     let configuration: BridgeConfiguration
     let logger: Logger
+    /// When this host was made (milliseconds since the epoch), for the console.
+    let startedAt = WallClock.epochMs()
+    /// The rules in use (replaced by ``reload(_:)``), for the console's form and rule list.
+    private let mappingsInUse: Mutex<MappingTable>
+    private let lastReload = Mutex<ReloadRecord?>(nil)
 
     /// - Parameters:
     ///   - workers: endpoints MQTT workers connect to.
@@ -37,6 +43,7 @@ public final class BridgeHost: @unchecked Sendable {
                 logger: Logger) throws {
         self.configuration = configuration
         self.logger = logger
+        mappingsInUse = Mutex(configuration.mappings)
         let security = try configuration.hub.curve.map { settings throws(SecretKeyError) in
             try HubSecurity.load(settings, environment: environment)
         }
@@ -87,7 +94,17 @@ public final class BridgeHost: @unchecked Sendable {
             metrics: { [weak self] () throws(ServiceUnavailable) -> String in
                 guard let self else { return "" }
                 return try self.metricsText()
-            })
+            },
+            console: StatusAPI.Console(
+                state: { [weak self] () throws(ServiceUnavailable) -> String in
+                    guard let self else { throw ServiceUnavailable("the bridge is stopping") }
+                    return try self.consoleState().json
+                },
+                translate: { [weak self] body in
+                    guard let self else { return (503, #"{"result":"invalid","message":"the bridge is stopping"}"#) }
+                    return ConsoleTranslate.answer(body, mappings: self.mappingsInUse.withLock { $0 })
+                }),
+            token: settings.token)
         let server = routes.server(host: settings.host, port: settings.port, logger: Logger(label: logger.label + ".api"))
         try server.start()
         api.withLock { $0 = server }
@@ -113,6 +130,9 @@ public final class BridgeHost: @unchecked Sendable {
     /// setting that differs but takes a restart to apply (broker, endpoints, API, status source, spool).
     public func reload(_ fresh: BridgeConfiguration) -> [String] {
         hub.reload(fresh.mappings)
+        mappingsInUse.withLock { $0 = fresh.mappings }
+        let rules = fresh.mappings
+        noteReload(ok: true, "\(rules.outflowRules.count) outflow, \(rules.inflowRules.count) inflow, \(rules.statusRules.count) status rules")
         var notes: [String] = []
         let restartOnly: [(String, Bool)] = [
             ("mqtt", fresh.mqtt != configuration.mqtt), ("queue", fresh.queue != configuration.queue),
@@ -123,6 +143,26 @@ public final class BridgeHost: @unchecked Sendable {
             notes.append("section '\(section)' changed; it takes effect at the next start (rules are reloaded now)")
         }
         return notes
+    }
+
+    /// Records a reload for the console: `ok` with what was loaded, or not with why the file was refused.
+    public func noteReload(ok: Bool, _ detail: String) {
+        lastReload.withLock { $0 = ReloadRecord(time: WallClock.epochMs(), ok: ok, detail: detail) }
+    }
+
+    /// What the console shows now.
+    /// - Throws: ``ServiceUnavailable`` when the hub thread does not answer within `HubService.countersTimeout`.
+    public func consoleState() throws(ServiceUnavailable) -> ConsoleState {
+        guard let counters = hub.counters() else { throw ServiceUnavailable(HubService.unresponsiveReason) }
+        let spool = worker.withLock { $0?.stats }
+        return ConsoleState(
+            time: WallClock.epochMs(), startedAt: startedAt, counters: counters, mappings: mappingsInUse.withLock { $0 },
+            lastReload: lastReload.withLock { $0 }, health: health().checks,
+            spoolBytes: spool?.spoolBytes, spoolMessages: spool?.spoolMessages,
+            status: presence.map {
+                ConsoleState.StatusView(
+                    source: $0.source.rawValue, online: $0.onlineClients, tracked: $0.trackedClients, recent: $0.recentEvents())
+            })
     }
 
     /// The API's port (the bound one when `api.listen` asked for port 0); nil without an API.

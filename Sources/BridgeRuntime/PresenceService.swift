@@ -1,4 +1,5 @@
 import BridgeCore
+import BridgeHub
 import BridgePresence
 import Foundation
 import Logging
@@ -31,7 +32,12 @@ public final class PresenceService: Sendable {
         var counters = PresenceCounters()
         /// Problem kinds already logged: each is logged once, then only counted.
         var loggedKinds: Set<String> = []
+        /// The latest status events produced, for the console.
+        var recentEvents = RecentList<StatusEvent>(capacity: PresenceService.recentEventCapacity)
     }
+
+    /// How many of the latest status events ``recentEvents()`` keeps.
+    public static let recentEventCapacity = 50
 
     struct Files {
         /// Nil: memory only, or closed.
@@ -116,6 +122,7 @@ public final class PresenceService: Sendable {
                 }
                 for event in result.events {
                     state.counters.events[event.eventType.rawValue, default: 0] += 1
+                    state.recentEvents.append(event)
                 }
                 return result.events
             }
@@ -164,6 +171,16 @@ public final class PresenceService: Sendable {
     /// Clients the view holds.
     public var trackedClients: Int {
         state.withLock { $0.tracker.presence.clientCount }
+    }
+
+    /// Clients with at least one open channel.
+    public var onlineClients: Int {
+        state.withLock { $0.tracker.presence.onlineClientCount }
+    }
+
+    /// The latest status events produced since start, oldest first.
+    public func recentEvents() -> [StatusEvent] {
+        state.withLock { $0.recentEvents.elements }
     }
 
     /// Running totals, for metrics and tests.

@@ -3,6 +3,7 @@ import BridgePresence
 import Foundation
 import APIServer
 import Logging
+import Synchronization
 
 /// The HTTP API's routes (README "HTTP API"): online-status queries with ApsaraMQ's OpenAPI names, one
 /// client's channels, and health. Answers on the API server's thread; every answer is a read of the
@@ -14,31 +15,68 @@ public struct StatusAPI: Sendable {
     /// The methods the API takes; the server refuses others (405) before looking at a body.
     public static let allowedMethods = ["GET", "HEAD"]
 
+    /// The console's data (README "Console"): its state as JSON, and the "try a message" form.
+    public struct Console: Sendable {
+        public let state: @Sendable () throws(ServiceUnavailable) -> String
+        public let translate: @Sendable ([UInt8]) -> (status: Int, json: String)
+        /// How often `/console/events` sends the state.
+        public let interval: Duration
+
+        public init(interval: Duration = .seconds(1), state: @escaping @Sendable () throws(ServiceUnavailable) -> String,
+                    translate: @escaping @Sendable ([UInt8]) -> (status: Int, json: String)) {
+            self.interval = interval
+            self.state = state
+            self.translate = translate
+        }
+    }
+
+    /// The one path that takes `POST`: the console's form.
+    static let translatePath = "/console/translate"
+
     let presence: PresenceService?
     let healthCheck: @Sendable () -> HealthReport
     /// The Prometheus text for `/metrics`; nil: no such route. ``ServiceUnavailable`` is answered 503.
     let metrics: (@Sendable () throws(ServiceUnavailable) -> String)?
+    /// The console's routes; nil: none.
+    let console: Console?
+    /// `api.token`: when set, every route asks for it.
+    let token: String?
 
     public init(presence: PresenceService?, health: @escaping @Sendable () -> HealthReport = { HealthReport(checks: []) },
-                metrics: (@Sendable () throws(ServiceUnavailable) -> String)? = nil) {
+                metrics: (@Sendable () throws(ServiceUnavailable) -> String)? = nil, console: Console? = nil, token: String? = nil) {
         self.presence = presence
         self.healthCheck = health
         self.metrics = metrics
+        self.console = console
+        self.token = token
     }
 
-    /// The API's HTTP server: these routes, only GET and HEAD, and every answer the server gives on its own
-    /// (a request it cannot parse, one too large, 405, 408, 503 …) in the same JSON error shape as the routes'.
+    /// The API's HTTP server: these routes, only GET and HEAD (and POST for the console's form), and every
+    /// answer the server gives on its own (a request it cannot parse, one too large, 405, 408, 503 …) in the
+    /// same JSON error shape as the routes'.
     public func server(host: String, port: Int, logger: Logger) -> APIServer {
-        APIServer(
-            host: host, port: port, limits: APIServer.Limits(allowedMethods: Self.allowedMethods), logger: logger,
-            refusalResponse: refusal, handler: handle)
+        let limits = APIServer.Limits(
+            allowedMethods: Self.allowedMethods, postPaths: console == nil ? [] : [Self.translatePath],
+            maxBodyBytes: ConsoleTranslate.maxRequestBytes)
+        return APIServer(host: host, port: port, limits: limits, logger: logger, refusalResponse: refusal, handler: handle)
     }
 
     public func handle(_ request: APIRequest) -> APIResponse {
         let requestId = UUID().uuidString
-        guard Self.allowedMethods.contains(request.method) else {
+        let isForm = console != nil && request.path == Self.translatePath
+        guard Self.allowedMethods.contains(request.method) || (isForm && request.method == "POST") else {
             var response = error(405, requestId, "MethodNotAllowed", "\(request.method) is not supported; use GET")
             response.headers["Allow"] = Self.allowedMethods.joined(separator: ", ")
+            return response
+        }
+        if let token, !Self.presents(token, in: request) {
+            var response = error(
+                401, requestId, "Unauthorized",
+                "this API asks for its token (api.token): send 'Authorization: Bearer <token>' or add ?token=<token> to the URL")
+            response.headers["WWW-Authenticate"] = "Bearer"
+            return response
+        }
+        if let console, let response = consoleRoute(request, console, requestId) {
             return response
         }
         let clientsPrefix = "/v1/clients/"
@@ -61,6 +99,53 @@ public struct StatusAPI: Sendable {
     }
 
     // MARK: - Routes
+
+    /// Whether the request carries `token`, as a bearer token or a `token` query parameter (an
+    /// `EventSource` cannot set headers). Compared in constant time.
+    static func presents(_ token: String, in request: APIRequest) -> Bool {
+        var offered: [String] = request.query.filter { $0.name == "token" }.map(\.value)
+        if let authorization = request.header("Authorization"), authorization.lowercased().hasPrefix("bearer ") {
+            offered.append(String(authorization.dropFirst(7)).trimmingCharacters(in: .whitespaces))
+        }
+        let expected = Array(token.utf8)
+        return offered.contains { candidate in
+            let bytes = Array(candidate.utf8)
+            guard bytes.count == expected.count else { return false }
+            return zip(bytes, expected).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
+        }
+    }
+
+    /// The console's routes: the page at `/` (a request with no parameters but `token`), its state, its event
+    /// stream and its form. nil: not one of them.
+    private func consoleRoute(_ request: APIRequest, _ console: Console, _ requestId: String) -> APIResponse? {
+        switch request.path {
+        case "/" where request.query.allSatisfy({ $0.name == "token" }):
+            return APIResponse(
+                status: 200, headers: ["Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-cache"],
+                body: Array(ConsolePage.html.utf8))
+        case "/console/state":
+            do {
+                return .json(status: 200, body: try console.state())
+            } catch {
+                return self.error(503, requestId, "ServiceUnavailable", error.reason)
+            }
+        case "/console/events":
+            let events = ConsoleEvents(console)
+            return APIResponse(
+                status: 200, headers: ["Content-Type": "text/event-stream", "Cache-Control": "no-cache"],
+                stream: APIStream(next: events.next))
+        case Self.translatePath:
+            guard request.method == "POST" else {
+                var response = error(405, requestId, "MethodNotAllowed", "send the message to translate with POST")
+                response.headers["Allow"] = "POST"
+                return response
+            }
+            let answer = console.translate(request.body)
+            return .json(status: answer.status, body: answer.json)
+        default:
+            return nil
+        }
+    }
 
     private func action(_ request: APIRequest, _ requestId: String) -> APIResponse {
         guard let action = request.queryValue("Action"), !action.isEmpty else {
@@ -263,5 +348,36 @@ public struct HealthReport: Sendable {
 
     public init(checks: [Check]) {
         self.checks = checks
+    }
+}
+
+/// One client's `/console/events` stream: a `state` event at once, then one every `interval`; while the hub
+/// does not answer, an `unavailable` event with the reason instead. Server-Sent Events framing: the JSON is
+/// on one line, so each event is `event: …`, `data: …` and a blank line.
+final class ConsoleEvents: Sendable {
+    private let console: StatusAPI.Console
+    private let sent = Mutex(0)
+
+    init(_ console: StatusAPI.Console) {
+        self.console = console
+    }
+
+    /// The next event; waits `interval` first, except for the first one. Never ends by itself: the server
+    /// stops calling when the client goes away.
+    @Sendable func next() -> [UInt8]? {
+        let first = sent.withLock { count in
+            count += 1
+            return count == 1
+        }
+        if !first { Thread.sleep(forTimeInterval: Double(console.interval.components.seconds) + Double(console.interval.components.attoseconds) / 1e18) }
+        do {
+            return Array("event: state\ndata: \(try console.state())\n\n".utf8)
+        } catch {
+            var writer = JSONWriter()
+            writer.beginObject()
+            writer.field("reason", error.reason)
+            writer.endObject()
+            return Array("event: unavailable\ndata: \(writer.text)\n\n".utf8)
+        }
     }
 }

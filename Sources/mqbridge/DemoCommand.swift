@@ -27,6 +27,9 @@ struct DemoCommand: ParsableCommand {
     @Option(name: .customLong("nats-server"), help: "With --jetstream: the nats-server binary (default: nats-server from PATH or /usr/sbin).")
     var natsServer = "nats-server"
 
+    @Flag(name: .long, help: "After the sample traffic, keep the bridge running (a sensor publishes a reading every second) so that the console can be watched; Ctrl-C stops.")
+    var keep = false
+
     func run() throws {
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
@@ -51,9 +54,8 @@ struct DemoCommand: ParsableCommand {
         let publish = "tcp://127.0.0.1:\(try FreePort.allocate())"
         let accept = "tcp://127.0.0.1:\(try FreePort.allocate())"
         configuration.queue = QueueSettings(publish: publish, accept: accept, groups: [])
-        if configuration.api != nil || configuration.status.source != .none {
-            configuration.api = APISettings(host: "127.0.0.1", port: try FreePort.allocate())
-        }
+        // Always on loopback: the console and the API are part of the demo.
+        configuration.api = APISettings(host: "127.0.0.1", port: try FreePort.allocate())
         if configuration.status.source != .none { configuration.status.source = .mosquittoLog }
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("mqbridge-demo-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: scratch) }
@@ -62,7 +64,7 @@ struct DemoCommand: ParsableCommand {
         Console.output("== Mosquitto on \(broker.url) (pid \(broker.pid ?? 0))")
         Console.output("== bridge on \(config): \(configuration.summary.split(separator: ";").first ?? "")")
         Console.output("== consumers connect to \(publish), producers to \(accept)")
-        if let api = configuration.api { Console.output("== HTTP API on http://\(api.host):\(api.port)") }
+        if let api = configuration.api { Console.output("== console on http://\(api.host):\(api.port)/ (the HTTP API on the same port)") }
         if let nats, let settings = configuration.jetstream {
             Console.output("== nats-server -js on \(nats.url) (pid \(nats.pid ?? 0)): the queue side in streams, subjects \(settings.subjectPrefix).<queueTopic>.<tag>")
         }
@@ -90,6 +92,7 @@ struct DemoCommand: ParsableCommand {
         let worker = try MQTTWorker(
             settings: configuration.mqtt, hubEndpoint: "inproc://demo-workers", context: context,
             options: MQTTWorker.Options(spool: configuration.spool), logger: Logger(label: "mqbridge.mqtt"))
+        host.attach(worker: worker)
         worker.start()
         defer { worker.stop() }
 
@@ -189,7 +192,38 @@ struct DemoCommand: ParsableCommand {
             let example = configuration.mappings.outflowRules.first?.queueTopic ?? topics.sorted().first ?? "SENSOR_DATA"
             streams.summary(topics: topics.sorted(), example: example, probes: probes)
         }
+        if keep, let api = configuration.api {
+            try keepRunning(console: "http://\(api.host):\(api.port)/", brokerPort: broker.port, consumers: consumers)
+        }
         Console.output(jetstream ? "\n== done: stopping the bridge, nats-server and Mosquitto" : "\n== done: stopping the bridge and Mosquitto")
+    }
+
+    /// Keeps the bridge running until SIGINT or SIGTERM, with a live sensor publishing a reading every second,
+    /// so that the console shows traffic and an online client.
+    func keepRunning(console: String, brokerPort: Int, consumers: DemoConsumers) throws {
+        let stop = DispatchSemaphore(value: 0)
+        let signals = [SIGINT, SIGTERM].map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { stop.signal() }
+            source.resume()
+            return source
+        }
+        defer { signals.forEach { $0.cancel() } }
+        let sensor = try MQTTClient(clientID: "GID_sensors@@@dev-live", protocolVersion: .v5)
+        _ = try sensor.connectAndWait(host: "127.0.0.1", port: brokerPort)
+        defer { try? sensor.disconnect(); try? sensor.stopLoop() }
+        Console.output("\n== kept running: open the console on \(console)")
+        Console.output("   the sensor GID_sensors@@@dev-live publishes to sensors/live/temp every second; Ctrl-C stops")
+        var reading = 0
+        while stop.wait(timeout: .now() + 1) == .timedOut {
+            reading += 1
+            let celsius = 20 + Double(reading % 50) / 10
+            _ = try? sensor.publish(
+                topic: "sensors/live/temp", payload: Array(#"{"celsius":\#(celsius)}"#.utf8), qos: .atLeastOnce,
+                properties: MQTTPublishProperties(userProperties: [MQTTUserProperty("clientId", "GID_sensors@@@dev-live")]))
+            consumers.clear()
+        }
     }
 
     /// Commands published straight into JetStream (one to a device's topic, one point-to-point) that the

@@ -43,6 +43,7 @@ func reloadMappings(path: String, host: BridgeHost, logger: Logger) {
         logger.info("SIGHUP: rules reloaded from \(path); \(fresh.summary)")
     } catch {
         logger.error("SIGHUP: \(path) refused, the rules in use stay:\n\(error)")
+        host.noteReload(ok: false, "\(path) refused, the rules in use stay: \(error)")
     }
 }
 

@@ -75,11 +75,12 @@ final class BridgeFixture: @unchecked Sendable {
     ///     `mosquitto-log`, the broker's status logging).
     ///   - durableGroups: `queue.groups`.
     ///   - withAPI: adds `api.listen` on a free port (always there with a status source).
+    ///   - apiToken: `api.token`, with the API.
     ///   - access: plain MQTT or TLS to the broker.
     ///   - curve: CURVE keys: the hub gets `hub.curve` (its secret key in a file; the worker's and the
     ///     client's public keys allowed), the worker `worker.curve` (its secret key in an environment variable).
     init(mode: Mode, rules: String, mqttSettings: [String] = [], statusSource: String? = nil, durableGroups: [String] = [],
-         queueSettings: [String] = [], hubSettings: [String] = [], withAPI: Bool = false,
+         queueSettings: [String] = [], hubSettings: [String] = [], withAPI: Bool = false, apiToken: String? = nil,
          brokerOptions: MosquittoBroker.Options = MosquittoBroker.Options(extraConfig: BridgeFixture.brokerQueueConfig),
          access: BrokerAccess = .plain, curve: FixtureCurve? = nil) throws {
         self.mode = mode
@@ -112,7 +113,7 @@ final class BridgeFixture: @unchecked Sendable {
             statusSections += "status:\n  source: \(statusSource)\n  stateDir: \(stateDirectory)\n"
         }
         if let apiPort {
-            statusSections += "api:\n  listen: 127.0.0.1:\(apiPort)\n"
+            statusSections += "api:\n  listen: 127.0.0.1:\(apiPort)\n" + (apiToken.map { "  token: \($0)\n" } ?? "")
         }
         let yaml = """
             mqtt:
