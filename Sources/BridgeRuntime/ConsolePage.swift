@@ -66,7 +66,7 @@ ul.events li { padding:3px 0; border-bottom:1px solid var(--line); font-family:u
       <div class="stat"><b id="total-inflow">0</b><span>inflow total</span></div>
       <div class="stat"><b id="total-rejected">0</b><span>rejected total</span></div>
     </div>
-    <svg id="chart" viewBox="0 0 1000 180" preserveAspectRatio="none"></svg>
+    <svg id="chart" viewBox="0 0 1000 180" preserveAspectRatio="none"><text x="500" y="95" text-anchor="middle" fill="#6b7484" font-size="14">the chart starts with the second update</text></svg>
     <div class="legend"><span><i style="background:var(--outflow)"></i>outflow</span><span><i style="background:var(--delivered)"></i>delivered</span><span><i style="background:var(--inflow)"></i>inflow</span><span><i style="background:var(--rejected)"></i>rejected</span><span class="dim" id="chart-scale"></span></div>
   </section>
   <section>
@@ -161,18 +161,18 @@ function apply(state) {
 function drawChart(now) {
   const svg = el("chart");
   const max = Math.max(1, ...history.flatMap(r => series.map(n => r[n])));
-  const x = t => 1000 - (now - t) / (windowSeconds * 1000) * 1000;
+  // The chart spans what there is, from 30 s up to the whole window.
+  const span = Math.min(windowSeconds * 1000, Math.max(30000, history.length ? now - history[0].t : 0));
+  const x = t => 1000 - (now - t) / span * 1000;
   const y = v => 175 - v / max * 165;
   let shapes = "";
   for (const name of series) {
     if (history.length < 1) break;
     const points = history.map(r => x(r.t).toFixed(1) + "," + y(r[name]).toFixed(1)).join(" ");
     shapes += '<polyline fill="none" stroke-width="2" stroke="var(--' + name + ')" points="' + points + '"/>';
-    const last = history[history.length - 1];
-    shapes += '<circle r="3" fill="var(--' + name + ')" cx="' + x(last.t).toFixed(1) + '" cy="' + y(last[name]).toFixed(1) + '"/>';
   }
   svg.innerHTML = '<line x1="0" y1="175" x2="1000" y2="175" stroke="#e2e5ea"/>' + shapes;
-  el("chart-scale").textContent = "last " + windowSeconds / 60 + " minutes, top " + fmt(max) + " msg/s";
+  el("chart-scale").textContent = "last " + Math.round(span / 1000) + " s, top " + fmt(max) + " msg/s";
 }
 
 function showRules(state) {

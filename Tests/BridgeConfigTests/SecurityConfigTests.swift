@@ -180,7 +180,7 @@ import Testing
         let configuration = try parse(
             "api:\n  listen: 0.0.0.0:8080\nqueue:\n  publish: tcp://0.0.0.0:5601\n  accept: tcp://127.0.0.1:5602\nhub:\n  endpoint: tcp://*:5600\n")
         #expect(configuration.warnings.map(\.description) == [
-            "m.yaml:6:11: warning: api.listen 0.0.0.0:8080 is reachable from other hosts and the HTTP API has no authentication; listen on 127.0.0.1 or put a proxy with access control in front",
+            "m.yaml:6:11: warning: api.listen 0.0.0.0:8080 is reachable from other hosts and the HTTP API has no authentication; set api.token, listen on 127.0.0.1, or put a proxy with access control in front",
             "m.yaml:8:12: warning: queue.publish tcp://0.0.0.0:5601 is reachable from other hosts without encryption or authentication; set hub.curve to let in only known clients",
             "m.yaml:11:13: warning: hub.endpoint tcp://*:5600 is reachable from other hosts without encryption or authentication; set hub.curve to let in only known clients",
         ])
@@ -189,6 +189,17 @@ import Testing
         #expect(ipcOnly.warnings.map(\.description) == [
             "m.yaml:10:5: warning: hub.curve is set but the hub has no tcp:// endpoint; CURVE applies to tcp:// only (inproc:// and ipc:// stay plain)",
         ])
+    }
+
+    @Test func apiTokenIsReadAndSilencesTheExposureWarning() throws {
+        let token = "0123456789abcdef0123"
+        let configuration = try parse("api:\n  listen: 0.0.0.0:8080\n  token: \(token)\n")
+        #expect(configuration.api == APISettings(host: "0.0.0.0", port: 8080, token: token))
+        #expect(configuration.warnings.isEmpty, "a token is the access control the warning asks for")
+        for bad in ["short", "\"with spaces 0123456789\"", "\"\""] {
+            let problems = checkDiagnostics("api:\n  listen: 8080\n  token: \(bad)\n")
+            #expect(problems.contains("m.yaml:3:10: api.token must be at least 16 ASCII characters without spaces (e.g. the output of `openssl rand -hex 16`)"), "\(bad): \(problems)")
+        }
     }
 
     @Test func keyTextRules() {

@@ -133,6 +133,7 @@ def main():
     parser.add_argument("--try-topic", help="an MQTT topic to put through the 'try a message' form")
     parser.add_argument("--screenshot", help="where to save a PNG of the page")
     parser.add_argument("--timeout", type=float, default=60, help="seconds to wait for the checks (default 60)")
+    parser.add_argument("--watch", type=float, default=0, help="keep the page open at least this many seconds (default 0)")
     parser.add_argument("--chromium", default=shutil.which("chromium") or "/usr/bin/chromium")
     args = parser.parse_args()
 
@@ -140,7 +141,8 @@ def main():
     try:
         browser.call("Page.enable")
         browser.call("Page.navigate", url=args.url)
-        deadline = time.time() + args.timeout
+        opened = time.time()
+        deadline = opened + max(args.timeout, args.watch)
         tried = False
         seen = {}
         while time.time() < deadline:
@@ -154,7 +156,7 @@ def main():
                     "document.getElementById('try-topic').value = %s;"
                     "document.getElementById('try-payload').value = '{\"celsius\":20}';"
                     "document.getElementById('try').requestSubmit(); true" % json.dumps(args.try_topic))
-            if not failures(seen, args):
+            if not failures(seen, args) and time.time() >= opened + args.watch:
                 break
         problems = failures(seen, args) if seen else ["the page never loaded"]
         if args.screenshot:
