@@ -1,3 +1,4 @@
+import BridgeCore
 import WireProtocol
 
 /// What the hub's I/O shell must do after the router handled an event.
@@ -12,6 +13,9 @@ public enum HubAction: Sendable, Equatable {
     case log(HubLogLevel, kind: String, String)
     /// The durable subscriptions changed: keep these on disk (see `HubRouter.durableSubscriptions`).
     case saveDurableSubscriptions([DurableSubscription])
+    /// A worker forwarded a message on one of the status subscriptions (`HubSettings.statusSubscriptions`):
+    /// the shell reads it into the online-status view and hands the events it gives to `receiveStatus`.
+    case ingestStatus(seq: UInt64, MQTTMessage, from: PeerID)
 }
 
 public enum HubLogLevel: String, Sendable {

@@ -7,6 +7,8 @@ import WireProtocol
 public struct HubRouter: Sendable {
     public private(set) var mappings: MappingTable
     public let settings: HubSettings
+    /// `settings.statusSubscriptions`, parsed: a worker's message on one of them is a status message.
+    let statusFilters: [TopicFilter]
     public internal(set) var counters = HubCounters()
 
     let session: String
@@ -167,6 +169,7 @@ public struct HubRouter: Sendable {
                 durable: [DurableSubscription] = []) {
         self.mappings = mappings
         self.settings = settings
+        statusFilters = settings.statusSubscriptions.compactMap { try? TopicFilter($0) }
         self.session = session
         self.idPrefix = idPrefix
         for subscription in durable + settings.declaredDurable {
@@ -281,6 +284,8 @@ public struct HubRouter: Sendable {
         case .pong: return []
         case .bye: return removePeer(peer, reason: "said BYE")
         case .credit(let window): return setWindow(window, for: peer)
+        case .mqttData(let seq, let mqttMessage, _) where peer.link == .workers && isStatusTopic(mqttMessage.topic):
+            return [.ingestStatus(seq: seq, mqttMessage, from: peer)]
         case .mqttData(let seq, let mqttMessage, let clientId) where peer.link == .workers:
             return handleOutflow(seq: seq, mqttMessage, clientId: clientId, from: peer, now: now)
         case .queueData(let seq, let queueMessage) where peer.link == .producers || isEngine(peer):
@@ -382,6 +387,16 @@ public struct HubRouter: Sendable {
             outflowPending[origin, default: 0] += deliveries
         }
         return actions
+    }
+
+    /// Whether `topic` is on one of the status subscriptions. Most messages are told apart by their first
+    /// level alone, without parsing the topic.
+    func isStatusTopic(_ topic: String) -> Bool {
+        guard !statusFilters.isEmpty,
+            statusFilters.contains(where: { topic.utf8.starts(with: $0.parent.utf8) && topic.utf8.dropFirst($0.parent.utf8.count).first == UInt8(ascii: "/") }),
+            let parsed = try? Topic(topic)
+        else { return false }
+        return statusFilters.contains { $0.matches(parsed) }
     }
 
     /// The acknowledgements gathered for workers that read the batched form since the last call: one `ACK`

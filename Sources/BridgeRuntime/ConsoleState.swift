@@ -138,44 +138,33 @@ public struct ConsoleState: Sendable {
     private func writeRules(_ writer: inout JSONWriter) {
         writer.key("rules")
         writer.beginObject()
-        writer.key("outflow")
-        writer.beginArray()
-        for rule in mappings.outflowRules {
-            writer.beginObject()
-            writer.field("id", rule.id)
-            writer.field("mqttFilter", rule.filter.description)
-            writer.field("queueTopic", rule.queueTopic)
-            writer.key("count")
-            writer.number(Int64(counters.outflowRouted[rule.id] ?? 0))
-            writer.endObject()
+        writeRuleList(&writer, "outflow", mappings.outflowRules) { rule in
+            ([("id", rule.id), ("mqttFilter", rule.filter.description), ("queueTopic", rule.queueTopic)], counters.outflowRouted[rule.id])
         }
-        writer.endArray()
-        writer.key("inflow")
-        writer.beginArray()
-        for rule in mappings.inflowRules {
-            writer.beginObject()
-            writer.field("id", rule.id)
-            writer.field("queueTopic", rule.queueTopic)
-            writer.field("tags", rule.tags.description)
-            writer.field("mqttParent", rule.mqttParent)
-            writer.key("count")
-            writer.number(Int64(counters.inflowPublished[rule.id] ?? 0))
-            writer.endObject()
+        writeRuleList(&writer, "inflow", mappings.inflowRules) { rule in
+            ([("id", rule.id), ("queueTopic", rule.queueTopic), ("tags", rule.tags.description), ("mqttParent", rule.mqttParent)],
+             counters.inflowPublished[rule.id])
         }
-        writer.endArray()
-        writer.key("status")
-        writer.beginArray()
-        for rule in mappings.statusRules {
-            writer.beginObject()
-            writer.field("id", rule.id)
-            writer.field("groupId", rule.groupId)
-            writer.field("queueTopic", rule.queueTopic)
-            writer.key("count")
-            writer.number(Int64(counters.outflowRouted[rule.id] ?? 0))
-            writer.endObject()
+        writeRuleList(&writer, "status", mappings.statusRules) { rule in
+            ([("id", rule.id), ("groupId", rule.groupId), ("queueTopic", rule.queueTopic)], counters.outflowRouted[rule.id])
         }
-        writer.endArray()
         writer.endObject()
+    }
+
+    /// `"key":[{fields…,"count":n}, …]`, one object a rule.
+    private func writeRuleList<Rule>(_ writer: inout JSONWriter, _ key: String, _ rules: [Rule],
+                                     _ describe: (Rule) -> (fields: [(String, String)], count: Int?)) {
+        writer.key(key)
+        writer.beginArray()
+        for rule in rules {
+            let (fields, count) = describe(rule)
+            writer.beginObject()
+            for (name, value) in fields { writer.field(name, value) }
+            writer.key("count")
+            writer.number(Int64(count ?? 0))
+            writer.endObject()
+        }
+        writer.endArray()
     }
 
     private func writePeers(_ writer: inout JSONWriter) {

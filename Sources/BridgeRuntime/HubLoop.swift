@@ -116,14 +116,7 @@ struct HubLoop {
         let actions: [HubAction]
         switch decoded {
         case .success(let message):
-            if case .mqttData(let seq, let mqttMessage, _) = message, let presence = service.presence,
-                presence.accepts(topic: mqttMessage.topic), router.knows(peer)
-            {
-                let events = presence.ingest(topic: mqttMessage.topic, payload: mqttMessage.payload, receivedAt: wall)
-                actions = router.receiveStatus(seq: seq, events: events, from: peer, now: now, wallClock: wall)
-            } else {
-                actions = router.receive(message, from: peer, now: now, wallClock: wall)
-            }
+            actions = router.receive(message, from: peer, now: now, wallClock: wall)
         case .failure(let error):
             // A record of a BATCH is a DATA: answered as one, whatever else the batch carried.
             let kind = WireCodec.kind(of: frames).map { $0 == .batch ? .data : $0 }
@@ -220,6 +213,10 @@ struct HubLoop {
                 log.log(level.swiftLog, kind: kind, text, now: MonotonicClock.nowMs())
             case .saveDurableSubscriptions(let subscriptions):
                 service.saveDurableSubscriptions(subscriptions)
+            case .ingestStatus(let seq, let message, let worker):
+                let wall = service.clock.wallMs()
+                let events = service.presence?.ingest(topic: message.topic, payload: message.payload, receivedAt: wall) ?? []
+                execute(router.receiveStatus(seq: seq, events: events, from: worker, now: service.clock.monotonicMs(), wallClock: wall))
             }
         }
     }

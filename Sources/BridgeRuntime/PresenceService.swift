@@ -17,8 +17,6 @@ public final class PresenceService: Sendable {
     public let source: StatusSource
     /// The broker topics MQTT workers subscribe to for them.
     public let subscriptions: [String]
-    /// A tracker kept only to answer `accepts(topic:)` without the lock.
-    private let topicMatcher: StatusTracker
     private let state: Mutex<State>
     private let files: Mutex<Files>
     private let logger: Logger
@@ -70,7 +68,6 @@ public final class PresenceService: Sendable {
         self.logger = logger
         // Channel IDs of Mosquitto connections are random from this seed: a new one every start.
         var tracker = StatusTracker(source: source, seed: UInt64.random(in: 0...UInt64.max))
-        topicMatcher = StatusTracker(source: source, seed: 0)
         var store: PresenceStore?
         var counters = PresenceCounters()
         if let stateDirectory {
@@ -98,11 +95,6 @@ public final class PresenceService: Sendable {
         }
         state = Mutex(State(tracker: tracker, counters: counters))
         files = Mutex(Files(store: store))
-    }
-
-    /// Whether a broker message on `topic` is a status message.
-    public func accepts(topic: String) -> Bool {
-        topicMatcher.accepts(topic: topic)
     }
 
     /// Applies one status message from the broker and returns the status events it gives, already in the
