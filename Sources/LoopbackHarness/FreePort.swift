@@ -85,3 +85,19 @@ public enum FreePort {
         return address
     }
 }
+
+extension FreePort {
+    /// Runs `start`, which takes its ports from ``allocate()`` and launches a server on them, again (at most
+    /// `attempts` times in all) while it fails because another process took a port between allocation and
+    /// bind ("address already in use" in the error); any other error, or the last one, is thrown.
+    public static func retryingPortRaces(attempts: Int = 5, _ start: () throws -> Void) throws {
+        for attempt in 1...max(1, attempts) {
+            do {
+                try start()
+                return
+            } catch where attempt < attempts && "\(error)".lowercased().contains("address already in use") {
+                continue
+            }
+        }
+    }
+}

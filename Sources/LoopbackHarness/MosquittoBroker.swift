@@ -92,22 +92,16 @@ public final class MosquittoBroker: @unchecked Sendable {
         directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("mqbridge-mosquitto-\(UUID().uuidString)", isDirectory: true)
         currentPort = 0
-        var lastError: Error?
-        for _ in 0..<5 {  // another process can take the port between allocation and bind
-            do {
+        do {
+            try FreePort.retryingPortRaces {
                 currentPort = try FreePort.allocate()
                 if options.tlsListener { currentTLSPort = try FreePort.allocate() }
                 try launch()
-                return
-            } catch let error as StartError where error.description.contains("Address already in use") {
-                lastError = error
-            } catch {
-                stop()
-                throw error
             }
+        } catch {
+            stop()
+            throw error
         }
-        stop()
-        throw lastError ?? StartError(description: "could not start mosquitto")
     }
 
     deinit { stop() }

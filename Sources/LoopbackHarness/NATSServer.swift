@@ -96,22 +96,16 @@ public final class NATSServer: @unchecked Sendable {
             .appendingPathComponent("mqbridge-nats-\(UUID().uuidString)", isDirectory: true)
         currentPort = 0
         currentMonitorPort = 0
-        var lastError: Error?
-        for _ in 0..<5 {  // another process can take a port between allocation and bind
-            do {
+        do {
+            try FreePort.retryingPortRaces {
                 currentPort = try FreePort.allocate()
                 currentMonitorPort = try FreePort.allocate()
                 try launch()
-                return
-            } catch let error as StartError where error.description.contains("address already in use") {
-                lastError = error
-            } catch {
-                stop()
-                throw error
             }
+        } catch {
+            stop()
+            throw error
         }
-        stop()
-        throw lastError ?? StartError(description: "could not start nats-server")
     }
 
     deinit { stop() }
