@@ -72,7 +72,7 @@ ul.events li { padding:3px 0; border-bottom:1px solid var(--line); font-family:u
   <section>
     <h2>Rules</h2>
     <div class="dim" id="reload">rules as loaded at start</div>
-    <table id="rules"><thead><tr><th>kind</th><th>rule</th><th>from → to</th><th class="n">total</th><th class="n">msg/s</th></tr></thead><tbody></tbody></table>
+    <table id="rules"><thead><tr><th>kind</th><th>rule</th><th>from → to</th><th class="n">total</th><th class="n">msg/s</th><th>last minutes</th></tr></thead><tbody></tbody></table>
   </section>
   <section>
     <h2>Connected</h2>
@@ -121,6 +121,7 @@ const authHeaders = token ? { "Authorization": "Bearer " + token } : {};
 const series = ["outflow", "delivered", "inflow", "rejected"];
 const windowSeconds = 300;
 let history = [];          // {t, outflow, delivered, inflow, rejected} rates, per second
+let ruleHistory = {};      // "kind/id" -> [{t, rate}]
 let previous = null;       // the state before the latest
 let updates = 0;
 
@@ -184,7 +185,12 @@ function showRules(state) {
     for (const rule of state.rules[kind]) {
       const before = previous && previous.rules[kind].find(r => r.id === rule.id);
       const perSecond = before ? rate({ time: state.time, c: rule.count }, { time: previous.time, c: before.count }, s => s.c) : 0;
-      const tr = row([kind, rule.id, describe(rule), num(rule.count.toLocaleString()), num(fmt(perSecond))]);
+      const key = kind + "/" + rule.id;
+      if (previous) (ruleHistory[key] = ruleHistory[key] || []).push({ t: state.time, rate: perSecond });
+      ruleHistory[key] = (ruleHistory[key] || []).filter(p => p.t > state.time - windowSeconds * 1000);
+      const spark = document.createElement("td");
+      spark.innerHTML = sparkline(ruleHistory[key], state.time);
+      const tr = row([kind, rule.id, describe(rule), num(rule.count.toLocaleString()), num(fmt(perSecond)), spark]);
       tr.dataset.rule = rule.id;
       rows.push(tr);
     }
@@ -193,6 +199,14 @@ function showRules(state) {
   const reload = state.lastReload;
   el("reload").textContent = reload ? "last reload " + time(reload.time) + ": " + (reload.ok ? "ok, " : "REFUSED, ") + reload.detail
                                     : "rules as loaded at start (" + time(state.startedAt) + ")";
+}
+
+function sparkline(points, now) {
+  if (points.length < 2) return "";
+  const max = Math.max(1, ...points.map(p => p.rate));
+  const span = Math.max(30000, now - points[0].t);
+  const xy = points.map(p => (100 - (now - p.t) / span * 100).toFixed(1) + "," + (19 - p.rate / max * 17).toFixed(1)).join(" ");
+  return '<svg viewBox="0 0 100 20" preserveAspectRatio="none" style="height:20px;width:100px"><polyline fill="none" stroke="var(--outflow)" stroke-width="1.5" points="' + xy + '"/></svg>';
 }
 
 function showConnections(state) {

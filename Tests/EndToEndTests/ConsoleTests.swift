@@ -201,6 +201,40 @@ import Testing
         #expect(query["OnlineStatus"] == .bool(false))
     }
 
+    /// SIGHUP with a broken file, then a good one: the console says when and how each reload went.
+    @Test func theLastReloadIsShownWithItsResult() throws {
+        let fixture = try BridgeFixture(mode: .runCommand, rules: BridgeFixture.telemetryAndCommands, withAPI: true)
+        defer { fixture.stop() }
+        let port = try #require(fixture.apiPort)
+        #expect(waitUntilBlocking(timeout: .seconds(20)) { (try? Self.request(port, "GET", "/healthz")) != nil })
+        #expect(try Self.json(Self.request(port, "GET", "/console/state"))["lastReload"] == .null)
+        let good = try String(contentsOfFile: fixture.configPath, encoding: .utf8)
+
+        try (good + "outflow: [broken\n").write(toFile: fixture.configPath, atomically: true, encoding: .utf8)
+        fixture.signalBridge(SIGHUP)
+        var reload: JSONValue?
+        #expect(waitUntilBlocking(timeout: .seconds(20)) {
+            reload = try? Self.json(Self.request(port, "GET", "/console/state"))["lastReload"]
+            return reload != nil && reload != .null
+        })
+        #expect(reload?["ok"] == .bool(false))
+        #expect(reload?["detail"]?.stringValue?.contains("refused, the rules in use stay") == true, "\(String(describing: reload))")
+
+        try good.replacingOccurrences(of: "id: commands", with: "id: orders").write(toFile: fixture.configPath, atomically: true, encoding: .utf8)
+        fixture.signalBridge(SIGHUP)
+        #expect(waitUntilBlocking(timeout: .seconds(20)) {
+            (try? Self.json(Self.request(port, "GET", "/console/state"))["lastReload"]?["ok"]) == .bool(true)
+        })
+        let state = try Self.json(Self.request(port, "GET", "/console/state"))
+        #expect(state["lastReload"]?["detail"]?.stringValue == "1 outflow, 1 inflow, 0 status rules")
+        #expect((state["lastReload"]?["time"]?.numberValue ?? 0) >= (state["startedAt"]?.numberValue ?? .infinity))
+        if case .array(let inflow)? = state["rules"]?["inflow"] {
+            #expect(inflow.map { $0["id"]?.stringValue } == ["orders"], "the rules as reloaded")
+        } else {
+            Issue.record("no inflow rules: \(state)")
+        }
+    }
+
     @Test(arguments: [BridgeFixture.Mode.inProcess, .runCommand])
     func theTokenGuardsEveryRoute(mode: BridgeFixture.Mode) throws {
         let token = "c0ns0le-t0ken-0123456789abcdef"
