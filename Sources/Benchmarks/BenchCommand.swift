@@ -25,6 +25,9 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .long, parsing: .singleValue, help: "Run only this benchmark (repeatable).")
     var only: [Benchmark] = []
 
+    @Option(name: .customLong("latency-rate"), help: "The paced rate of the latency runs, in msg/s (default 10000); the latency targets are judged at 10000 only.")
+    var latencyRate: Double = 10_000
+
     @Option(name: .long, help: "Where the report goes as JSON: '-' prints it after the table (the default), a path writes that file.")
     var json: String = "-"
 
@@ -35,6 +38,12 @@ struct BenchCommand: ParsableCommand {
     var pinnedTopic = MQBridgeSide.queueTopic
     @Option(name: .customLong("pinned-count"), help: .hidden)
     var pinnedCount = 0
+
+    func validate() throws {
+        guard (100...100_000).contains(latencyRate) else {
+            throw ValidationError("--latency-rate must be between 100 and 100000 msg/s")
+        }
+    }
 
     func run() throws {
         if let pinnedConsumer {
@@ -79,7 +88,7 @@ struct BenchCommand: ParsableCommand {
                 result = try OutflowBenchmark(quick: quick, rig: rig, baselines: baselines).run()
             case .latency:
                 let (rig, baselines) = try loopback()
-                result = try OutflowBenchmark(quick: quick, rig: rig, baselines: baselines).runLatency()
+                result = try OutflowBenchmark(quick: quick, rig: rig, baselines: baselines, pacedRate: latencyRate).runLatency()
             case .inflow:
                 let (rig, baselines) = try loopback()
                 result = try InflowBenchmark(quick: quick, rig: rig, baselines: baselines).run()

@@ -101,6 +101,10 @@ struct DeliverySummary: Sendable {
     var p50Micros: Double
     var p99Micros: Double
     var maxMicros: Double
+    /// In a paced bridge run, a plain subscriber on the same broker beside the bridge: its p50 and p99 split
+    /// the bridge's latency into the broker's delivery (under the same load) and the bridge's own stages.
+    var besideP50Micros: Double?
+    var besideP99Micros: Double?
     /// CPU seconds spent during the run, per thread name (and the broker process).
     var cpu: [String: Double] = [:]
     /// Share of the machine's CPU time that went to any process during the run, and to waiting for I/O.

@@ -168,4 +168,10 @@ import Testing
         #expect(result.status == 64)
         #expect(result.stderr.contains("nonsense"))
     }
+
+    @Test func aLatencyRateOutOfRangeIsAUsageError() throws {
+        let result = try CLIRunner.run(["--only", "latency", "--latency-rate", "5"], executable: Self.executable)
+        #expect(result.status == 64)
+        #expect(result.stderr.contains("--latency-rate must be between 100 and 100000 msg/s"))
+    }
 }
