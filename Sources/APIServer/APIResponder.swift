@@ -38,6 +38,7 @@ struct APIResponder: HTTPResponder {
             return Response(status: status, headers: fields, body: ResponseBody { writer in
                 while !Task.isCancelled, !Task.isShuttingDownGracefully, let piece = await blocking(stream.next) {
                     try await writer.write(ByteBuffer(bytes: piece))
+                    if stream.pause > .zero { try await Task.sleep(for: stream.pause) }
                 }
                 try await writer.finish(nil)
             })

@@ -33,12 +33,15 @@ public struct APIResponse: Sendable {
 }
 
 /// A response body sent piece by piece: `next` is called again and again (on the API's blocking queue, so it
-/// may wait) and each piece it returns is sent at once; nil ends the body. The server stops calling it when
-/// the client goes away or the server stops.
+/// may wait) and each piece it returns is sent at once; nil ends the body. Between calls the server waits
+/// `pause` without holding a thread. It stops calling when the client goes away or the server stops.
 public struct APIStream: Sendable {
     public let next: @Sendable () -> [UInt8]?
+    /// How long to wait after a piece before asking for the next one.
+    public let pause: Duration
 
-    public init(next: @escaping @Sendable () -> [UInt8]?) {
+    public init(pause: Duration = .zero, next: @escaping @Sendable () -> [UInt8]?) {
+        self.pause = pause
         self.next = next
     }
 }

@@ -21,6 +21,8 @@ public struct StatusAPI: Sendable {
         public let translate: @Sendable ([UInt8]) -> (status: Int, json: String)
         /// How often `/console/events` sends the state.
         public let interval: Duration
+        /// Event streams open now: a bound on the work they cause, each reading the state once a second.
+        let streams = OpenStreams(limit: 64)
 
         public init(interval: Duration = .seconds(1), state: @escaping @Sendable () throws(ServiceUnavailable) -> String,
                     translate: @escaping @Sendable ([UInt8]) -> (status: Int, json: String)) {
@@ -130,10 +132,13 @@ public struct StatusAPI: Sendable {
                 return self.error(503, requestId, "ServiceUnavailable", error.reason)
             }
         case "/console/events":
+            guard console.streams.open() else {
+                return error(503, requestId, "ServiceUnavailable", "\(console.streams.limit) console event streams are open already; close one or poll /console/state")
+            }
             let events = ConsoleEvents(console)
             return APIResponse(
                 status: 200, headers: ["Content-Type": "text/event-stream", "Cache-Control": "no-cache"],
-                stream: APIStream(next: events.next))
+                stream: APIStream(pause: console.interval, next: events.next))
         case Self.translatePath:
             guard request.method == "POST" else {
                 var response = error(405, requestId, "MethodNotAllowed", "send the message to translate with POST")
@@ -351,25 +356,21 @@ public struct HealthReport: Sendable {
     }
 }
 
-/// One client's `/console/events` stream: a `state` event at once, then one every `interval`; while the hub
-/// does not answer, an `unavailable` event with the reason instead. Server-Sent Events framing: the JSON is
-/// on one line, so each event is `event: …`, `data: …` and a blank line.
+/// One client's `/console/events` stream: a `state` event at once, then one every `interval` (the server
+/// waits between them); while the hub does not answer, an `unavailable` event with the reason instead.
+/// Server-Sent Events framing: the JSON is on one line, so each event is `event: …`, `data: …` and a blank line.
 final class ConsoleEvents: Sendable {
     private let console: StatusAPI.Console
-    private let sent = Mutex(0)
 
+    /// Counts as one of `console.streams` from here until the server lets go of the stream.
     init(_ console: StatusAPI.Console) {
         self.console = console
     }
 
-    /// The next event; waits `interval` first, except for the first one. Never ends by itself: the server
-    /// stops calling when the client goes away.
+    deinit { console.streams.close() }
+
+    /// The next event. Never ends by itself: the server stops calling when the client goes away.
     @Sendable func next() -> [UInt8]? {
-        let first = sent.withLock { count in
-            count += 1
-            return count == 1
-        }
-        if !first { Thread.sleep(forTimeInterval: Double(console.interval.components.seconds) + Double(console.interval.components.attoseconds) / 1e18) }
         do {
             return Array("event: state\ndata: \(try console.state())\n\n".utf8)
         } catch {
@@ -380,4 +381,29 @@ final class ConsoleEvents: Sendable {
             return Array("event: unavailable\ndata: \(writer.text)\n\n".utf8)
         }
     }
+}
+
+/// How many console event streams are open, up to a limit.
+final class OpenStreams: Sendable {
+    let limit: Int
+    private let count = Mutex(0)
+
+    init(limit: Int) {
+        self.limit = limit
+    }
+
+    /// Takes a place; false when `limit` streams are open.
+    func open() -> Bool {
+        count.withLock { count in
+            guard count < limit else { return false }
+            count += 1
+            return true
+        }
+    }
+
+    func close() {
+        count.withLock { $0 -= 1 }
+    }
+
+    var openCount: Int { count.withLock { $0 } }
 }

@@ -126,6 +126,35 @@ import Testing
         }
     }
 
+    /// Past 64 open streams the API says so, the other routes still answer, and a place frees once a client
+    /// goes away.
+    @Test func eventStreamsAreLimitedAndTheirPlacesComeBack() throws {
+        let fixture = try BridgeFixture(mode: .inProcess, rules: BridgeFixture.telemetryAndCommands, withAPI: true)
+        defer { fixture.stop() }
+        let port = try #require(fixture.apiPort)
+        var streams: [HTTPClientConnection] = []
+        defer { streams.forEach { $0.close() } }
+        for _ in 0..<64 {
+            let connection = try HTTPClientConnection(host: "127.0.0.1", port: port, timeout: .seconds(10))
+            streams.append(connection)
+            try connection.send("GET /console/events HTTP/1.1\r\nHost: test\r\n\r\n")
+            #expect(try connection.readUntil("event: state").contains("HTTP/1.1 200"))
+        }
+        let refused = try Self.request(port, "GET", "/console/events")
+        #expect(refused.status == 503)
+        #expect(try Self.json(refused)["Message"]?.stringValue?.contains("64 console event streams are open") == true)
+        #expect(try Self.request(port, "GET", "/console/state").status == 200, "the other routes still answer")
+        streams.removeFirst().close()
+        // The server lets go of a stream when its next write fails, within a second or two.
+        #expect(waitUntilBlocking(timeout: .seconds(10)) {
+            let connection = try? HTTPClientConnection(host: "127.0.0.1", port: port, timeout: .seconds(5))
+            guard let connection else { return false }
+            defer { connection.close() }
+            try? connection.send("GET /console/events HTTP/1.1\r\nHost: test\r\n\r\n")
+            return (try? connection.readUntil("\r\n\r\n"))?.hasPrefix("HTTP/1.1 200") == true
+        })
+    }
+
     @Test func translateFormAnswersLikeTheCommand() throws {
         let fixture = try BridgeFixture(mode: .inProcess, rules: BridgeFixture.telemetryAndCommands, withAPI: true)
         defer { fixture.stop() }
