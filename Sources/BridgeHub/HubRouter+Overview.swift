@@ -83,8 +83,6 @@ public struct RecentList<Element: Sendable>: Sendable {
     }
 }
 
-extension RecentList: Equatable where Element: Equatable {}
-
 extension HubRouter {
     /// How many refusals the console is shown.
     static let recentRejectionCapacity = 50

@@ -157,7 +157,7 @@ public final class BridgeHost: @unchecked Sendable {
         let spool = worker.withLock { $0?.stats }
         return ConsoleState(
             time: WallClock.epochMs(), startedAt: startedAt, counters: counters, mappings: mappingsInUse.withLock { $0 },
-            lastReload: lastReload.withLock { $0 }, health: health().checks,
+            lastReload: lastReload.withLock { $0 }, health: health(counters).checks,
             spoolBytes: spool?.spoolBytes, spoolMessages: spool?.spoolMessages,
             status: presence.map {
                 ConsoleState.StatusView(
@@ -186,6 +186,11 @@ public final class BridgeHost: @unchecked Sendable {
         guard let counters = hub.counters() else {
             return HealthReport(checks: [HealthReport.Check(name: "hub", ok: false, detail: HubService.unresponsiveReason)])
         }
+        return health(counters)
+    }
+
+    /// The health checks, from counters the hub gave already.
+    func health(_ counters: HubCounters) -> HealthReport {
         var checks = [
             HealthReport.Check(
                 name: "hub", ok: counters.workers > 0,

@@ -404,6 +404,4 @@ final class OpenStreams: Sendable {
     func close() {
         count.withLock { $0 -= 1 }
     }
-
-    var openCount: Int { count.withLock { $0 } }
 }

@@ -90,12 +90,11 @@ import Testing
     @Test func aStreamSendsPiecesAsTheyComeAndStopEndsIt() throws {
         let pieces = Mutex(0)
         let handler: @Sendable (APIRequest) -> APIResponse = { _ in
-            APIResponse(status: 200, headers: ["Content-Type": "text/event-stream"], stream: APIStream {
+            APIResponse(status: 200, headers: ["Content-Type": "text/event-stream"], stream: APIStream(pause: .milliseconds(50)) {
                 let index = pieces.withLock { count in
                     count += 1
                     return count
                 }
-                if index > 1 { Thread.sleep(forTimeInterval: 0.05) }
                 return Array("data: piece \(index)\n\n".utf8)
             })
         }

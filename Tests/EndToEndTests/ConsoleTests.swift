@@ -286,5 +286,23 @@ import Testing
         }
         #expect(try Self.request(port, "POST", "/console/translate", body: #"{"topic":"a"}"#).status == 401)
         #expect(try Self.request(port, "GET", "/?token=\(token)").text.contains("mqbridge console"), "the page, with its token")
+
+        // The same from Python's own HTTP client: the bearer token opens /console/state, none gets 401.
+        let script = """
+            import json, sys, urllib.error, urllib.request
+            url = "http://127.0.0.1:\(port)/console/state"
+            try:
+                urllib.request.urlopen(url, timeout=10)
+                print("no-token 200")
+            except urllib.error.HTTPError as error:
+                print("no-token", error.code, error.headers.get("WWW-Authenticate"))
+            request = urllib.request.Request(url, headers={"Authorization": "Bearer \(token)"})
+            state = json.load(urllib.request.urlopen(request, timeout=10))
+            print("bearer", sorted(state["totals"]))
+            """
+        let python = try ManagedProcess(executable: "/usr/bin/python3", arguments: ["-c", script])
+        #expect(python.waitForExit(timeout: .seconds(30)) == 0, "\(python.stderrText)")
+        #expect(python.stdoutLines.first == "no-token 401 Bearer")
+        #expect(python.stdoutLines.last?.hasPrefix("bearer ['delivered', 'inflow', 'outflow'") == true, "\(python.stdoutText)")
     }
 }

@@ -91,20 +91,18 @@ import Testing
     /// Publishes probes with unique bodies until one of them is stored: a bridge is subscribed.
     static func waitForProbe(_ fixture: JetStreamFixture, publisher: MQTTTestClient) throws {
         let jetStream = try fixture.jetStream()
-        let deadline = Deadline(timeout: .seconds(60))
         var sent = 0
-        while !deadline.hasPassed {
-            _ = try publisher.client.publish(topic: "sensors/probe/probe", payload: Array("probe-\(sent)".utf8), qos: .atLeastOnce)
+        let stored = waitUntilBlocking(timeout: .seconds(60), pollInterval: .milliseconds(300)) {
+            _ = try? publisher.client.publish(topic: "sensors/probe/probe", payload: Array("probe-\(sent)".utf8), qos: .atLeastOnce)
             sent += 1
-            Thread.sleep(forTimeInterval: 0.3)
-            guard let last = try? jetStream.streamInfo(name: "mq_SENSOR_DATA")?.state.lastSequence, last > 0 else { continue }
-            for sequence in (last > 200 ? last - 200 : 1)...last {
-                if let message = try? jetStream.getMessage(stream: "mq_SENSOR_DATA", sequence: sequence),
-                    String(decoding: message.body, as: UTF8.self).hasPrefix("probe-") {
-                    return
-                }
+            guard let last = try? jetStream.streamInfo(name: "mq_SENSOR_DATA")?.state.lastSequence, last > 0 else { return false }
+            return ((last > 200 ? last - 200 : 1)...last).contains { sequence in
+                (try? jetStream.getMessage(stream: "mq_SENSOR_DATA", sequence: sequence)).map {
+                    String(decoding: $0.body, as: UTF8.self).hasPrefix("probe-")
+                } ?? false
             }
         }
+        if stored { return }
         throw FixtureError("no probe stored within 60 s of the broker's restart:\n\(fixture.bridgeLog.suffix(3_000))")
     }
 }

@@ -103,10 +103,9 @@ import Testing
         let connection = try NATSConnection(options: NATSConnectionOptions(servers: [hosts.nats.url], retryOnFailedConnect: true))
         let jetStream = try JetStreamContext(connection: connection)
         func stored() -> UInt64 { ((try? jetStream.streamInfo(name: "mq_SENSOR_DATA"))??.state.messages) ?? 0 }
-        let deadline = Deadline(timeout: .seconds(60))
-        while stored() == 0 && !deadline.hasPassed {
-            _ = try publisher.client.publish(topic: "sensors/probe/probe", payload: Array("probe".utf8), qos: .atLeastOnce)
-            Thread.sleep(forTimeInterval: 0.2)
+        _ = waitUntilBlocking(timeout: .seconds(60), pollInterval: .milliseconds(200)) {
+            _ = try? publisher.client.publish(topic: "sensors/probe/probe", payload: Array("probe".utf8), qos: .atLeastOnce)
+            return stored() > 0
         }
         try #require(stored() > 0, "the hosts bridge MQTT to JetStream:\n\(hosts.log.suffix(3_000))")
 

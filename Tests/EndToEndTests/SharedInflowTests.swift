@@ -31,12 +31,11 @@ import Testing
         let jetStream = try fixture.jetStream()
 
         // Probes until one reaches the device: the stream and the consumer exist and both bridges run.
-        let deadline = Deadline(timeout: .seconds(60))
         var probes = 0
-        while !deadline.hasPassed && !Self.received(subscriber).contains(where: { $0.hasPrefix("probe-") }) {
+        _ = waitUntilBlocking(timeout: .seconds(60), pollInterval: .milliseconds(200)) {
             _ = try? jetStream.publish(Self.command("probe-\(probes)"), msgId: "probe-\(probes)", timeoutMs: 2_000)
             probes += 1
-            Thread.sleep(forTimeInterval: 0.2)
+            return Self.received(subscriber).contains { $0.hasPrefix("probe-") }
         }
         #expect(Self.received(subscriber).contains { $0.hasPrefix("probe-") }, "commands reach the device:\n\(fixture.bridgeLog.suffix(3_000))")
 

@@ -8,13 +8,12 @@ struct ClusterTests {
     /// Creates the stream once the cluster has elected its meta leader (until then JetStream answers with errors).
     static func addStream(_ config: StreamConfig, via js: JetStreamContext) throws -> StreamInfo {
         var lastError: Error?
-        let deadline = Deadline(timeout: .seconds(60))
-        while !deadline.hasPassed {
-            do { return try js.addStream(config) } catch {
-                lastError = error
-                Thread.sleep(forTimeInterval: 0.25)
-            }
+        var info: StreamInfo?
+        _ = waitUntilBlocking(timeout: .seconds(60), pollInterval: .milliseconds(250)) {
+            do { info = try js.addStream(config) } catch { lastError = error }
+            return info != nil
         }
+        if let info { return info }
         throw lastError ?? NATSError(status: .timeout, operation: "js_AddStream", detail: "no meta leader", jetStreamErrorCode: nil)
     }
 
@@ -37,15 +36,10 @@ struct ClusterTests {
 
         // Publishes wait for the new leader; one may time out while the election runs and is sent again (same id).
         for index in 100..<200 {
-            let deadline = Deadline(timeout: .seconds(30))
-            var stored = false
-            while !stored {
-                stored = (try? js.publish(message("r3.a", "m\(index)"), msgId: "m\(index)", timeoutMs: 2_000)) != nil
-                if !stored {
-                    try #require(!deadline.hasPassed, "publish m\(index) within 30 s of the leader's death")
-                    Thread.sleep(forTimeInterval: 0.1)
-                }
+            let stored = waitUntilBlocking(timeout: .seconds(30), pollInterval: .milliseconds(100)) {
+                (try? js.publish(message("r3.a", "m\(index)"), msgId: "m\(index)", timeoutMs: 2_000)) != nil
             }
+            try #require(stored, "publish m\(index) within 30 s of the leader's death")
         }
         let after = try #require(try js.streamInfo(name: "R3"))
         #expect(after.leader != nil && after.leader != leaderName, "a new leader: \(String(describing: after.leader))")
