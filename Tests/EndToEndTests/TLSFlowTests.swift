@@ -36,8 +36,9 @@ import Testing
         #expect(device.waitFor(count: 1))
         // The broker saw the bridge log in as 'bridge' on its TLS port.
         let tlsPort = try #require(fixture.broker.tlsPort)
-        #expect(fixture.broker.logText.contains("u'bridge'"), "\(fixture.broker.logText)")
-        #expect(fixture.broker.logText.contains("on port \(tlsPort)"), "\(fixture.broker.logText)")
+        #expect(waitUntilBlocking(timeout: .seconds(10)) {
+            fixture.broker.logText.contains("u'bridge'") && fixture.broker.logText.contains("on port \(tlsPort)")
+        }, "\(fixture.broker.logText)")
     }
 
     @Test func wrongPasswordIsLoggedClearlyAndTheBridgeKeepsTrying() throws {

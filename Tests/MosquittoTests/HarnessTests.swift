@@ -119,6 +119,7 @@ struct HarnessTests {
         for message in log.messages(on: "$SYS/broker/log/N") {
             print("statusLogging payload: \(message.payloadString ?? "<binary>")")
         }
-        #expect(broker.logText.contains("New client connected from 127.0.0.1"), "the log is captured too")
+        #expect(await waitUntil(timeout: eventTimeout) { broker.logText.contains("New client connected from 127.0.0.1") },
+                "the log is captured too")
     }
 }
