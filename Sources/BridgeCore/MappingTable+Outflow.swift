@@ -42,42 +42,53 @@ extension MappingTable {
         outflowPlan.rules.withUnsafeBufferPointer { plans in
             for position in 0..<matches.count {
                 let index = matches[position]
-                // The rule's plan is read in place; the full rule only for what the plan leaves to it.
+                // The rule's plan is read in place; the full rule only for what the plan leaves to it. Templates
+                // of the usual shapes render from the topic, client ID and QoS directly; `TemplateValues` are
+                // gathered only for a rule that has some other template.
                 let plan = plans[index]
                 var clientId = knownClientId
                 if clientId == nil, plan.clientId.shape != .absent {
-                    let values = TemplateValues(topic: topic, clientId: nil, qos: message.qos, userProperties: message.userProperties)
-                    let rendered = plan.clientId.render(values, template: outflowRules[index].clientId)
+                    let rendered = plan.clientId.isInline
+                        ? plan.clientId.renderInline(topic: topic, clientId: nil, qos: message.qos)
+                        : outflowRules[index].clientId?.render(
+                            TemplateValues(topic: topic, clientId: nil, qos: message.qos, userProperties: message.userProperties))
                     clientId = rendered?.isEmpty == false ? rendered : nil
                 }
-                let values = TemplateValues(topic: topic, clientId: clientId, qos: message.qos, userProperties: message.userProperties)
-                var properties = outflowPlan.prototype(hasSubTopic: !subTopic.isEmpty, hasClientId: clientId != nil)
-                    .make(qosLevel: qosText, topic: topic.name, subTopic: subTopic, clientId: clientId)
+                let needsValues = !plan.tag.isInline || !plan.key.isInline || plan.hasSeveralKeys || plan.hasProperties
+                let values = needsValues
+                    ? TemplateValues(topic: topic, clientId: clientId, qos: message.qos, userProperties: message.userProperties) : nil
+                var properties = outflowPlan.properties(qosLevel: qosText, topic: topic.name, subTopic: subTopic, clientId: clientId)
                 if message.retain { properties[PropertyName.mqttRetain] = "true" }
                 if let userPropertyJSON { properties[PropertyName.mqtt5UserProperty] = userPropertyJSON }
                 if let contentType = message.contentType { properties[PropertyName.mqtt5ContentType] = contentType }
                 if let expiry = message.messageExpiryInterval { properties[PropertyName.mqtt5MsgExpireInterval] = String(expiry) }
-                if plan.hasProperties {
+                if plan.hasProperties, let values {
                     for extra in outflowRules[index].properties {
                         let value = extra.value.render(values)
                         if !value.isEmpty { properties[extra.name] = value }
                     }
                 }
-                var tag = plan.tag.render(values, template: outflowRules[index].tag)
+                var tag = plan.tag.isInline
+                    ? plan.tag.renderInline(topic: topic, clientId: clientId, qos: message.qos)
+                    : values.flatMap { outflowRules[index].tag?.render($0) }
                 if tag?.isEmpty == true { tag = nil }
                 var keys: [String] = []
-                if plan.hasSeveralKeys {
+                if plan.hasSeveralKeys, let values {
                     let keyTemplates = outflowRules[index].keys
                     keys.reserveCapacity(keyTemplates.count)
                     for key in keyTemplates {
                         let rendered = key.render(values)
                         if !rendered.isEmpty { keys.append(rendered) }
                     }
-                } else if let key = plan.key.render(values, template: outflowRules[index].keys.first), !key.isEmpty {
+                } else if let key = plan.key.isInline
+                    ? plan.key.renderInline(topic: topic, clientId: clientId, qos: message.qos)
+                    : values.flatMap({ outflowRules[index].keys.first?.render($0) }), !key.isEmpty
+                {
                     keys = [key]
                 }
-                let queueMessage = QueueMessage(topic: plan.queueTopic, tag: tag, keys: keys, properties: properties, body: message.payload)
-                results.append(RoutedQueueMessage(ruleId: plan.id, message: queueMessage))
+                results.append(RoutedQueueMessage(
+                    ruleId: plan.id,
+                    message: QueueMessage(topic: plan.queueTopic, tag: tag, keys: keys, properties: properties, body: message.payload)))
             }
         }
         return results

@@ -34,9 +34,11 @@ struct OutflowPlan: Sendable {
         prototypes = (0..<4).map { PropertyPrototype(hasSubTopic: $0 & 1 != 0, hasClientId: $0 & 2 != 0, capacity: capacity) }
     }
 
-    /// The prototype for a message with or without a sub-topic and client ID.
-    func prototype(hasSubTopic: Bool, hasClientId: Bool) -> PropertyPrototype {
-        prototypes[(hasSubTopic ? 1 : 0) | (hasClientId ? 2 : 0)]
+    /// The properties of a message with or without a sub-topic and client ID, made from their prototype
+    /// (read in place, not copied out of the array first).
+    func properties(qosLevel: String, topic: String, subTopic: String, clientId: String?) -> [String: String] {
+        prototypes[(subTopic.isEmpty ? 0 : 1) | (clientId == nil ? 0 : 2)]
+            .make(qosLevel: qosLevel, topic: topic, subTopic: subTopic, clientId: clientId)
     }
 }
 
@@ -147,30 +149,41 @@ struct TemplatePlan: Sendable {
         return true
     }
 
-    private var templateVariable: Template.Variable {
+    /// Whether the plan renders from the topic, client ID and QoS alone (every shape but `.general`).
+    var isInline: Bool { shape != .general }
+
+    /// Renders a plan that ``isInline`` from the message's topic, client ID and QoS, without gathering them
+    /// into a `TemplateValues` first. An absent plan renders as nil.
+    @inline(__always)
+    func renderInline(topic: borrowing Topic, clientId: String?, qos: QoS) -> String? {
+        switch shape {
+        case .absent: return nil
+        case .constant: return literal
+        case .variable: return Self.value(of: variable, level: level, topic: topic, clientId: clientId, qos: qos)
+        case .prefixed:
+            if variable == .level, let joined = topic.joining(literal, level: Int(level)) { return joined }
+            return literal + Self.value(of: variable, level: level, topic: topic, clientId: clientId, qos: qos)
+        case .general: preconditionFailure("a general template renders through Template.render")
+        }
+    }
+
+    /// What ``TemplateValues/value(of:)`` gives for `variable`.
+    @inline(__always)
+    private static func value(of variable: Variable, level: Int32, topic: borrowing Topic, clientId: String?, qos: QoS) -> String {
         switch variable {
-        case .topic: .topic
-        case .parent: .parent
-        case .subTopic: .subTopic
-        case .clientId: .clientId
-        case .groupId: .groupId
-        case .qos: .qos
-        case .level: .level(Int(level))
+        case .topic: topic.name
+        case .parent: String(topic.parent)
+        case .subTopic: String(topic.subTopic)
+        case .level: topic.levelString(Int(level)) ?? ""
+        case .clientId: clientId ?? ""
+        case .groupId: clientId.flatMap(ClientID.groupId(of:)) ?? ""
+        case .qos: qos.text
         }
     }
 
     /// Renders the plan; `template` is the template it was made from, rendered when the shape is `.general`.
     /// An absent plan renders as nil.
-    @inline(__always)
     func render(_ values: TemplateValues, template: @autoclosure () -> Template?) -> String? {
-        switch shape {
-        case .absent: return nil
-        case .constant: return literal
-        case .variable: return values.value(of: templateVariable)
-        case .prefixed:
-            if variable == .level, let joined = values.topic.joining(literal, level: Int(level)) { return joined }
-            return literal + values.value(of: templateVariable)
-        case .general: return template()?.render(values)
-        }
+        isInline ? renderInline(topic: values.topic, clientId: values.clientId, qos: values.qos) : template()?.render(values)
     }
 }

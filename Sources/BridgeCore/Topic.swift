@@ -39,7 +39,23 @@ public struct Topic: Sendable, Equatable {
         if bytes.count > maxBytes { return (.tooLong(bytes.count), true, LevelEnds()) }
         var ascii = true
         var ends = LevelEnds()
-        for index in 0..<bytes.count {
+        // Eight bytes at a time while none of them is NUL, `+` or `#`: the separators are found from a mask,
+        // without a branch per byte. A word with a forbidden byte, and the tail, go byte by byte below, which
+        // also names the first problem.
+        var start = 0
+        let base = UnsafeRawPointer(bytes.baseAddress!)
+        while start + 8 <= bytes.count {
+            let word = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: start, as: UInt64.self))
+            if zeroBytes(word) | zeroBytes(word ^ Self.plusBytes) | zeroBytes(word ^ Self.hashBytes) != 0 { break }
+            if word & Self.highBits != 0 { ascii = false }
+            var slashes = zeroBytes(word ^ Self.slashBytes)
+            while slashes != 0 {
+                ends.append(start + slashes.trailingZeroBitCount / 8)
+                slashes &= slashes &- 1
+            }
+            start += 8
+        }
+        for index in start..<bytes.count {
             switch bytes[index] {
             case 0: return (.containsNUL, ascii, LevelEnds())
             case UInt8(ascii: "+"), UInt8(ascii: "#"): return (.containsWildcard, ascii, LevelEnds())
@@ -50,6 +66,18 @@ public struct Topic: Sendable, Equatable {
         }
         ends.append(bytes.count)
         return (nil, ascii, ends)
+    }
+
+    private static let highBits: UInt64 = 0x8080_8080_8080_8080
+    private static let lowBits: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
+    private static let plusBytes = UInt64(UInt8(ascii: "+")) &* 0x0101_0101_0101_0101
+    private static let hashBytes = UInt64(UInt8(ascii: "#")) &* 0x0101_0101_0101_0101
+    private static let slashBytes = UInt64(UInt8(ascii: "/")) &* 0x0101_0101_0101_0101
+
+    /// The high bit of each byte of `word` that is zero, and no other bit.
+    @inline(__always)
+    private static func zeroBytes(_ word: UInt64) -> UInt64 {
+        ~(((word & lowBits) &+ lowBits) | word) & highBits
     }
 
     private static func scan(_ bytes: [UInt8]) -> (problem: TopicError?, isASCII: Bool, levelEnds: LevelEnds) {

@@ -37,6 +37,36 @@ import Testing
         #expect(throws: TopicError.tooLong(65_536)) { try Topic(String(repeating: "x", count: 65_536)) }
         #expect((try? Topic(String(repeating: "x", count: 65_535))) != nil)
     }
+
+    /// The name is scanned eight bytes at a time; random names with separators, wildcards and NULs at every
+    /// offset (in and across words, and in the tail) give what a plain split and a byte-by-byte check give.
+    @Test func scanAgreesWithAPlainSplitAtEveryOffset() {
+        var random = SplitMix64(seed: 13)
+        let pieces = ["a", "b", "c", "d", "/", "/", "+", "#", "\u{0}", "é", "数"]
+        for _ in 0..<20_000 {
+            let length = Int.random(in: 0...40, using: &random)
+            var name = ""
+            let forbiddenChance = Int.random(in: 0...3, using: &random)
+            for _ in 0..<length {
+                var piece = pieces.randomElement(using: &random)!
+                if ["+", "#", "\u{0}"].contains(piece), Int.random(in: 0...3, using: &random) >= forbiddenChance { piece = "x" }
+                name += piece
+            }
+            var expectedError: TopicError?
+            if name.utf8.isEmpty {
+                expectedError = .empty
+            } else if let first = name.utf8.first(where: { $0 == 0 || $0 == UInt8(ascii: "+") || $0 == UInt8(ascii: "#") }) {
+                expectedError = first == 0 ? .containsNUL : .containsWildcard
+            }
+            do {
+                let topic = try Topic(name)
+                #expect(expectedError == nil, "\(name.debugDescription) was taken")
+                #expect(topic.levels == name.split(separator: "/", omittingEmptySubsequences: false), "\(name.debugDescription)")
+            } catch {
+                #expect(error == expectedError, "\(name.debugDescription)")
+            }
+        }
+    }
 }
 
 @Suite struct TopicFilterTests {
