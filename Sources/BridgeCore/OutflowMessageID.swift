@@ -5,17 +5,26 @@
 /// same IDs, and an engine that de-duplicates by ID stores it once.
 public enum OutflowMessageID {
     public static func make(journal: String, seq: UInt64, index: Int) -> String {
-        var text = journal
-        text.reserveCapacity(32)
-        appendHex(seq & 0xFFFF_FFFF_FFFF, digits: 12, to: &text)
-        appendHex(UInt64(truncatingIfNeeded: index) & 0xFFFF, digits: 4, to: &text)
-        return text
+        // Written as bytes into one string of the final size: the hub makes one ID per routed message.
+        var journal = journal
+        return journal.withUTF8 { prefix in
+            String(unsafeUninitializedCapacity: prefix.count + 16) { buffer in
+                _ = buffer.initialize(from: prefix)
+                writeHex(seq & 0xFFFF_FFFF_FFFF, digits: 12, into: buffer, at: prefix.count)
+                writeHex(UInt64(truncatingIfNeeded: index) & 0xFFFF, digits: 4, into: buffer, at: prefix.count + 12)
+                return prefix.count + 16
+            }
+        }
     }
 
-    static func appendHex(_ value: UInt64, digits: Int, to text: inout String) {
-        let hexDigits = Array("0123456789abcdef".unicodeScalars)
-        for shift in stride(from: (digits - 1) * 4, through: 0, by: -4) {
-            text.unicodeScalars.append(hexDigits[Int((value >> UInt64(shift)) & 0xF)])
+    /// Writes the low `digits` hex digits of `value`, lowercase, most significant first, at `offset`.
+    @inline(__always)
+    private static func writeHex(_ value: UInt64, digits: Int, into buffer: UnsafeMutableBufferPointer<UInt8>, at offset: Int) {
+        var value = value
+        for position in stride(from: offset + digits - 1, through: offset, by: -1) {
+            let nibble = UInt8(truncatingIfNeeded: value & 0xF)
+            buffer[position] = nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10
+            value >>= 4
         }
     }
 }

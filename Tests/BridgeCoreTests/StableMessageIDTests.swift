@@ -73,3 +73,28 @@ import Testing
         #expect(bitCounts.allSatisfy { abs(Double($0) / Double(count) - 0.5) < 0.015 }, "seed \(seed)")
     }
 }
+
+@Suite struct OutflowMessageIDTests {
+    /// The journal, then the seq in 12 lowercase hex digits and the result index in 4 (each cut to its width).
+    @Test func journalSeqAndIndexInFixedWidths() {
+        #expect(OutflowMessageID.make(journal: "1844e7fb9127808f", seq: 5, index: 0) == "1844e7fb9127808f0000000000050000")
+        #expect(OutflowMessageID.make(journal: "1844e7fb9127808f", seq: 0xABC_DEF0_1234, index: 0x1F) == "1844e7fb9127808f0abcdef01234001f")
+        #expect(OutflowMessageID.make(journal: "j", seq: 0x1_FFFF_FFFF_FFFF, index: 0x1_0002) == "jffffffffffff0002")
+        #expect(OutflowMessageID.make(journal: "", seq: 0, index: 0) == "0000000000000000")
+    }
+
+    @Test func agreesWithFormattedHexForRandomValues() {
+        var random = SplitMix64(seed: 7)
+        for journal in ["", "0123456789abcdef", "jöurnal"] {
+            for _ in 0..<2_000 {
+                let seq = random.next()
+                let index = Int.random(in: 0...0x2_0000, using: &random)
+                let seqHex = String(seq & 0xFFFF_FFFF_FFFF, radix: 16)
+                let indexHex = String(index & 0xFFFF, radix: 16)
+                let expected = journal + String(repeating: "0", count: 12 - seqHex.count) + seqHex
+                    + String(repeating: "0", count: 4 - indexHex.count) + indexHex
+                #expect(OutflowMessageID.make(journal: journal, seq: seq, index: index) == expected)
+            }
+        }
+    }
+}
