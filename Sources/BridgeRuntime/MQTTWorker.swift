@@ -206,6 +206,10 @@ public final class MQTTWorker: @unchecked Sendable {
         client.onLog = { [mailbox] level, text in
             if level == .error { mailbox.post(.clientError(text)) }
         }
+        // The log is read for what goes wrong while connecting (a failed TLS handshake is reported only there);
+        // while connected libmosquitto would format a line for every packet, and a lost connection is reported
+        // by the disconnect callback.
+        client.logsWhileConnected = false
         return client
     }
 

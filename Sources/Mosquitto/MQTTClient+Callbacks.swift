@@ -12,13 +12,15 @@ import Darwin
 /// ``MQTTClientEvents`` as user data; they copy everything out of C memory and call the Swift handlers.
 extension MQTTClient {
     func installCallbacks(on handle: OpaquePointer) {
-        mosquitto_connect_v5_callback_set(handle) { _, userData, rc, flags, _ in
+        mosquitto_connect_v5_callback_set(handle) { mosq, userData, rc, flags, _ in
             guard let events = MQTTClient.events(from: userData) else { return }
-            events.connackReceived(MQTTConnectResult(
+            let logging = events.connackReceived(MQTTConnectResult(
                 reasonCode: Int(rc), sessionPresent: flags & 0x01 != 0, protocolVersion: events.protocolVersion))
+            MQTTClient.setLogCallback(on: mosq, installed: logging)
         }
-        mosquitto_disconnect_v5_callback_set(handle) { _, userData, rc, _ in
-            MQTTClient.events(from: userData)?.disconnected(Int(rc))
+        mosquitto_disconnect_v5_callback_set(handle) { mosq, userData, rc, _ in
+            guard let events = MQTTClient.events(from: userData) else { return }
+            MQTTClient.setLogCallback(on: mosq, installed: events.disconnected(Int(rc)))
         }
         mosquitto_publish_v5_callback_set(handle) { _, userData, mid, reasonCode, _ in
             guard let events = MQTTClient.events(from: userData) else { return }
@@ -39,15 +41,16 @@ extension MQTTClient {
         }
     }
 
-    /// Installs the log trampoline only while ``onLog`` is set: with a callback installed libmosquitto
-    /// allocates and formats each of its log lines, several per message (`mosquitto_log_callback_set` locks,
-    /// so this is safe while the loop runs).
-    func setLogCallback(installed: Bool) {
+    /// Installs the log trampoline only while it is wanted (``onLog`` set, and ``logsWhileConnected`` or no
+    /// connection): with a callback installed libmosquitto allocates and formats each of its log lines, several
+    /// per message (`mosquitto_log_callback_set` locks, so this is safe while the loop runs, also from a callback).
+    static func setLogCallback(on handle: OpaquePointer?, installed: Bool) {
+        guard let handle else { return }
         guard installed else {
-            mosquitto_log_callback_set(rawHandle, nil)
+            mosquitto_log_callback_set(handle, nil)
             return
         }
-        mosquitto_log_callback_set(rawHandle) { _, userData, level, text in
+        mosquitto_log_callback_set(handle) { _, userData, level, text in
             guard let events = MQTTClient.events(from: userData), let text,
                   let handler = events.handler(\.onLog, notingThread: false) else { return }
             handler(MQTTLogLevel(mosquittoLevel: level), String(cString: text))

@@ -47,9 +47,27 @@ extension MQTTClient {
     public var onLog: MQTTLogHandler? {
         get { events.state.withLock { $0.onLog } }
         set {
-            events.state.withLock { $0.onLog = newValue }
             // libmosquitto formats every log line (several per message) only while a log callback is set.
-            setLogCallback(installed: newValue != nil)
+            let installed = events.state.withLock { state in
+                state.onLog = newValue
+                return state.wantsLogCallback
+            }
+            Self.setLogCallback(on: rawHandle, installed: installed)
+        }
+    }
+
+    /// Whether ``onLog`` is called while the connection is up (the default). When false, libmosquitto's log
+    /// callback is removed at each successful CONNACK and put back when the connection ends, so ``onLog``
+    /// still hears what goes wrong while connecting (a failed TLS handshake is reported only there) but a
+    /// connected client no longer has each of its packets' log lines formatted and allocated.
+    public var logsWhileConnected: Bool {
+        get { events.state.withLock { $0.logsWhileConnected } }
+        set {
+            let installed = events.state.withLock { state in
+                state.logsWhileConnected = newValue
+                return state.wantsLogCallback
+            }
+            Self.setLogCallback(on: rawHandle, installed: installed)
         }
     }
 

@@ -35,6 +35,8 @@ final class MQTTClientEvents: Sendable {
         var onSubscribe: MQTTSubscribeHandler?
         var onUnsubscribe: MQTTUnsubscribeHandler?
         var onLog: MQTTLogHandler?
+        /// Whether the log callback stays installed while the connection is up (``MQTTClient/logsWhileConnected``).
+        var logsWhileConnected = true
 
         /// Number of CONNACKs seen and the last one.
         var connackCount = 0
@@ -82,22 +84,32 @@ final class MQTTClientEvents: Sendable {
 
     /// Runs the user's handler first, then records the CONNACK and wakes waiters, so that
     /// ``MQTTClient/connectAndWait(host:port:keepAlive:timeout:)`` returns only after `onConnect` ran.
-    func connackReceived(_ result: MQTTConnectResult) {
+    /// - Returns: whether the log callback should be installed now.
+    func connackReceived(_ result: MQTTConnectResult) -> Bool {
         handler(\.onConnect)?(result)
-        state.withLockAndBroadcast { state in
+        return state.withLockAndBroadcast { state in
             state.connackCount += 1
             state.lastConnack = result
             state.isConnected = result.isSuccess
+            return state.wantsLogCallback
         }
     }
 
     /// Runs the user's handler first, then records the disconnect and wakes waiters.
-    func disconnected(_ reasonCode: Int) {
+    /// - Returns: whether the log callback should be installed now.
+    func disconnected(_ reasonCode: Int) -> Bool {
         handler(\.onDisconnect)?(reasonCode)
-        state.withLockAndBroadcast { state in
+        return state.withLockAndBroadcast { state in
             state.disconnectCount += 1
             state.lastDisconnectReason = reasonCode
             state.isConnected = false
+            return state.wantsLogCallback
         }
     }
+}
+
+extension MQTTClientEvents.State {
+    /// Whether libmosquitto should have a log callback: while there is a handler, unless the connection is up and
+    /// the handler wants no lines then.
+    var wantsLogCallback: Bool { onLog != nil && (logsWhileConnected || !isConnected) }
 }

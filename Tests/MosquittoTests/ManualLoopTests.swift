@@ -56,4 +56,44 @@ struct ManualLoopTests {
         try client.disconnect()
         try client.stopLoop()
     }
+
+    @Test("with logsWhileConnected off, onLog hears each connection attempt but not a connected client's packets")
+    func logHandlerQuietWhileConnected() throws {
+        let broker = try MosquittoBroker()
+        let client = try MQTTClient(clientID: "quiet-connected", cleanStart: true)
+        try client.setReconnectDelay(min: 1, max: 1, exponential: false)
+        let lines = Mutex<[String]>([])
+        let completed = Mutex(0)
+        let disconnects = Mutex(0)
+        client.onLog = { _, text in lines.withLock { $0.append(text) } }
+        client.onPublishCompleted = { _, _ in completed.withLock { $0 += 1 } }
+        client.onDisconnect = { _ in disconnects.withLock { $0 += 1 } }
+        client.logsWhileConnected = false
+        try client.connectAndWait(host: broker.host, port: broker.port, timeout: eventTimeout)
+        #expect(lines.withLock { $0.contains { $0.contains("sending CONNECT") } }, "the attempt is heard")
+        #expect(lines.withLock { $0.contains { $0.contains("received CONNACK") } })
+
+        // Connected: each publish would log a line on this thread and its PUBACK one on the loop thread, before
+        // the completion is reported; none come.
+        func publishQuietly(_ count: Int) {
+            let before = lines.withLock { $0 }
+            let done = completed.withLock { $0 }
+            for index in 0..<count { _ = try? client.publish(topic: "quiet/\(index)", payload: [1], qos: .atLeastOnce) }
+            #expect(waitUntilBlocking(timeout: eventTimeout) { completed.withLock { $0 } == done + count })
+            #expect(lines.withLock { $0 } == before, "no lines while connected")
+        }
+        publishQuietly(20)
+
+        // The connection drops and comes back: the reconnection is heard, then the client is quiet again.
+        broker.kill()
+        #expect(waitUntilBlocking(timeout: eventTimeout) { disconnects.withLock { $0 } == 1 })
+        let beforeReconnect = lines.withLock { $0.count }
+        try broker.start()
+        #expect(waitUntilBlocking(timeout: .seconds(20)) {
+            client.isConnected && lines.withLock { $0.dropFirst(beforeReconnect).contains { $0.contains("received CONNACK") } }
+        })
+        publishQuietly(20)
+        try client.disconnect()
+        try client.stopLoop()
+    }
 }
