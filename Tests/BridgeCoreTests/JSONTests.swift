@@ -1,3 +1,4 @@
+import TestSupport
 import Testing
 
 @testable import BridgeCore
@@ -7,6 +8,37 @@ import Testing
         var text = ""
         JSONWriter.appendQuoted("a\"b\\c\nd\u{1}é😀", to: &text)
         #expect(text == #""a\"b\\c\nd\u0001é😀""#)
+    }
+
+    /// Strings are scanned eight bytes at a time; random strings with escapes at every offset (in and across
+    /// words, and in the tail) come out as a byte-by-byte escaper writes them.
+    @Test func writerAgreesWithAByteByByteEscaperAtEveryOffset() {
+        var random = SplitMix64(seed: 21)
+        let pieces = ["a", "b", "c", "d", "e", "f", "g", " ", "~", "\"", "\\", "\n", "\u{1}", "\u{1F}", "\u{7F}", "é", "😀"]
+        for _ in 0..<20_000 {
+            let length = Int.random(in: 0...40, using: &random)
+            let plainChance = Int.random(in: 0...3, using: &random)
+            var value = ""
+            for _ in 0..<length {
+                value += Int.random(in: 0...3, using: &random) < plainChance ? "x" : pieces.randomElement(using: &random)!
+            }
+            var expected: [UInt8] = [UInt8(ascii: "\"")]
+            for byte in value.utf8 {
+                switch byte {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"): expected += [UInt8(ascii: "\\"), byte]
+                case 0x0A: expected += Array("\\n".utf8)
+                case 0x0D: expected += Array("\\r".utf8)
+                case 0x09: expected += Array("\\t".utf8)
+                case ..<0x20: expected += Array("\\u00".utf8) + Array("0123456789abcdef".utf8)[Int(byte >> 4)...Int(byte >> 4)]
+                    + Array("0123456789abcdef".utf8)[Int(byte & 0xF)...Int(byte & 0xF)]
+                default: expected.append(byte)
+                }
+            }
+            expected.append(UInt8(ascii: "\""))
+            var written: [UInt8] = []
+            JSONWriter.appendQuoted(value, to: &written)
+            #expect(written == expected, "\(value.debugDescription)")
+        }
     }
 
     @Test func parserRoundTripsWhatTheWriterWrites() throws {
