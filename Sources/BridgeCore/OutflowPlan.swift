@@ -180,10 +180,4 @@ struct TemplatePlan: Sendable {
         case .qos: qos.text
         }
     }
-
-    /// Renders the plan; `template` is the template it was made from, rendered when the shape is `.general`.
-    /// An absent plan renders as nil.
-    func render(_ values: TemplateValues, template: @autoclosure () -> Template?) -> String? {
-        isInline ? renderInline(topic: values.topic, clientId: values.clientId, qos: values.qos) : template()?.render(values)
-    }
 }
