@@ -46,14 +46,7 @@ extension MQTTClient {
     /// libmosquitto's client log. Runs on the loop thread (or the calling thread for API calls).
     public var onLog: MQTTLogHandler? {
         get { events.state.withLock { $0.onLog } }
-        set {
-            // libmosquitto formats every log line (several per message) only while a log callback is set.
-            let installed = events.state.withLock { state in
-                state.onLog = newValue
-                return state.wantsLogCallback
-            }
-            Self.setLogCallback(on: rawHandle, installed: installed)
-        }
+        set { changeLogging { $0.onLog = newValue } }
     }
 
     /// Whether ``onLog`` is called while the connection is up (the default). When false, libmosquitto's log
@@ -62,13 +55,17 @@ extension MQTTClient {
     /// connected client no longer has each of its packets' log lines formatted and allocated.
     public var logsWhileConnected: Bool {
         get { events.state.withLock { $0.logsWhileConnected } }
-        set {
-            let installed = events.state.withLock { state in
-                state.logsWhileConnected = newValue
-                return state.wantsLogCallback
-            }
-            Self.setLogCallback(on: rawHandle, installed: installed)
+        set { changeLogging { $0.logsWhileConnected = newValue } }
+    }
+
+    /// Applies `change`, then installs or removes libmosquitto's log callback as the new state wants: libmosquitto
+    /// formats every log line (several per message) only while a callback is set.
+    private func changeLogging(_ change: (inout MQTTClientEvents.State) -> Void) {
+        let installed = events.state.withLock { state in
+            change(&state)
+            return state.wantsLogCallback
         }
+        Self.setLogCallback(on: rawHandle, installed: installed)
     }
 
     // MARK: Operations (any thread)
