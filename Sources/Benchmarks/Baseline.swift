@@ -39,6 +39,14 @@ enum Baseline {
         "latency.qos1.addedP99": Reference(15.85),
         // Translation, one core.
         "translation.outflow.rules10000": Reference(400_000, 830_000),
+        // MQTT → JetStream, when the JetStream queue side was first measured (five runs on a loaded machine, load
+        // average 2.3–5.3): bridge / raw JetStream, and CPU per message of every process (µs).
+        "jetstream.qos0.jsRatio": Reference(0.19, 0.31),
+        "jetstream.qos1.jsRatio": Reference(0.13, 0.22),
+        "jetstream.qos0.js.cpu": Reference(27, 38),
+        "jetstream.qos1.js.cpu": Reference(27, 38),
+        "jetstream.qos0.bridge.cpu": Reference(104, 153),
+        "jetstream.qos1.bridge.cpu": Reference(193, 234),
     ]
 
     /// One reference figure, or the range several runs gave.
