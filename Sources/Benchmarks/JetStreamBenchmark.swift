@@ -81,8 +81,8 @@ struct JetStreamBenchmark {
             .map { ($0, perMessage(bridge, $0) - perMessage(direct, $0)) }
             .filter { $0.1 >= 0.5 }.sorted { $0.1 > $1.1 }.prefix(5)
             .map { "\($0.0) +\(TableRenderer.format($0.1, digits: 1))" }
-        // The MQTT side alone: what the bridge spends before the hub (the broker delivering to it, libmosquitto, the worker).
-        let mqttSide = ["mosquitto broker", "mqbridge-mqtt", "mqbridge-worker"].reduce(0) { $0 + perMessage(bridge, $1) }
+        // The MQTT side alone: what the bridge spends before the hub (the broker delivering to it, the worker with libmosquitto).
+        let mqttSide = ["mosquitto broker", "mqbridge-worker"].reduce(0) { $0 + perMessage(bridge, $1) }
         let cpuRatio = bridge.cpuMicrosPerMessage > 0 ? direct.cpuMicrosPerMessage / bridge.cpuMicrosPerMessage : 0
         func machine(_ summary: DeliverySummary) -> String {
             guard let busy = summary.machineBusyPercent, let iowait = summary.machineIOWaitPercent else { return "" }
@@ -91,7 +91,7 @@ struct JetStreamBenchmark {
         return "the bridge run kept \(TableRenderer.format(busy(bridge), digits: 2)) of \(cores) cores busy\(machine(bridge)), the raw JetStream run "
             + "\(TableRenderer.format(busy(direct), digits: 2))\(machine(direct)); CPU per message raw JetStream / bridge = "
             + "\(TableRenderer.format(cpuRatio, digits: 3)) (the rate ratio is \(TableRenderer.format(direct.rate > 0 ? bridge.rate / direct.rate : 0, digits: 3))); "
-            + "the MQTT side alone (Mosquitto, mqbridge-mqtt, mqbridge-worker) costs \(TableRenderer.format(mqttSide, digits: 1)) µs, "
+            + "the MQTT side alone (Mosquitto, mqbridge-worker) costs \(TableRenderer.format(mqttSide, digits: 1)) µs, "
             + "raw JetStream in all \(TableRenderer.format(direct.cpuMicrosPerMessage, digits: 1)) µs; the bridge's CPU per message over "
             + "raw JetStream's (µs): " + (extra.isEmpty ? "none" : extra.joined(separator: ", "))
     }

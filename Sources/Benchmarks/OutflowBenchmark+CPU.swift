@@ -6,8 +6,8 @@ extension OutflowBenchmark {
     /// The benchmark's own main thread (named after the program).
     static let benchThread = "mqbridge-bench"
 
-    /// Whether a thread (by grouped name) is the bridge's own: the hub, the MQTT worker, libmosquitto's thread
-    /// in it, the journal, and the bridge context's ZeroMQ threads. The publisher, the consumer (with its
+    /// Whether a thread (by grouped name) is the bridge's own: the hub, the MQTT worker (which also drives
+    /// libmosquitto and writes the journal), and the bridge context's ZeroMQ threads. The publisher, the consumer (with its
     /// ZeroMQ context) and the broker are not.
     static func isBridgeThread(_ name: String) -> Bool {
         (name.hasPrefix("mqbridge-") && name != benchThread) || name.hasPrefix("ZMQbg/")

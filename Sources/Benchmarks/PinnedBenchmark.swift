@@ -39,7 +39,7 @@ struct PinnedBenchmark {
 
         var lost: Int { sent - arrivals.received }
 
-        /// `mqbridge run 21.0 (mqbridge-mqtt 8.1, mqbridge-hub 6.0, …), consumer 3.2` µs per message.
+        /// `mqbridge run 11.6 (mqbridge-hub 5.8, mqbridge-worker 5.6, …), consumer 2.4` µs per message.
         var breakdown: String {
             let received = Double(max(1, arrivals.received))
             func micros(_ seconds: Double) -> String { TableRenderer.format(seconds * 1e6 / received, digits: 1) }

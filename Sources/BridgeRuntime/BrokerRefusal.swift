@@ -1,10 +1,11 @@
 import Mosquitto
 
-/// How the MQTT worker reads libmosquitto's failures: which of them end libmosquitto's network thread, and
-/// what to tell the operator. Pure.
+/// How the MQTT worker reads libmosquitto's failures: which of them end a connection attempt for good (the
+/// worker then closes what is left and asks again after its back-off), and what to tell the operator. Pure.
 enum BrokerRefusal {
-    /// Disconnect codes after which `mosquitto_loop_forever` returns instead of reconnecting (libmosquitto
-    /// 2.0); a refused MQTT 5 CONNACK, for one, arrives as a protocol error.
+    /// Disconnect codes that mean the attempt failed rather than the connection dropped: the ones after which
+    /// libmosquitto's own loop (`mosquitto_loop_forever`, 2.0) gives up instead of reconnecting; a refused MQTT 5
+    /// CONNACK, for one, arrives as a protocol error.
     static let loopEndingCodes: Set<MosquittoError.Code> = [
         .noMemory, .protocolError, .invalid, .notFound, .tls, .payloadSize, .notSupported, .auth, .aclDenied,
         .unknown, .lookupFailed,

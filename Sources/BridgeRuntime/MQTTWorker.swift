@@ -9,18 +9,18 @@ import ZeroMQ
 
 /// The MQTT side: subscribes on the broker to what the hub asks for and forwards every message to the
 /// hub; publishes what the hub sends and acknowledges it once the broker has. Runs on a thread of its
-/// own (the only one that touches its hub socket); libmosquitto's network thread hands it events.
+/// own, the only one that touches its hub socket and its broker connection: the thread polls both and
+/// drives libmosquitto's network loop itself, whose callbacks hand it events through `mailbox`.
 public final class MQTTWorker: @unchecked Sendable {
-    // Safe: mutable state lives on the worker thread; libmosquitto callbacks only post to `mailbox`,
-    // wait on `window` and read `stopping`, which are thread-safe.
+    // Safe: mutable state lives on the worker thread; libmosquitto's callbacks run on it too and only post
+    // to `mailbox` and read `stopping`, which are thread-safe.
 
     enum Event: Sendable {
-        /// An outflow message as the frames of its `DATA` to the hub, encoded on libmosquitto's thread
+        /// An outflow message as the frames of its `DATA` to the hub, encoded in libmosquitto's message callback
         /// with `seq`: its journal id when `journaled` (the spool holds it), else the next of `outflowSeqs`.
         case outflow(seq: UInt64, frames: [[UInt8]], journaled: Bool)
         case published(mid: Int, reasonCode: Int)
-        /// `loopThread`: the kernel id of libmosquitto's thread, which the worker names.
-        case connected(MQTTConnectResult, loopThread: Int32?)
+        case connected(MQTTConnectResult)
         case disconnected(reasonCode: Int)
         /// An error line from libmosquitto's log: the only report of a failed TLS handshake.
         case clientError(String)
@@ -64,10 +64,6 @@ public final class MQTTWorker: @unchecked Sendable {
     let options: Options
     let logger: Logger
     let mailbox: ZMQMailbox<Event>
-    /// Without a journal: one permit per outflow message the hub may still take (libmosquitto's thread waits
-    /// for one before handing a message over). With a journal the worker reads on until the journal is full
-    /// and keeps what the hub's window has no room for in order (`OutflowWindow`).
-    let window: DispatchSemaphore
     let journal: OutflowJournal?
     let stopping = StopFlag()
     /// Written by the worker thread, read by metrics and health checks.
@@ -113,7 +109,6 @@ public final class MQTTWorker: @unchecked Sendable {
             journal = nil
         }
         let replayed = journal?.pendingCount ?? 0
-        self.window = DispatchSemaphore(value: options.window)
         if replayed > 0 {
             logger.info("\(replayed) outflow messages from the spool will be sent again", metadata: ["journal": "\(journal!.path)"])
         }
@@ -138,8 +133,6 @@ public final class MQTTWorker: @unchecked Sendable {
 
     /// The worker thread's name (at most 15 bytes, as Linux keeps them).
     static let threadName = "mqbridge-worker"
-    /// The name given to libmosquitto's network thread of the worker's client.
-    static let brokerThreadName = "mqbridge-mqtt"
 
     /// Stops taking messages from the broker, waits up to `drainTimeoutMs` for those in flight to be
     /// acknowledged (what is still unacknowledged then stays in the spool for the next start), says BYE to
@@ -165,43 +158,35 @@ public final class MQTTWorker: @unchecked Sendable {
         try client.setReconnectDelay(min: 1, max: 30, exponential: true)
         // Acknowledgements and inflow publishes leave at once instead of waiting on Nagle's algorithm.
         try client.setTCPNoDelay(true)
-        client.onMessage = { [mailbox, window, stopping, journal, logger, outflowSeqs] incoming in
+        client.onMessage = { [mailbox, stopping, journal, logger, outflowSeqs] incoming in
             // libmosquitto acknowledges the message to the broker when this returns, so it must be on disk
-            // (or, without a spool, handed on) first. Back-pressure: while the spool is full (or, without a
-            // spool, the hub holds a full window), libmosquitto's thread waits here and stops reading from
-            // the broker. With a spool the worker reads on past the hub's window: the messages the window
-            // has no room for wait in the journal, not in the broker (whose queue for a client is limited).
+            // (or, without a spool, handed on) first. Back-pressure is the worker loop's: it stops reading from
+            // the broker while the spool is full (or, without a spool, while the hub's window is), so this never
+            // waits for room. With a spool the worker reads on past the hub's window: the messages the window has
+            // no room for wait in the journal, not in the broker (whose queue for a client is limited).
             // The message is encoded once, here: the journal record holds the frames the worker sends.
             let message = MQTTMessage(incoming)
             var outflow: Event?
             if let journal {
-                _ = journal.waitForRoom { stopping.isSet }
                 while outflow == nil {
                     do {
                         let (id, frames) = try journal.appendEncoded(message)
                         outflow = .outflow(seq: id, frames: frames, journaled: true)
                     } catch {
+                        // Returning would acknowledge a message that is nowhere: wait for the disk instead.
                         logger.error("cannot spool an outflow message (\(error)); retrying in 1 s")
                         if stopping.isSet { return }
                         Thread.sleep(forTimeInterval: 1)
                     }
                 }
-                // On disk: if the worker is stopping, the next start sends it.
-                if stopping.isSet { return }
             } else {
                 let seq = outflowSeqs.next()
                 outflow = .outflow(seq: seq, frames: WireCodec.encode(.mqttData(seq: seq, message, clientId: nil)), journaled: false)
-                window.wait()
-                if stopping.isSet { return }
             }
             mailbox.post(outflow!)
         }
         client.onPublishCompleted = { [mailbox] mid, reasonCode in mailbox.post(.published(mid: mid, reasonCode: reasonCode)) }
-        client.onConnect = { [mailbox] result in
-            // libmosquitto names its thread "mosquitto loop", like every other client's in the process; the
-            // worker renames it (see `MQTTWorkerLoop.handle`).
-            mailbox.post(.connected(result, loopThread: currentThreadID()))
-        }
+        client.onConnect = { [mailbox] result in mailbox.post(.connected(result)) }
         client.onDisconnect = { [mailbox] reasonCode in mailbox.post(.disconnected(reasonCode: reasonCode)) }
         client.onLog = { [mailbox] level, text in
             if level == .error { mailbox.post(.clientError(text)) }
@@ -223,8 +208,6 @@ extension MQTTWorker: ThreadedPiece {
     public func requestStop() {
         guard !stopping.isSet else { return }
         stopping.set()
-        // A libmosquitto callback may be waiting for window room: let it through.
-        for _ in 0..<options.window { window.signal() }
         mailbox.post(.stop)
     }
 

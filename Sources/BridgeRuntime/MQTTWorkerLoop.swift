@@ -11,7 +11,8 @@ struct MQTTWorkerLoop {
     var log: RateLimitedLogger
     var link: PeerLink?
     var client: MQTTClient?
-    var loopStarted = false
+    /// Whether a connection to the broker is open or being made (libmosquitto has a socket); the loop polls it.
+    var connectionOpen = false
     var brokerConnected = false
     /// When the broker is asked again after a failed connection.
     var backoff = ReconnectBackoff()
@@ -34,6 +35,8 @@ struct MQTTWorkerLoop {
     var events: [MQTTWorker.Event] = []
     /// Mailbox events handled before the hub socket is looked at again.
     static let mailboxPass = 1_024
+    /// Packets read from the broker before the hub socket is looked at again.
+    static let packetsPerPass = 256
 
     init(worker: MQTTWorker) {
         self.worker = worker
@@ -80,17 +83,29 @@ struct MQTTWorkerLoop {
                 running = false
             }
             guard running else { break }
-            if !drain.isDraining && !loopStarted && backoff.isDue(now: now) { connectToBroker(now: now) }
+            if !drain.isDraining && !connectionOpen && backoff.isDue(now: now) { connectToBroker(now: now) }
             let heartbeat = link!.heartbeatMs
             var timeout = heartbeat / 2
-            if !loopStarted { timeout = min(timeout, backoff.remainingMs(now: now)) }
+            if !connectionOpen { timeout = min(timeout, backoff.remainingMs(now: now)) }
             if let settleTimeout = settlement.pollTimeoutMs(now: now) { timeout = min(timeout, settleTimeout) }
+            // The broker's socket, polled for what the worker can take now and for what libmosquitto has to write.
+            if poller.count > 2 { poller.remove(at: 2) }
+            if connectionOpen, let client, let socket = client.socketDescriptor {
+                var events: ZMQPollEvents = []
+                if mayReadFromBroker { events.insert(.readable) }
+                if client.hasPendingWrites { events.insert(.writable) }
+                _ = poller.add(fileDescriptor: socket, events: events)
+                // libmosquitto's keep-alive is checked at least once a second.
+                timeout = min(timeout, 1_000)
+            }
             do {
                 _ = try poller.poll(timeout: Int(timeout))
                 if poller.isReadable(at: 0) { try readHub() }
-                if poller.isReadable(at: 1) {
-                    // Taken in batches until the mailbox is empty (or a pass's worth was handled): while this
-                    // thread works, libmosquitto's thread posts without waking it.
+                let brokerIO = poller.count > 2 && !poller.readyEvents(at: 2).isEmpty
+                if connectionOpen { driveBroker(readable: brokerIO && poller.isReadable(at: 2), now: now) }
+                if poller.isReadable(at: 1) || brokerIO {
+                    // Taken in batches until the mailbox is empty (or a pass's worth was handled): what libmosquitto's
+                    // callbacks posted during this pass, and anything posted meanwhile.
                     var handled = 0
                     while handled < Self.mailboxPass, worker.mailbox.drainBatch(into: &events) {
                         for event in events {
@@ -132,20 +147,58 @@ struct MQTTWorkerLoop {
         return reason
     }
 
-    /// The first TCP connection is made here, retried with back-off; after it libmosquitto's own thread
-    /// reconnects whenever the connection drops.
+    /// Connects to the broker (TCP, TLS and CONNECT; the CONNACK comes through the loop), retried with
+    /// back-off, at the start and whenever the connection has ended.
     mutating func connectToBroker(now: Int64) {
         guard let client else { return }
         let url = worker.settings.url
         do {
             try client.connect(host: url.host, port: url.port, keepAlive: worker.settings.keepAlive)
-            try client.startLoop()
-            loopStarted = true
+            connectionOpen = true
             logger.info("connecting to MQTT broker \(url) as \(worker.settings.clientId)")
         } catch {
             log.log(.warning, kind: "broker_connect", "cannot connect to MQTT broker \(url): \(error); retrying", now: now)
             backoff.failed(now: now)
         }
+    }
+
+    /// Whether the worker takes more from the broker now: not while the spool is full (or, without a spool,
+    /// while messages wait for room in the hub's window). libmosquitto reads a packet or a few per call, so
+    /// the spool may go a little past its limit, never further.
+    var mayReadFromBroker: Bool {
+        if let journal = worker.journal { return journal.hasRoom }
+        return outflow.waitingCount == 0
+    }
+
+    /// One round of libmosquitto's network loop on this thread: reads what arrived when the socket polled
+    /// readable, writes what is queued, keeps the connection alive. A call that finds the connection gone has
+    /// reported it to the disconnect callback; the worker connects again after the back-off.
+    mutating func driveBroker(readable: Bool, now: Int64) {
+        guard let client else { return }
+        do {
+            if readable {
+                // The packets that arrived together are read now, without a poll before each (libmosquitto reads
+                // one per call), as long as the worker takes more.
+                var packets = 0
+                repeat {
+                    try client.loopRead()
+                    packets += 1
+                } while packets < Self.packetsPerPass && mayReadFromBroker && client.hasBytesWaiting
+            }
+            if client.hasPendingWrites { try client.loopWrite() }
+            try client.loopMisc()
+        } catch {
+            connectionEnded(now: now)
+        }
+    }
+
+    /// The connection is gone (libmosquitto closed its socket): it is made again after the back-off. The
+    /// disconnect event libmosquitto posted on the way is what tells the hub (`CREDIT 0`).
+    mutating func connectionEnded(now: Int64) {
+        guard connectionOpen else { return }
+        connectionOpen = false
+        let delay = backoff.failed(now: now)
+        logger.debug("reconnecting to the MQTT broker in \(delay) ms")
     }
 
     mutating func readHub() throws {
@@ -204,18 +257,17 @@ struct MQTTWorkerLoop {
         for message in send { try link?.send(frames: message.payload) }
     }
 
-    /// Writes the settle records gathered by `settleOutflow` and gives their room back to the window.
+    /// Writes the settle records gathered by `settleOutflow`.
     mutating func flushSettled() {
-        let flush = settlement.flush()
-        if !flush.journalIds.isEmpty, let journal = worker.journal {
+        let journalIds = settlement.flush()
+        if !journalIds.isEmpty, let journal = worker.journal {
             do {
-                try journal.settle(flush.journalIds)
+                try journal.settle(journalIds)
                 settlement.handedToJournal(now: MonotonicClock.nowMs())
             } catch {
                 log.log(.error, kind: "spool_write", "cannot mark outflow messages settled in the spool: \(error)", now: MonotonicClock.nowMs())
             }
         }
-        for _ in 0..<flush.windowReleases { worker.window.signal() }
     }
 
     /// Writes the settle records that no outflow append has carried within `OutflowSettlement.writeDelayMs`.
@@ -285,11 +337,7 @@ struct MQTTWorkerLoop {
                     seq: seq, code: WireErrorCode.mqttPublishFailed,
                     message: "the broker refused the publish (reason code \(reasonCode): \(MosquittoLibrary.reasonString(reasonCode)))")))
             }
-        case .connected(let result, let loopThread):
-            // From this thread, which started libmosquitto's: its "mosquitto loop" is set by then (libmosquitto
-            // names the thread from the starting thread, after creating it, so the thread cannot name itself
-            // reliably).
-            if let loopThread { nameThread(loopThread, MQTTWorker.brokerThreadName) }
+        case .connected(let result):
             if result.isSuccess {
                 brokerConnected = true
                 worker.brokerConnectedFlag.store(true, ordering: .relaxed)
@@ -310,7 +358,7 @@ struct MQTTWorkerLoop {
             worker.brokerConnectedFlag.store(false, ordering: .relaxed)
             if wasConnected { try announceBrokerState() }
             if BrokerRefusal.endsClientLoop(reasonCode) {
-                // libmosquitto's thread has given up (a refused CONNACK on MQTT 5, a TLS failure...): reconnect here.
+                // A refused CONNACK on MQTT 5, a TLS failure...: asked again after the back-off.
                 restartConnection(now: now)
             } else if reasonCode != 0 && wasConnected {
                 log.log(.warning, kind: "broker_lost", "lost the MQTT broker (code \(reasonCode)); reconnecting", now: now)
@@ -319,7 +367,7 @@ struct MQTTWorkerLoop {
             if BrokerRefusal.isTLSFailure(text) {
                 log.log(.error, kind: "broker_tls", "TLS with the MQTT broker \(worker.settings.url) failed: \(text)"
                     + BrokerRefusal.tlsHint(text, caFile: worker.tlsCAFile, host: worker.settings.url.host), now: now)
-                // A failed TLS handshake ends libmosquitto's thread without a disconnect callback.
+                // A failed TLS handshake may end the connection attempt without a disconnect callback.
                 restartConnection(now: now)
             } else {
                 log.log(.warning, kind: "mqtt_client_error", "MQTT client: \(text)", now: now)
@@ -329,17 +377,12 @@ struct MQTTWorkerLoop {
         }
     }
 
-    /// Stops what is left of libmosquitto's network thread and connects again after the back-off (1 s doubling
-    /// to 30 s), so a broker that refuses the bridge is asked again without being hammered.
+    /// Closes what is left of the connection and connects again after the back-off (1 s doubling to 30 s), so a
+    /// broker that refuses the bridge is asked again without being hammered.
     mutating func restartConnection(now: Int64) {
-        guard let client, loopStarted else { return }
-        // disconnect() first so that a loop thread still running ends instead of reconnecting by itself.
+        guard let client, connectionOpen else { return }
         try? client.disconnect()
-        try? client.stopLoop(force: false)
-        loopStarted = false
-        brokerConnected = false
-        let delay = backoff.failed(now: now)
-        logger.debug("reconnecting to the MQTT broker in \(delay) ms")
+        connectionEnded(now: now)
     }
 
     /// Subscribes to every filter the hub asked for, through `$share/<group>/` when configured: outflow
@@ -400,11 +443,12 @@ struct MQTTWorkerLoop {
     /// Disconnects from the broker: no new messages; inflow publishes not yet acknowledged by the broker
     /// stay unacknowledged to the hub, which gives them to another worker or keeps them.
     mutating func stopTakingMessages() {
-        if let client, loopStarted {
+        if let client, connectionOpen {
+            // Written at once (this thread drives the connection); what the socket did not take is flushed here.
             try? client.disconnect()
-            try? client.stopLoop(force: false)
+            if client.hasPendingWrites { try? client.loopWrite() }
         }
-        loopStarted = false
+        connectionOpen = false
         brokerConnected = false
         worker.brokerConnectedFlag.store(false, ordering: .relaxed)
         client = nil

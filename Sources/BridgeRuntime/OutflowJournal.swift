@@ -30,7 +30,8 @@ import WireProtocol
 /// most the settle records still waiting: those messages are sent again at the next start, as any
 /// message in flight would be.
 ///
-/// Thread-safe: libmosquitto's thread appends, the worker thread settles.
+/// Thread-safe: the worker thread appends (in libmosquitto's message callback) and settles; metrics and health
+/// checks read its counts from other threads.
 public final class OutflowJournal: @unchecked Sendable {
     // Safe: `state` is read and written only with `lock` held; the file is written, replaced and closed
     // only with `fileLock` held (taken before `lock` when both are).
@@ -68,14 +69,11 @@ public final class OutflowJournal: @unchecked Sendable {
     /// File size beyond which the journal is rewritten with only its pending records.
     let compactAfterBytes: Int
     // Pthread locks, which sleep at once when taken, rather than `Synchronization.Mutex`, which spins
-    // first: libmosquitto's thread (append) and the worker thread (settle) share two loaded cores with the
-    // rest of the bridge and the broker, so the holder is often preempted and a spinning waiter would burn
-    // its time slice (see `ConditionLock`).
+    // first: the readers on other threads share two loaded cores with the rest of the bridge and the broker,
+    // so the holder is often preempted and a spinning waiter would burn its time slice (see `ConditionLock`).
     private let state: ConditionLock<State>
     /// Serializes writes to the file, so that one can run without the state lock held.
     private let fileLock = ConditionLock(())
-    /// Signalled when settled messages free room (see `waitForRoom`).
-    private let room = ConditionLock(())
 
     static let messageRecord: UInt8 = 1
     static let settleRecord: UInt8 = 2
@@ -147,16 +145,6 @@ public final class OutflowJournal: @unchecked Sendable {
     /// Whether pending messages leave room under `maxBytes`.
     public var hasRoom: Bool { withLock { $0.pendingBytes < maxBytes } }
 
-    /// Waits until there is room or `shouldStop` says so; true when there is room.
-    public func waitForRoom(shouldStop: () -> Bool) -> Bool {
-        while !hasRoom {
-            if shouldStop() { return false }
-            // Woken by `settle`; the short timeout lets `shouldStop` be asked again.
-            _ = room.wait(timeout: .milliseconds(100)) { _ in hasRoom ? true : nil }
-        }
-        return true
-    }
-
     /// Appends a message; returns its id and the frames of its `DATA` to the hub, with the id as `seq`
     /// (the worker sends them without encoding the message again). The bytes are in the kernel when this
     /// returns.
@@ -207,7 +195,6 @@ public final class OutflowJournal: @unchecked Sendable {
                 Self.appendRecord(kind: Self.settleRecord, id: id, frames: nil, to: &state.waitingSettles)
             }
         }
-        room.withLockAndBroadcast { _ in }
     }
 
     /// Whether settle records wait for a write.

@@ -1,8 +1,7 @@
 /// What the MQTT worker does when the hub settles outflow messages, with no I/O: their settle records are
 /// gathered and written to the journal in one write per batch of acknowledgements; a settle record no outflow
-/// append has carried to disk within `writeDelayMs` is written by the worker itself; and without a journal
-/// each settled message gives its room back to libmosquitto's thread (with a journal, only room in the
-/// journal holds that thread back).
+/// append has carried to disk within `writeDelayMs` is written by the worker itself. (Room in the hub's
+/// window is `OutflowWindow`'s.)
 public struct OutflowSettlement: Sendable, Equatable {
     /// How long settle records handed to the journal may wait for an outflow append to write them.
     public static let writeDelayMs: Int64 = 50
@@ -10,8 +9,6 @@ public struct OutflowSettlement: Sendable, Equatable {
     public let journaled: Bool
     /// Journal ids settled since the last `flush`.
     public private(set) var pendingIds: [UInt64] = []
-    /// Window room freed since the last `flush`.
-    public private(set) var pendingReleases = 0
     /// When settle records were last handed to the journal without an append to carry them; nil when none wait.
     public private(set) var waitingSince: Int64?
 
@@ -19,31 +16,17 @@ public struct OutflowSettlement: Sendable, Equatable {
         self.journaled = journaled
     }
 
-    /// What a flush asks the shell to do.
-    public struct Flush: Sendable, Equatable {
-        /// Settle records to hand to the journal (empty: none).
-        public var journalIds: [UInt64]
-        /// Window permits to give back to libmosquitto's thread.
-        public var windowReleases: Int
-
-        public init(journalIds: [UInt64], windowReleases: Int) {
-            self.journalIds = journalIds
-            self.windowReleases = windowReleases
-        }
-    }
-
     /// The hub settled these (pending) messages.
     public mutating func settled(_ ids: [UInt64]) {
         if journaled { pendingIds += ids }
-        pendingReleases += ids.count
     }
 
-    /// Takes what the settled messages since the last flush call for.
-    public mutating func flush() -> Flush {
-        let flush = Flush(journalIds: pendingIds, windowReleases: journaled ? 0 : pendingReleases)
+    /// Takes the journal ids settled since the last flush: the settle records to hand to the journal (empty:
+    /// none, and always without a journal).
+    public mutating func flush() -> [UInt64] {
+        let ids = pendingIds
         pendingIds.removeAll(keepingCapacity: true)
-        pendingReleases = 0
-        return flush
+        return ids
     }
 
     /// The journal took settle records at `now`: they wait for an append to carry them, at most `writeDelayMs`.
