@@ -31,6 +31,8 @@ final class BridgeFixture: @unchecked Sendable {
     let apiPort: Int?
     /// The CURVE keys when the hub sets `hub.curve`.
     let curve: FixtureCurve?
+    /// The in-process MQTT worker's window and whether it has the spool.
+    let inProcessWorker: (window: Int, spool: Bool)
     /// Where the key files live (removed by `stop`).
     private let keyDirectory: String
     /// Where the bridge keeps its online-status view (removed by `stop`).
@@ -79,12 +81,16 @@ final class BridgeFixture: @unchecked Sendable {
     ///   - access: plain MQTT or TLS to the broker.
     ///   - curve: CURVE keys: the hub gets `hub.curve` (its secret key in a file; the worker's and the
     ///     client's public keys allowed), the worker `worker.curve` (its secret key in an environment variable).
+    ///   - inProcessWorker: the in-process MQTT worker's window and whether it has the spool (`.inProcess` only; the
+    ///     commands always give their worker the spool).
     init(mode: Mode, rules: String, mqttSettings: [String] = [], statusSource: String? = nil, durableGroups: [String] = [],
          queueSettings: [String] = [], hubSettings: [String] = [], withAPI: Bool = false, apiToken: String? = nil,
          brokerOptions: MosquittoBroker.Options = MosquittoBroker.Options(extraConfig: BridgeFixture.brokerQueueConfig),
-         access: BrokerAccess = .plain, curve: FixtureCurve? = nil) throws {
+         access: BrokerAccess = .plain, curve: FixtureCurve? = nil,
+         inProcessWorker: (window: Int, spool: Bool) = (window: 1_000, spool: true)) throws {
         self.mode = mode
         self.curve = curve
+        self.inProcessWorker = inProcessWorker
         var brokerOptions = brokerOptions
         if statusSource == "mosquitto-log" { brokerOptions.statusLogging = true }
         if case .tls = access { brokerOptions.tlsListener = true }
@@ -154,7 +160,9 @@ final class BridgeFixture: @unchecked Sendable {
             if case .literal(let text) = configuration.mqtt.password { password = text }
             let worker = try MQTTWorker(
                 settings: configuration.mqtt, hubEndpoint: Self.inProcessWorkers, context: context,
-                options: MQTTWorker.Options(password: password, spool: configuration.spool), logger: Logger(label: "test.mqtt"))
+                options: MQTTWorker.Options(
+                    window: inProcessWorker.window, password: password, spool: inProcessWorker.spool ? configuration.spool : nil),
+                logger: Logger(label: "test.mqtt"))
             host.attach(worker: worker)
             worker.start()
             self.worker = worker

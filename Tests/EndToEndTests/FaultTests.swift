@@ -199,6 +199,27 @@ import ZeroMQ
         #expect(peak - before < 64 * 1024, "the bridge buffers at most its windows, not the backlog")
     }
 
+    /// Without a spool (an `MQTTWorker` made with `spool: nil`; the commands always give it one) the hub's window
+    /// is the back-pressure: a worker with a window of 10 behind a slow consumer carries every message once.
+    @Test func withoutASpoolTheHubsWindowHoldsTheWorkerBack() throws {
+        let fixture = try BridgeFixture(
+            mode: .inProcess, rules: Self.rules, durableGroups: ["backend"], inProcessWorker: (window: 10, spool: false))
+        defer { fixture.stop() }
+        let slow = TestConsumer(
+            context: fixture.context, endpoint: fixture.publishEndpoint, topic: "SENSOR_DATA", group: "backend", window: 5,
+            delayPerMessage: .milliseconds(2))
+        defer { slow.stop() }
+        let publisher = try MQTTTestClient(broker: fixture.broker, id: "GID_sensors@@@publisher")
+        defer { publisher.close() }
+        try waitUntilBridgeFlows(publisher: publisher, topic: "sensors/probe/x", consumer: slow, fixture: fixture)
+        let ids = Self.ids(1_000, prefix: "nospool")
+        try Self.publish(ids, from: publisher)
+        let tally = Self.waitForAll(ids, at: slow)
+        print("without a spool, window 10: \(tally)")
+        #expect(tally.missing.isEmpty, "\(tally)")
+        #expect(tally.duplicates == 0, "\(tally)")
+    }
+
     /// SIGHUP while messages stream: a valid file's rules take over with no message lost; an invalid one is
     /// refused with `check`'s messages and the rules in use stay.
     @Test func reloadUnderLoadLosesNothing() throws {
