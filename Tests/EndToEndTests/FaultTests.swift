@@ -169,18 +169,35 @@ import ZeroMQ
         #expect(tally.missing.isEmpty, "\(tally)")
     }
 
+    /// A consumer in group `backend` that takes 2 ms per message with a window of 5, and a publisher, once messages
+    /// flow through the bridge.
+    static func slowConsumerAndPublisher(_ fixture: BridgeFixture) throws -> (TestConsumer, MQTTTestClient) {
+        let slow = TestConsumer(
+            context: fixture.context, endpoint: fixture.publishEndpoint, topic: "SENSOR_DATA", group: "backend", window: 5,
+            delayPerMessage: .milliseconds(2))
+        do {
+            let publisher = try MQTTTestClient(broker: fixture.broker, id: "GID_sensors@@@publisher")
+            do {
+                try waitUntilBridgeFlows(publisher: publisher, topic: "sensors/probe/x", consumer: slow, fixture: fixture)
+            } catch {
+                publisher.close()
+                throw error
+            }
+            return (slow, publisher)
+        } catch {
+            slow.stop()
+            throw error
+        }
+    }
+
     /// A consumer that takes its time: the bridge holds no more than the windows in memory and the
     /// broker keeps the rest, so the bridge's memory stays flat while thousands of messages wait.
     @Test func slowConsumerKeepsBridgeMemoryBounded() throws {
         let fixture = try BridgeFixture(mode: .runCommand, rules: Self.rules, durableGroups: ["backend"])
         defer { fixture.stop() }
-        let slow = TestConsumer(
-            context: fixture.context, endpoint: fixture.publishEndpoint, topic: "SENSOR_DATA", group: "backend", window: 5,
-            delayPerMessage: .milliseconds(2))
+        let (slow, publisher) = try Self.slowConsumerAndPublisher(fixture)
         defer { slow.stop() }
-        let publisher = try MQTTTestClient(broker: fixture.broker, id: "GID_sensors@@@publisher")
         defer { publisher.close() }
-        try waitUntilBridgeFlows(publisher: publisher, topic: "sensors/probe/x", consumer: slow, fixture: fixture)
         let pid = try #require(fixture.bridgePids.first)
         let before = try #require(Self.residentKiB(pid))
         let ids = Self.ids(2_500, prefix: "slow")
@@ -205,13 +222,9 @@ import ZeroMQ
         let fixture = try BridgeFixture(
             mode: .inProcess, rules: Self.rules, durableGroups: ["backend"], inProcessWorker: (window: 10, spool: false))
         defer { fixture.stop() }
-        let slow = TestConsumer(
-            context: fixture.context, endpoint: fixture.publishEndpoint, topic: "SENSOR_DATA", group: "backend", window: 5,
-            delayPerMessage: .milliseconds(2))
+        let (slow, publisher) = try Self.slowConsumerAndPublisher(fixture)
         defer { slow.stop() }
-        let publisher = try MQTTTestClient(broker: fixture.broker, id: "GID_sensors@@@publisher")
         defer { publisher.close() }
-        try waitUntilBridgeFlows(publisher: publisher, topic: "sensors/probe/x", consumer: slow, fixture: fixture)
         let ids = Self.ids(1_000, prefix: "nospool")
         try Self.publish(ids, from: publisher)
         let tally = Self.waitForAll(ids, at: slow)
