@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import LoopbackHarness
 import Mosquitto
 import Synchronization
@@ -55,6 +58,57 @@ struct ManualLoopTests {
         #expect(lines.withLock { $0.count } == before)
         try client.disconnect()
         try client.stopLoop()
+    }
+
+    @Test("a thread polling the socket itself: loopRead takes a burst of QoS 1 messages and acknowledges each, a lost broker throws")
+    func externalLoopReadsAndAcknowledges() async throws {
+        let broker = try MosquittoBroker(options: .init(extraConfig: ["log_type all"]))
+        let client = try MQTTClient(clientID: "external-loop", cleanStart: true)
+        let received = Mutex<[String]>([])
+        let disconnects = Mutex<[Int]>([])
+        let subacks = Mutex<[Int]>([])
+        client.onSubscribe = { mid, _ in subacks.withLock { $0.append(mid) } }
+        client.onMessage = { message in received.withLock { $0.append(String(decoding: message.payload, as: UTF8.self)) } }
+        client.onDisconnect = { code in disconnects.withLock { $0.append(code) } }
+        try client.connect(host: broker.host, port: broker.port)
+        let socket = try #require(client.socketDescriptor)
+        /// One round as a caller's own loop does it: poll the socket, read what is there, write what is queued.
+        func round() throws {
+            var item = pollfd(fd: socket, events: Int16(POLLIN) | (client.hasPendingWrites ? Int16(POLLOUT) : 0), revents: 0)
+            if poll(&item, 1, 20) > 0, item.revents & Int16(POLLIN) != 0 {
+                repeat { try client.loopRead() } while client.hasBytesWaiting
+            }
+            if client.hasPendingWrites { try client.loopWrite() }
+            try client.loopMisc()
+        }
+        let deadline = Deadline(timeout: eventTimeout)
+        while !client.isConnected, !deadline.hasPassed { try round() }
+        #expect(client.isConnected)
+        #expect(!client.isLoopRunning, "no libmosquitto thread")
+        let mid = try client.subscribe(filter: "burst/#", qos: .atLeastOnce)
+        #expect(mid > 0)
+
+        let (publisher, sent) = try connectedClient(broker, id: "burst-pub")
+        while !subacks.withLock({ $0.contains(mid) }), !deadline.hasPassed { try round() }
+        #expect(subacks.withLock { $0 } == [mid])
+        for index in 0..<200 {
+            _ = try publisher.publish(topic: "burst/\(index)", payload: Array("m\(index)".utf8), qos: .atLeastOnce)
+        }
+        #expect(await waitUntil(timeout: eventTimeout) { sent.completed.count == 200 })
+        while received.withLock({ $0.count }) < 200, !deadline.hasPassed { try round() }
+        #expect(received.withLock { $0 } == (0..<200).map { "m\($0)" }, "every message, in order, once")
+        // Each was acknowledged as its callback returned: the broker holds nothing for the client.
+        for _ in 0..<10 { try round() }
+        #expect(await waitUntil(timeout: eventTimeout) { broker.logText.contains("Received PUBACK from external-loop (Mid: 200") })
+
+        broker.kill()
+        var lost = false
+        while !lost, !deadline.hasPassed {
+            do { try round() } catch { lost = true }
+        }
+        #expect(lost, "a call that finds the connection gone throws")
+        #expect(disconnects.withLock { $0 }.count == 1, "and the disconnect handler heard it once")
+        #expect(client.socketDescriptor == nil)
     }
 
     @Test("with logsWhileConnected off, onLog hears each connection attempt but not a connected client's packets")
