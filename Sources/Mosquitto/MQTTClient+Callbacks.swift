@@ -14,13 +14,12 @@ extension MQTTClient {
     func installCallbacks(on handle: OpaquePointer) {
         mosquitto_connect_v5_callback_set(handle) { mosq, userData, rc, flags, _ in
             guard let events = MQTTClient.events(from: userData) else { return }
-            let logging = events.connackReceived(MQTTConnectResult(
-                reasonCode: Int(rc), sessionPresent: flags & 0x01 != 0, protocolVersion: events.protocolVersion))
-            MQTTClient.setLogCallback(on: mosq, installed: logging)
+            events.connackReceived(
+                MQTTConnectResult(reasonCode: Int(rc), sessionPresent: flags & 0x01 != 0, protocolVersion: events.protocolVersion),
+                setLogCallback: { MQTTClient.setLogCallback(on: mosq, installed: $0) })
         }
         mosquitto_disconnect_v5_callback_set(handle) { mosq, userData, rc, _ in
-            guard let events = MQTTClient.events(from: userData) else { return }
-            MQTTClient.setLogCallback(on: mosq, installed: events.disconnected(Int(rc)))
+            MQTTClient.events(from: userData)?.disconnected(Int(rc), setLogCallback: { MQTTClient.setLogCallback(on: mosq, installed: $0) })
         }
         mosquitto_publish_v5_callback_set(handle) { _, userData, mid, reasonCode, _ in
             guard let events = MQTTClient.events(from: userData) else { return }

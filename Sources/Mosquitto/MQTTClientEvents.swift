@@ -82,28 +82,29 @@ final class MQTTClientEvents: Sendable {
         state.withLock { $0.callbackThread = nil }
     }
 
-    /// Runs the user's handler first, then records the CONNACK and wakes waiters, so that
-    /// ``MQTTClient/connectAndWait(host:port:keepAlive:timeout:)`` returns only after `onConnect` ran.
-    /// - Returns: whether the log callback should be installed now.
-    func connackReceived(_ result: MQTTConnectResult) -> Bool {
+    /// Runs the user's handler first, then installs or removes libmosquitto's log callback as the new state wants
+    /// (through `setLogCallback`, called without the state's lock), then records the CONNACK and wakes waiters:
+    /// ``MQTTClient/connectAndWait(host:port:keepAlive:timeout:)`` returns only after `onConnect` ran and the log
+    /// callback is as the connected state wants it.
+    func connackReceived(_ result: MQTTConnectResult, setLogCallback: (Bool) -> Void) {
         handler(\.onConnect)?(result)
-        return state.withLockAndBroadcast { state in
+        setLogCallback(state.withLock { $0.wantsLogCallback(connected: result.isSuccess) })
+        state.withLockAndBroadcast { state in
             state.connackCount += 1
             state.lastConnack = result
             state.isConnected = result.isSuccess
-            return state.wantsLogCallback
         }
     }
 
-    /// Runs the user's handler first, then records the disconnect and wakes waiters.
-    /// - Returns: whether the log callback should be installed now.
-    func disconnected(_ reasonCode: Int) -> Bool {
+    /// Runs the user's handler first, then puts libmosquitto's log callback back if wanted, then records the
+    /// disconnect and wakes waiters.
+    func disconnected(_ reasonCode: Int, setLogCallback: (Bool) -> Void) {
         handler(\.onDisconnect)?(reasonCode)
-        return state.withLockAndBroadcast { state in
+        setLogCallback(state.withLock { $0.wantsLogCallback(connected: false) })
+        state.withLockAndBroadcast { state in
             state.disconnectCount += 1
             state.lastDisconnectReason = reasonCode
             state.isConnected = false
-            return state.wantsLogCallback
         }
     }
 }
@@ -111,5 +112,8 @@ final class MQTTClientEvents: Sendable {
 extension MQTTClientEvents.State {
     /// Whether libmosquitto should have a log callback: while there is a handler, unless the connection is up and
     /// the handler wants no lines then.
-    var wantsLogCallback: Bool { onLog != nil && (logsWhileConnected || !isConnected) }
+    var wantsLogCallback: Bool { wantsLogCallback(connected: isConnected) }
+
+    /// `wantsLogCallback` with the connection up or not.
+    func wantsLogCallback(connected: Bool) -> Bool { onLog != nil && (logsWhileConnected || !connected) }
 }
