@@ -47,14 +47,17 @@ struct ManualLoopTests {
         let broker = try MosquittoBroker()
         let client = try MQTTClient(clientID: "logging", cleanStart: true)
         let lines = Mutex<[String]>([])
+        let completed = Mutex(0)
         client.onLog = { _, text in lines.withLock { $0.append(text) } }
+        client.onPublishCompleted = { _, _ in completed.withLock { $0 += 1 } }
         try client.connectAndWait(host: broker.host, port: broker.port, timeout: eventTimeout)
         #expect(waitUntilBlocking(timeout: eventTimeout) { lines.withLock { $0.contains { $0.contains("CONNACK") } } })
 
         client.onLog = nil
         let before = lines.withLock { $0.count }
         _ = try client.publish(topic: "quiet", payload: [1], qos: .atLeastOnce)
-        Thread.sleep(forTimeInterval: 0.2)
+        // The publish's line would be logged as it is sent and its PUBACK's before the completion is reported.
+        #expect(waitUntilBlocking(timeout: eventTimeout) { completed.withLock { $0 } == 1 })
         #expect(lines.withLock { $0.count } == before)
         try client.disconnect()
         try client.stopLoop()
