@@ -10,11 +10,11 @@ import UnixSignals
 /// SIGHUP calls `onReload` (one reload at a time); without it SIGHUP is ignored.
 func runServices(_ services: [ServiceGroupConfiguration.ServiceConfiguration], logger: Logger,
                  onReload: (@Sendable () -> Void)? = nil) async throws {
-    // First in the group, so stopped last: it reports the signal that stops the others.
+    // The one trap for SIGTERM and SIGINT: it logs the signal, then ends, which stops the group gracefully. (A
+    // second trap, the group's own, raced with it: the group could stop before the signal was logged.)
     let signals = ServiceGroupConfiguration.ServiceConfiguration(
-        service: SignalService(logger: logger, onReload: onReload), successTerminationBehavior: .ignore)
-    var configuration = ServiceGroupConfiguration(
-        services: [signals] + services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        service: SignalService(logger: logger, onReload: onReload), successTerminationBehavior: .gracefullyShutdownGroup)
+    var configuration = ServiceGroupConfiguration(services: [signals] + services, logger: logger)
     configuration.logging.keys.serviceKey = "service"
     let group = ServiceGroup(configuration: configuration)
     do {
@@ -27,7 +27,8 @@ func runServices(_ services: [ServiceGroupConfiguration.ServiceConfiguration], l
     }
 }
 
-/// Logs the stop signals and carries out SIGHUP's reloads while the group runs.
+/// Logs the stop signals and carries out SIGHUP's reloads while the group runs; ends at SIGTERM or SIGINT (the
+/// group then stops), or when the group stops for another reason (a piece failed).
 struct SignalService: Service, CustomStringConvertible {
     let logger: Logger
     let onReload: (@Sendable () -> Void)?
@@ -41,6 +42,7 @@ struct SignalService: Service, CustomStringConvertible {
                 onReload?()
             } else {
                 logger.info("\(signal == .sigterm ? "SIGTERM" : "SIGINT") received; stopping")
+                return
             }
         }
     }
