@@ -158,32 +158,25 @@ public final class MQTTWorker: @unchecked Sendable {
         try client.setReconnectDelay(min: 1, max: 30, exponential: true)
         // Acknowledgements and inflow publishes leave at once instead of waiting on Nagle's algorithm.
         try client.setTCPNoDelay(true)
-        client.onMessage = { [mailbox, stopping, journal, logger, outflowSeqs] incoming in
-            // libmosquitto acknowledges the message to the broker when this returns, so it must be on disk
-            // (or, without a spool, handed on) first. Back-pressure is the worker loop's: it stops reading from
-            // the broker while the spool is full (or, without a spool, while the hub's window is), so this never
-            // waits for room. With a spool the worker reads on past the hub's window: the messages the window has
-            // no room for wait in the journal, not in the broker (whose queue for a client is limited).
-            // The message is encoded once, here: the journal record holds the frames the worker sends.
+        // The worker thread drives the connection and writes what libmosquitto queued (the PUBACKs of a burst of
+        // messages) only once the burst is in the journal: libmosquitto queues a QoS 1 message's PUBACK before
+        // it calls onMessage, and would otherwise write it at once.
+        try client.useExternalLoop()
+        client.onMessage = { [mailbox, journal, outflowSeqs] incoming in
+            // Back-pressure is the worker loop's: it stops reading from the broker while the spool is full (or,
+            // without a spool, while the hub's window is), so this never waits for room. With a spool the worker
+            // reads on past the hub's window: the messages the window has no room for wait in the journal, not
+            // in the broker (whose queue for a client is limited). The message is encoded once, here: the journal
+            // record holds the frames the worker sends. The loop commits the journal after the burst of packets
+            // this one came in, before libmosquitto writes their acknowledgements.
             let message = MQTTMessage(incoming)
-            var outflow: Event?
             if let journal {
-                while outflow == nil {
-                    do {
-                        let (id, frames) = try journal.appendEncoded(message)
-                        outflow = .outflow(seq: id, frames: frames, journaled: true)
-                    } catch {
-                        // Returning would acknowledge a message that is nowhere: wait for the disk instead.
-                        logger.error("cannot spool an outflow message (\(error)); retrying in 1 s")
-                        if stopping.isSet { return }
-                        Thread.sleep(forTimeInterval: 1)
-                    }
-                }
+                let (id, frames) = journal.stage(message)
+                mailbox.post(.outflow(seq: id, frames: frames, journaled: true))
             } else {
                 let seq = outflowSeqs.next()
-                outflow = .outflow(seq: seq, frames: WireCodec.encode(.mqttData(seq: seq, message, clientId: nil)), journaled: false)
+                mailbox.post(.outflow(seq: seq, frames: WireCodec.encode(.mqttData(seq: seq, message, clientId: nil)), journaled: false))
             }
-            mailbox.post(outflow!)
         }
         client.onPublishCompleted = { [mailbox] mid, reasonCode in mailbox.post(.published(mid: mid, reasonCode: reasonCode)) }
         client.onConnect = { [mailbox] result in mailbox.post(.connected(result)) }

@@ -14,6 +14,8 @@ struct MQTTWorkerLoop {
     /// Whether a connection to the broker is open or being made (libmosquitto has a socket); the loop polls it.
     var connectionOpen = false
     var brokerConnected = false
+    /// The last journal commit failed (a full disk): the broker's acknowledgements wait, and so does reading.
+    var journalFailing = false
     /// When the broker is asked again after a failed connection.
     var backoff = ReconnectBackoff()
     var subscriptions: [String] = []
@@ -93,7 +95,7 @@ struct MQTTWorkerLoop {
             if connectionOpen, let client, let socket = client.socketDescriptor {
                 var events: ZMQPollEvents = []
                 if mayReadFromBroker { events.insert(.readable) }
-                if client.hasPendingWrites { events.insert(.writable) }
+                if client.hasPendingWrites && !journalFailing { events.insert(.writable) }
                 _ = poller.add(fileDescriptor: socket, events: events)
                 // libmosquitto's keep-alive is checked at least once a second.
                 timeout = min(timeout, 1_000)
@@ -166,30 +168,59 @@ struct MQTTWorkerLoop {
     /// while messages wait for room in the hub's window). libmosquitto reads a packet or a few per call, so
     /// the spool may go a little past its limit, never further.
     var mayReadFromBroker: Bool {
-        if let journal = worker.journal { return journal.hasRoom }
+        if let journal = worker.journal { return !journalFailing && journal.hasRoom }
         return outflow.waitingCount == 0
     }
 
     /// One round of libmosquitto's network loop on this thread: reads what arrived when the socket polled
-    /// readable, writes what is queued, keeps the connection alive. A call that finds the connection gone has
-    /// reported it to the disconnect callback; the worker connects again after the back-off.
+    /// readable, keeps the connection alive, commits the journal and writes what is queued. A call that finds
+    /// the connection gone has reported it to the disconnect callback; the worker connects again after the
+    /// back-off.
     mutating func driveBroker(readable: Bool, now: Int64) {
         guard let client else { return }
+        var ended = false
+        var packets = 0
         do {
             if readable {
                 // The packets that arrived together are read now, without a poll before each (libmosquitto reads
                 // one per call), as long as the worker takes more.
-                var packets = 0
                 repeat {
                     try client.loopRead()
                     packets += 1
                 } while packets < Self.packetsPerPass && mayReadFromBroker && client.hasBytesWaiting
             }
-            if client.hasPendingWrites { try client.loopWrite() }
             try client.loopMisc()
         } catch {
-            connectionEnded(now: now)
+            ended = true
         }
+        // The burst's acknowledgements leave only once its messages are in the journal, with one write. The
+        // messages read before a connection ended are committed too: they go to the hub all the same.
+        // The PUBACKs of a burst leave together, corked into as few segments as they fill.
+        if commitJournal(now: now) && !ended && client.hasPendingWrites {
+            do {
+                if packets > 1 { try client.loopWriteCoalesced() } else { try client.loopWrite() }
+            } catch {
+                ended = true
+            }
+        }
+        if ended { connectionEnded(now: now) }
+    }
+
+    /// Writes the messages staged in the journal since the last commit. False while that fails (a full disk):
+    /// their acknowledgements to the broker then wait, as does reading, and the commit is tried again on the
+    /// next pass (at least once a second); the broker keeps the messages meanwhile.
+    mutating func commitJournal(now: Int64) -> Bool {
+        guard let journal = worker.journal else { return true }
+        do {
+            try journal.commit()
+            if journalFailing { logger.info("the spool takes outflow messages again") }
+            journalFailing = false
+        } catch {
+            journalFailing = true
+            log.log(.error, kind: "spool_write", "cannot spool outflow messages (\(error)); the broker is not acknowledged "
+                + "and no more is read until the spool takes them; retrying", now: now)
+        }
+        return !journalFailing
     }
 
     /// The connection is gone (libmosquitto closed its socket): it is made again after the back-off. The
@@ -444,9 +475,10 @@ struct MQTTWorkerLoop {
     /// stay unacknowledged to the hub, which gives them to another worker or keeps them.
     mutating func stopTakingMessages() {
         if let client, connectionOpen {
-            // Written at once (this thread drives the connection); what the socket did not take is flushed here.
+            // Written here (this thread drives the connection), behind the acknowledgements of messages the journal
+            // has taken; when it cannot take them, nothing is written and the broker sends them again.
             try? client.disconnect()
-            if client.hasPendingWrites { try? client.loopWrite() }
+            if commitJournal(now: MonotonicClock.nowMs()) && client.hasPendingWrites { try? client.loopWrite() }
         }
         connectionOpen = false
         brokerConnected = false

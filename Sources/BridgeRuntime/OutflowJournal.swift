@@ -21,14 +21,19 @@ import WireProtocol
 /// A message record holds the frames of the message's `DATA` to the hub with the record's id as `seq`:
 /// the worker sends them as they are (see `appendEncoded`), so each message is encoded once.
 ///
+/// Messages are staged, then committed: `stage` gives a message its id and its record and keeps it pending in
+/// memory, and `commit` writes every record staged since the last commit with one `write(2)`. The worker
+/// stages each message of a burst read from the broker and commits once before it lets libmosquitto write
+/// the burst's acknowledgements, so the broker hears of no message that is not in the file, for one write a
+/// burst instead of one a message. `appendEncoded` is both at once.
+///
 /// Settle records are not written by `settle`, which only marks the messages settled in memory: the next
-/// append writes them in front of its message record, with the same `write(2)`, and `writeWaitingSettles`
-/// writes them when no append came along (the worker calls it when outflow goes quiet, and `close` does).
-/// One write per message instead of one per message and one per acknowledgement, and the worker thread
-/// never waits for a write: file writes are serialized by a lock of their own (`fileLock`), and the state
-/// lock is never held across a system call. A crash loses at
-/// most the settle records still waiting: those messages are sent again at the next start, as any
-/// message in flight would be.
+/// commit writes them in front of the message records, with the same `write(2)`, and `writeWaitingSettles`
+/// writes them when no commit came along (the worker calls it when outflow goes quiet, and `close` does).
+/// The worker thread never waits for another thread's write: file writes are serialized by a lock of their
+/// own (`fileLock`), and the state lock is never held across a system call. A crash loses at most the
+/// settle records still waiting (those messages are sent again at the next start, as any message in flight
+/// would be) and the records staged and not committed, which the broker has not been told of.
 ///
 /// Thread-safe: the worker thread appends (in libmosquitto's message callback) and settles; metrics and health
 /// checks read its counts from other threads.
@@ -60,6 +65,8 @@ public final class OutflowJournal: @unchecked Sendable {
         var fileBytes = 0
         /// Settle records not written yet (see the type's documentation).
         var waitingSettles: [UInt8] = []
+        /// Message records staged and not committed yet, in id order.
+        var staged: [UInt8] = []
         var identity: UInt64 = 0
     }
 
@@ -145,39 +152,67 @@ public final class OutflowJournal: @unchecked Sendable {
     /// Whether pending messages leave room under `maxBytes`.
     public var hasRoom: Bool { withLock { $0.pendingBytes < maxBytes } }
 
-    /// Appends a message; returns its id and the frames of its `DATA` to the hub, with the id as `seq`
-    /// (the worker sends them without encoding the message again). The bytes are in the kernel when this
-    /// returns.
+    /// Appends a message: `stage`, then `commit`. Returns its id and the frames of its `DATA` to the hub, with
+    /// the id as `seq`. The bytes are in the kernel when this returns; when it throws, the message stays
+    /// staged and the next commit writes it.
     public func appendEncoded(_ message: MQTTMessage) throws -> (id: UInt64, frames: [[UInt8]]) {
-        let (appended, fileBytes) = try withFileLock {
-            // Only the holder of the file lock appends, so the id read here is still free after the write.
-            let (id, settles, file) = withLock { state in
-                var settles: [UInt8] = []
-                swap(&settles, &state.waitingSettles)
-                return (state.nextId, settles, state.file)
+        let staged = stage(message)
+        try commit()
+        return staged
+    }
+
+    /// Gives a message the next id and its record, and keeps it pending; the record is written by the next
+    /// `commit`. Returns the id and the frames of its `DATA` to the hub, with the id as `seq` (the worker sends
+    /// them without encoding the message again). No system call.
+    public func stage(_ message: MQTTMessage) -> (id: UInt64, frames: [[UInt8]]) {
+        let id = withLock { state in
+            defer { state.nextId += 1 }
+            return state.nextId
+        }
+        let frames = WireCodec.encode(.mqttData(seq: id, message, clientId: nil))
+        withLock { state in
+            let before = state.staged.count
+            Self.appendRecord(kind: Self.messageRecord, id: id, frames: frames, to: &state.staged)
+            let recordBytes = state.staged.count - before
+            state.pending[id] = (frames, recordBytes)
+            state.pendingBytes += recordBytes
+        }
+        return (id, frames)
+    }
+
+    /// Whether staged records wait for `commit`.
+    public var hasStaged: Bool { withLock { !$0.staged.isEmpty } }
+
+    /// Writes the records staged since the last commit, with the settle records waiting in front of them, in
+    /// one write. When the write fails nothing of it stays in the file and the records stay staged for the
+    /// next commit.
+    public func commit() throws {
+        let fileBytes: Int? = try withFileLock {
+            let (bytes, settleCount, file) = withLock { state in
+                guard !state.staged.isEmpty else { return ([UInt8](), 0, state.file) }
+                var bytes: [UInt8] = []
+                swap(&bytes, &state.waitingSettles)
+                let settleCount = bytes.count
+                bytes += state.staged
+                state.staged.removeAll(keepingCapacity: true)
+                return (bytes, settleCount, state.file)
             }
-            let frames = WireCodec.encode(.mqttData(seq: id, message, clientId: nil))
-            // The settle records taken go first, in the same write.
-            var bytes = settles
-            Self.appendRecord(kind: Self.messageRecord, id: id, frames: frames, to: &bytes)
+            guard !bytes.isEmpty else { return nil }
             do {
                 try Self.write(bytes, to: file, path: path)
             } catch {
-                withLock { $0.waitingSettles = settles + $0.waitingSettles }
+                withLock { state in
+                    state.waitingSettles = Array(bytes[..<settleCount]) + state.waitingSettles
+                    state.staged = Array(bytes[settleCount...]) + state.staged
+                }
                 throw error
             }
-            let recordBytes = bytes.count - settles.count
-            let fileBytes = withLock { state in
-                state.nextId = id + 1
-                state.pending[id] = (frames, recordBytes)
-                state.pendingBytes += recordBytes
+            return withLock { state in
                 state.fileBytes += bytes.count
                 return state.fileBytes
             }
-            return ((id, frames), fileBytes)
         }
-        if fileBytes >= compactAfterBytes { try compactIfWorthIt() }
-        return appended
+        if let fileBytes, fileBytes >= compactAfterBytes { try compactIfWorthIt() }
     }
 
     /// Marks a message settled (see `settle(_:)` with several ids).
@@ -243,8 +278,10 @@ public final class OutflowJournal: @unchecked Sendable {
             guard let file = state.file else { throw JournalFileError("\(path) is closed") }
             try file.replace(with: bytes)
             state.fileBytes = bytes.count
-            // The rewritten file has no record of the settled messages: nothing left to write for them.
+            // The rewritten file has no record of the settled messages: nothing left to write for them. It has
+            // every pending message, the staged ones too: nothing left to commit either.
             state.waitingSettles.removeAll(keepingCapacity: true)
+            state.staged.removeAll(keepingCapacity: true)
         } }
     }
 
@@ -325,7 +362,7 @@ public final class OutflowJournal: @unchecked Sendable {
         return (entries, settled, valid, lastId, identity)
     }
 
-    /// One append to the file: the journal is written once per message (see `JournalFile.append`).
+    /// One append to the file (see `JournalFile.append`).
     private static func write(_ record: [UInt8], to file: JournalFile?, path: String) throws {
         guard let file else { throw JournalFileError("\(path) is closed") }
         try file.append(record)

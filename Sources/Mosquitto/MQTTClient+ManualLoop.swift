@@ -28,10 +28,19 @@ extension MQTTClient {
 
 /// The pieces of the network loop, for a thread that polls the client's socket itself among its own
 /// descriptors (`mosquitto_socket`, `mosquitto_loop_read`, `mosquitto_loop_write`, `mosquitto_loop_misc`).
-/// Handlers run on that thread, and what the client sends (a PUBACK after ``onMessage`` returns, a publish)
-/// is written at once; what the socket did not take waits for ``loopWrite()`` (see ``hasPendingWrites``).
+/// Handlers run on that thread. What the client sends (a publish, a subscribe, the PUBACK of a QoS 1 message)
+/// is written at once, unless ``useExternalLoop()`` was called: then it waits for ``loopWrite()`` (see
+/// ``hasPendingWrites``), as does whatever the socket did not take.
 /// A connection that ends is reported to ``onDisconnect`` by the call that noticed it, which then throws.
 extension MQTTClient {
+    /// Makes every packet wait for ``loopWrite()`` (`mosquitto_threaded_set`), for a thread that drives the
+    /// connection with ``loopRead()`` and ``loopWrite()`` and must act on a message before the broker hears
+    /// that it arrived: libmosquitto 2.0 queues a QoS 1 message's PUBACK (QoS 2: PUBREC, then PUBCOMP)
+    /// *before* it calls ``onMessage``, and without this writes it at once. Call it before connecting.
+    public func useExternalLoop() throws(MosquittoError) {
+        try MosquittoError.check(mosquitto_threaded_set(rawHandle, true), "mosquitto_threaded_set")
+    }
+
     /// The connection's socket while there is one.
     public var socketDescriptor: Int32? {
         let descriptor = mosquitto_socket(rawHandle)
@@ -54,6 +63,24 @@ extension MQTTClient {
     /// Writes what is queued (call it when the socket polls writable and ``hasPendingWrites``).
     public func loopWrite() throws(MosquittoError) {
         try MosquittoError.check(mosquitto_loop_write(rawHandle, 1), "mosquitto_loop_write")
+    }
+
+    /// ``loopWrite()`` for many queued packets (the PUBACKs of a burst of messages), corked (`TCP_CORK`): the
+    /// kernel sends them in as few segments as they fill, where each would otherwise leave in a segment of
+    /// its own (the client turns Nagle's algorithm off), and the broker reads them with fewer calls.
+    public func loopWriteCoalesced() throws(MosquittoError) {
+        guard let socket = socketDescriptor else { return try loopWrite() }
+        var on: Int32 = 1
+        let corked = setsockopt(socket, Int32(IPPROTO_TCP), TCP_CORK, &on, socklen_t(MemoryLayout<Int32>.size)) == 0
+        defer {
+            // Uncorking sends what is left. Only on the same connection: a failed write may have closed it, and
+            // its descriptor number may already belong to something else.
+            if corked, socketDescriptor == socket {
+                var off: Int32 = 0
+                _ = setsockopt(socket, Int32(IPPROTO_TCP), TCP_CORK, &off, socklen_t(MemoryLayout<Int32>.size))
+            }
+        }
+        try loopWrite()
     }
 
     /// Keeps the connection alive: sends PINGREQ when due and ends a connection whose PINGRESP is overdue.

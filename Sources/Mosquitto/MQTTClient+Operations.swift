@@ -18,7 +18,8 @@ extension MQTTClient {
     }
 
     /// A message arrived. Runs on the loop thread. For QoS 1 libmosquitto 2.0 has already queued the
-    /// PUBACK before this runs, and there is no manual acknowledgement.
+    /// PUBACK before this runs, and there is no manual acknowledgement; a thread that drives the connection
+    /// itself keeps the PUBACK from leaving before it is done with the message with ``useExternalLoop()``.
     public var onMessage: MQTTMessageHandler? {
         get { events.state.withLock { $0.onMessage } }
         set { events.state.withLock { $0.onMessage = newValue } }

@@ -187,6 +187,63 @@ import WireProtocol
         #expect(reopened.pending.map(\.message) == [Self.message(1), Self.message(3)])
     }
 
+    static func fileSize(_ directory: String, _ name: String) throws -> Int {
+        let path = URL(fileURLWithPath: directory).appendingPathComponent(name).path
+        return try #require(try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int)
+    }
+
+    @Test func stagedMessagesArePendingAtOnceAndReachTheFileWithTheCommit() throws {
+        let directory = Self.directory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let journal = try OutflowJournal(directory: directory, name: "j", maxBytes: 1 << 20)
+        let committed = try journal.appendEncoded(Self.message(0)).id
+        try journal.settle(committed)
+        let before = try Self.fileSize(directory, "j")
+
+        let staged = (1...3).map { journal.stage(Self.message($0)) }
+        #expect(staged.map(\.id) == [committed + 1, committed + 2, committed + 3])
+        #expect(journal.pendingCount == 3 && journal.hasStaged)
+        #expect(try Self.fileSize(directory, "j") == before, "staging writes nothing")
+        // One of them is settled before it is committed: its settle record goes in front of it, in the same write.
+        try journal.settle(staged[1].id)
+        try journal.commit()
+        #expect(!journal.hasStaged && !journal.hasWaitingSettles)
+        #expect(try Self.fileSize(directory, "j") > before)
+        try journal.commit()
+        journal.close()
+
+        let reopened = try OutflowJournal(directory: directory, name: "j", maxBytes: 1 << 20)
+        defer { reopened.close() }
+        #expect(reopened.pending.map(\.id) == [staged[0].id, staged[2].id])
+        #expect(reopened.pending.map(\.frames) == [staged[0].frames, staged[2].frames])
+        #expect(reopened.pendingBytes == journal.pendingBytes)
+    }
+
+    @Test func aCompactionWritesStagedMessagesOnce() throws {
+        let directory = Self.directory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let first = try OutflowJournal(directory: directory, name: "j", maxBytes: 1 << 30)
+        let ids = try (0..<10).map { try first.appendEncoded(Self.message($0, size: 100)).id }
+        try first.settle(Array(ids.dropLast()))
+        first.close()
+        // Reopened so that the next write of any size takes the file past the compaction threshold.
+        let size = try Self.fileSize(directory, "j")
+        let journal = try OutflowJournal(directory: directory, name: "j", maxBytes: 1 << 30, compactAfterBytes: size + 1)
+        let staged = [journal.stage(Self.message(100)), journal.stage(Self.message(101))]
+        try journal.settle(ids.last!)
+        // The settle record's write finds the file large and compacts it, staged messages and all.
+        try journal.writeWaitingSettles()
+        #expect(try Self.fileSize(directory, "j") < size)
+        #expect(!journal.hasStaged, "the compaction wrote them")
+        try journal.commit()
+        journal.close()
+
+        let reopened = try OutflowJournal(directory: directory, name: "j", maxBytes: 1 << 30)
+        defer { reopened.close() }
+        #expect(reopened.pending.map(\.id) == staged.map(\.id))
+        #expect(reopened.pendingBytes == journal.pendingBytes, "each record once")
+    }
+
     @Test func compactionKeepsOnlyPendingMessages() throws {
         let directory = Self.directory()
         defer { try? FileManager.default.removeItem(atPath: directory) }

@@ -37,8 +37,10 @@ final class BridgeFixture: @unchecked Sendable {
     private let keyDirectory: String
     /// Where the bridge keeps its online-status view (removed by `stop`).
     let stateDirectory: String
-    /// The bridge's spool: outflow journal and durable group registrations (removed by `stop`).
+    /// The bridge's spool: outflow journal and durable group registrations (removed by `stop` unless the caller
+    /// gave it).
     let spoolDirectory: String
+    let ownsSpoolDirectory: Bool
     private var processes: [ManagedProcess] = []
     private var host: BridgeHost?
     private var worker: MQTTWorker?
@@ -83,11 +85,12 @@ final class BridgeFixture: @unchecked Sendable {
     ///     client's public keys allowed), the worker `worker.curve` (its secret key in an environment variable).
     ///   - inProcessWorker: the in-process MQTT worker's window and whether it has the spool (`.inProcess` only; the
     ///     commands always give their worker the spool).
+    ///   - spoolDirectory: `spool.dir` (default: a new directory, removed by `stop`; one given is the caller's).
     init(mode: Mode, rules: String, mqttSettings: [String] = [], statusSource: String? = nil, durableGroups: [String] = [],
          queueSettings: [String] = [], hubSettings: [String] = [], withAPI: Bool = false, apiToken: String? = nil,
          brokerOptions: MosquittoBroker.Options = MosquittoBroker.Options(extraConfig: BridgeFixture.brokerQueueConfig),
          access: BrokerAccess = .plain, curve: FixtureCurve? = nil,
-         inProcessWorker: (window: Int, spool: Bool) = (window: 1_000, spool: true)) throws {
+         inProcessWorker: (window: Int, spool: Bool) = (window: 1_000, spool: true), spoolDirectory: String? = nil) throws {
         self.mode = mode
         self.curve = curve
         self.inProcessWorker = inProcessWorker
@@ -100,7 +103,9 @@ final class BridgeFixture: @unchecked Sendable {
         hubEndpoint = "tcp://127.0.0.1:\(try FreePort.allocate())"
         apiPort = statusSource == nil && !withAPI ? nil : try FreePort.allocate()
         stateDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("mqbridge-state-\(UUID().uuidString)").path
-        spoolDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("mqbridge-spool-\(UUID().uuidString)").path
+        ownsSpoolDirectory = spoolDirectory == nil
+        self.spoolDirectory = spoolDirectory
+            ?? FileManager.default.temporaryDirectory.appendingPathComponent("mqbridge-spool-\(UUID().uuidString)").path
         keyDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("mqbridge-keys-\(UUID().uuidString)").path
         context = try ZMQContext()
         var brokerURL = broker.url
@@ -134,7 +139,7 @@ final class BridgeFixture: @unchecked Sendable {
               endpoint: \(hubEndpoint)
               heartbeatMs: 500
             \(hubSettings.map { "  " + $0 + "\n" }.joined())
-            """ + curveSections + "spool:\n  dir: \(spoolDirectory)\n" + statusSections + rules
+            """ + curveSections + "spool:\n  dir: \(self.spoolDirectory)\n" + statusSections + rules
         configPath = FileManager.default.temporaryDirectory.appendingPathComponent("mqbridge-\(UUID().uuidString).yaml").path
         try yaml.write(toFile: configPath, atomically: true, encoding: .utf8)
         do {
@@ -255,7 +260,7 @@ final class BridgeFixture: @unchecked Sendable {
         broker.stop()
         try? FileManager.default.removeItem(atPath: configPath)
         try? FileManager.default.removeItem(atPath: stateDirectory)
-        try? FileManager.default.removeItem(atPath: spoolDirectory)
+        if ownsSpoolDirectory { try? FileManager.default.removeItem(atPath: spoolDirectory) }
         try? FileManager.default.removeItem(atPath: keyDirectory)
     }
 

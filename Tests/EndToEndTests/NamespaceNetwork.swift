@@ -87,19 +87,26 @@ final class NamespaceNetwork: @unchecked Sendable {
     /// Runs `ip` and throws with its output when it fails.
     @discardableResult
     static func ip(_ arguments: [String], quiet: Bool = false) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try ipPath())
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            if quiet { return output }
-            throw FixtureError("ip \(arguments.joined(separator: " ")) failed (\(process.terminationStatus)): \(output)")
-        }
-        return output
+        try runTool(try ipPath(), arguments, quiet: quiet)
     }
+}
+
+/// Runs a tool to its end and returns its output (standard output and error); throws with it when the tool
+/// fails, unless `quiet`.
+@discardableResult
+func runTool(_ path: String, _ arguments: [String], quiet: Bool = false) throws -> String {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: path)
+    process.arguments = arguments
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = pipe
+    try process.run()
+    let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    guard process.terminationStatus == 0 else {
+        if quiet { return output }
+        throw FixtureError("\((path as NSString).lastPathComponent) \(arguments.joined(separator: " ")) failed (\(process.terminationStatus)): \(output)")
+    }
+    return output
 }

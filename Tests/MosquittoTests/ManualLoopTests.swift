@@ -121,6 +121,54 @@ struct ManualLoopTests {
         #expect(client.socketDescriptor == nil)
     }
 
+    @Test("a QoS 1 message's PUBACK is written before onMessage runs, unless useExternalLoop holds it for loopWrite")
+    func externalLoopHoldsThePubackForLoopWrite() throws {
+        let broker = try MosquittoBroker(options: .init(extraConfig: ["log_type all"]))
+        let (publisher, _) = try connectedClient(broker, id: "ack-pub")
+        for external in [false, true] {
+            let id = external ? "ack-held" : "ack-at-once"
+            let client = try MQTTClient(clientID: id, cleanStart: true)
+            if external { try client.useExternalLoop() }
+            // What libmosquitto still has to write while the message is handled: the PUBACK, when it was held.
+            let pendingInHandler = Mutex<[Bool]>([])
+            client.onMessage = { [weak client] _ in pendingInHandler.withLock { $0.append(client?.hasPendingWrites ?? false) } }
+            let subscribed = Mutex(false)
+            client.onSubscribe = { _, _ in subscribed.withLock { $0 = true } }
+            try client.connect(host: broker.host, port: broker.port)
+            let socket = try #require(client.socketDescriptor)
+            /// Polls the socket and reads what is there; writes what is queued only when `write` says so.
+            func round(write: Bool) throws {
+                var item = pollfd(fd: socket, events: Int16(POLLIN) | (write && client.hasPendingWrites ? Int16(POLLOUT) : 0), revents: 0)
+                if poll(&item, 1, 20) > 0, item.revents & Int16(POLLIN) != 0 {
+                    repeat { try client.loopRead() } while client.hasBytesWaiting
+                }
+                if write && client.hasPendingWrites { try client.loopWrite() }
+            }
+            func roundsUntil(write: Bool, _ condition: () -> Bool) throws -> Bool {
+                let deadline = Deadline(timeout: .seconds(30))
+                while !condition() {
+                    if deadline.hasPassed { return false }
+                    try round(write: write)
+                }
+                return true
+            }
+            #expect(try roundsUntil(write: true) { client.isConnected })
+            _ = try client.subscribe(filter: "held/\(id)", qos: .atLeastOnce)
+            #expect(try roundsUntil(write: true) { subscribed.withLock { $0 } })
+            #expect(!client.hasPendingWrites)
+
+            _ = try publisher.publish(topic: "held/\(id)", payload: [1], qos: .atLeastOnce)
+            #expect(try roundsUntil(write: false) { !pendingInHandler.withLock { $0 }.isEmpty })
+            #expect(pendingInHandler.withLock { $0 } == [external], "the PUBACK waits for loopWrite only with useExternalLoop")
+            #expect(client.hasPendingWrites == external)
+            // Written now, when it was held; either way the broker hears it.
+            #expect(try roundsUntil(write: true) { broker.logText.contains("Received PUBACK from \(id) (Mid: 1") })
+            #expect(!client.hasPendingWrites)
+            try client.disconnect()
+            _ = try? roundsUntil(write: true) { !client.hasPendingWrites }
+        }
+    }
+
     @Test("with logsWhileConnected off, onLog hears each connection attempt but not a connected client's packets")
     func logHandlerQuietWhileConnected() throws {
         let broker = try MosquittoBroker()
