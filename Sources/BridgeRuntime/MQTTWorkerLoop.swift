@@ -283,9 +283,15 @@ struct MQTTWorkerLoop {
     /// The hub settled outflow messages: their settle records are gathered for the journal, and what the
     /// window's freed room lets go is sent.
     mutating func settleOutflow(_ seqs: [UInt64]) throws {
-        let (settled, send) = outflow.acknowledge(seqs)
+        guard let link else { return }
+        // The settled seqs are recorded even when a send fails: the hub did acknowledge them.
+        var failure: (any Error)?
+        let settled = outflow.acknowledge(seqs) { _, frames in
+            guard failure == nil else { return }
+            do { try link.send(frames: frames) } catch { failure = error }
+        }
         settlement.settled(settled)
-        for message in send { try link?.send(frames: message.payload) }
+        if let failure { throw failure }
     }
 
     /// Writes the settle records gathered by `settleOutflow`.
@@ -356,7 +362,7 @@ struct MQTTWorkerLoop {
         let now = MonotonicClock.nowMs()
         switch event {
         case .outflow(let seq, let frames, _):
-            for message in outflow.add(seq: seq, frames) { try link.send(frames: message.payload) }
+            try outflow.add(seq: seq, frames) { _, frames in try link.send(frames: frames) }
         case .published(let mid, let reasonCode):
             switch inflow.completed(mid: mid, reasonCode: reasonCode, batchAck: link.welcome?.batchAck == true) {
             case .unknown, .batched:
