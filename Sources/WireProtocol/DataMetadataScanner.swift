@@ -41,7 +41,7 @@ struct DataMetadataScanner {
         var clientId: String?
         var seen: UInt32 = 0
         let complete = members { scanner, name in
-            guard let member = Self.claim(name, in: Self.mqttMembers, seen: &seen) else { return false }
+            guard let member = scanner.claim(name, in: Self.mqttMembers, seen: &seen) else { return false }
             switch member {
             case .seq:
                 guard let value = scanner.wholeNumber(upTo: 1 << 53) else { return false }
@@ -95,7 +95,7 @@ struct DataMetadataScanner {
         var born: Int64?
         var seen: UInt32 = 0
         let complete = members { scanner, name in
-            guard let member = Self.claim(name, in: Self.queueMembers, seen: &seen) else { return false }
+            guard let member = scanner.claim(name, in: Self.queueMembers, seen: &seen) else { return false }
             switch member {
             case .seq:
                 guard let value = scanner.wholeNumber(upTo: 1 << 53) else { return false }
@@ -128,33 +128,48 @@ struct DataMetadataScanner {
             QueueMessage(topic: topic, tag: tag, keys: keys, properties: properties, body: body, msgId: msgId, bornTimestamp: born))
     }
 
-    /// The member `name` names, unless it is unknown or was already read (both left to the full reader).
-    private static func claim<Member>(_ name: [UInt8], in table: [[UInt8]: (Member, UInt32)], seen: inout UInt32) -> Member? {
-        guard let (member, index) = table[name], seen & (1 << index) == 0 else { return nil }
-        seen |= 1 << index
-        return member
+    /// The member `name` (a range of the metadata) names, unless it is unknown or was already read (both left
+    /// to the full reader). The names are compared in place: no array is made and nothing is hashed.
+    private func claim<Member>(_ name: Range<Int>, in table: [(name: [UInt8], member: Member)], seen: inout UInt32) -> Member? {
+        for (index, entry) in table.enumerated() where matches(name, entry.name) {
+            guard seen & (1 << index) == 0 else { return nil }
+            seen |= 1 << index
+            return entry.member
+        }
+        return nil
+    }
+
+    /// Whether the bytes in `range` are `expected`.
+    private func matches(_ range: Range<Int>, _ expected: [UInt8]) -> Bool {
+        guard range.count == expected.count else { return false }
+        var offset = 0
+        for index in range {
+            guard bytes[index] == expected[offset] else { return false }
+            offset += 1
+        }
+        return true
     }
 
     private static let mqttMembers = table(MQTTMember.self)
     private static let queueMembers = table(QueueMember.self)
 
-    private static func table<Member: RawRepresentable & CaseIterable>(_: Member.Type) -> [[UInt8]: (Member, UInt32)]
+    private static func table<Member: RawRepresentable & CaseIterable>(_: Member.Type) -> [(name: [UInt8], member: Member)]
     where Member.RawValue == String {
-        Dictionary(uniqueKeysWithValues: Member.allCases.enumerated().map { (Array($1.rawValue.utf8), ($1, UInt32($0))) })
+        Member.allCases.map { (Array($0.rawValue.utf8), $0) }
     }
 
     // MARK: - Syntax
 
     /// Walks a whole object (and nothing after it but white space), handing each member's name to `value`,
     /// which reads the value; false when anything is not as expected.
-    private mutating func members(_ value: (inout DataMetadataScanner, [UInt8]) -> Bool) -> Bool {
+    private mutating func members(_ value: (inout DataMetadataScanner, Range<Int>) -> Bool) -> Bool {
         skipSpace()
         guard take(UInt8(ascii: "{")) else { return false }
         skipSpace()
         if !take(UInt8(ascii: "}")) {
             while true {
                 skipSpace()
-                guard let name = rawString() else { return false }
+                guard let name = plainStringRange() else { return false }
                 skipSpace()
                 guard take(UInt8(ascii: ":")) else { return false }
                 skipSpace()
@@ -220,14 +235,8 @@ struct DataMetadataScanner {
         }
         let digits = position - start
         guard digits > 0, digits == 1 || bytes[start] != UInt8(ascii: "0"), value <= limit else { return nil }
-        if position < bytes.count, [UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E")].contains(bytes[position]) { return nil }
+        if position < bytes.count, bytes[position] == UInt8(ascii: ".") || bytes[position] | 0x20 == UInt8(ascii: "e") { return nil }
         return value
-    }
-
-    /// The bytes of a string without escapes or control characters (the quotes excluded); nil otherwise.
-    private mutating func rawString() -> [UInt8]? {
-        guard let range = plainStringRange() else { return nil }
-        return Array(UnsafeBufferPointer(rebasing: bytes[range]))
     }
 
     /// A string, or `null` for an absent one (`value` left as it was).
@@ -250,6 +259,7 @@ struct DataMetadataScanner {
         return String(validating: run, as: UTF8.self)
     }
 
+    /// Where a string without escapes or control characters is (the quotes excluded); nil for any other.
     private mutating func plainStringRange() -> Range<Int>? {
         guard take(UInt8(ascii: "\"")) else { return nil }
         let start = position
@@ -283,7 +293,8 @@ struct DataMetadataScanner {
     /// An object of string values, as `properties`; a repeated name is left to the full reader.
     private mutating func stringObject() -> [String: String]? {
         guard take(UInt8(ascii: "{")) else { return nil }
-        var object: [String: String] = [:]
+        // Room for the usual handful of properties at once, instead of growing through 1, 2, 4 and 8.
+        var object = [String: String](minimumCapacity: 8)
         skipSpace()
         if take(UInt8(ascii: "}")) { return object }
         while true {
@@ -312,14 +323,14 @@ struct DataMetadataScanner {
             var value: String?
             for _ in 0..<2 {
                 skipSpace()
-                guard let name = rawString() else { return nil }
+                guard let name = plainStringRange() else { return nil }
                 skipSpace()
                 guard take(UInt8(ascii: ":")) else { return nil }
                 skipSpace()
                 guard let text = string() else { return nil }
-                if name == Self.keyName, key == nil {
+                if matches(name, Self.keyName), key == nil {
                     key = text
-                } else if name == Self.valueName, value == nil {
+                } else if matches(name, Self.valueName), value == nil {
                     value = text
                 } else {
                     return nil
