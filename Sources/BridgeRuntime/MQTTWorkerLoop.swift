@@ -104,7 +104,10 @@ struct MQTTWorkerLoop {
                 _ = try poller.poll(timeout: Int(timeout))
                 if poller.isReadable(at: 0) { try readHub() }
                 let brokerIO = poller.count > 2 && !poller.readyEvents(at: 2).isEmpty
-                if connectionOpen { driveBroker(readable: brokerIO && poller.isReadable(at: 2), now: now) }
+                // Read first; what was read goes to the hub in this pass's BATCH before the journal is written and
+                // the broker acknowledged, which then cost the hub's hand-off no time.
+                var packets = 0
+                if connectionOpen { packets = readBroker(readable: brokerIO && poller.isReadable(at: 2), now: now) }
                 if poller.isReadable(at: 1) || brokerIO {
                     // Taken in batches until the mailbox is empty (or a pass's worth was handled): what libmosquitto's
                     // callbacks posted during this pass, and anything posted meanwhile.
@@ -132,6 +135,7 @@ struct MQTTWorkerLoop {
                 writeWaitingSettles(now: MonotonicClock.nowMs())
                 // The outflow messages of this pass go to the hub as one BATCH.
                 try link!.flush()
+                writeBroker(packets: packets, now: MonotonicClock.nowMs())
                 if try link!.keepAlive(now: MonotonicClock.nowMs()) {
                     log.log(.warning, kind: "hub_silent", "no word from the hub at \(worker.hubEndpoint); saying HELLO again", now: now)
                 }
@@ -172,18 +176,16 @@ struct MQTTWorkerLoop {
         return outflow.waitingCount == 0
     }
 
-    /// One round of libmosquitto's network loop on this thread: reads what arrived when the socket polled
-    /// readable, keeps the connection alive, commits the journal and writes what is queued. A call that finds
-    /// the connection gone has reported it to the disconnect callback; the worker connects again after the
-    /// back-off.
-    mutating func driveBroker(readable: Bool, now: Int64) {
-        guard let client else { return }
-        var ended = false
+    /// libmosquitto's reading on this thread: what arrived when the socket polled readable (every packet that
+    /// arrived together, up to a pass's worth), and the keep-alive. Returns how many packets were read. A call
+    /// that finds the connection gone has reported it to the disconnect callback; the worker connects again
+    /// after the back-off.
+    mutating func readBroker(readable: Bool, now: Int64) -> Int {
+        guard let client else { return 0 }
         var packets = 0
         do {
             if readable {
-                // The packets that arrived together are read now, without a poll before each (libmosquitto reads
-                // one per call), as long as the worker takes more.
+                // Without a poll before each packet (libmosquitto reads one per call), as long as the worker takes more.
                 repeat {
                     try client.loopRead()
                     packets += 1
@@ -191,19 +193,22 @@ struct MQTTWorkerLoop {
             }
             try client.loopMisc()
         } catch {
-            ended = true
+            connectionEnded(now: now)
         }
-        // The burst's acknowledgements leave only once its messages are in the journal, with one write. The
-        // messages read before a connection ended are committed too: they go to the hub all the same.
-        // The PUBACKs of a burst leave together, corked into as few segments as they fill.
-        if commitJournal(now: now) && !ended && client.hasPendingWrites {
-            do {
-                if packets > 1 { try client.loopWriteCoalesced() } else { try client.loopWrite() }
-            } catch {
-                ended = true
-            }
+        return packets
+    }
+
+    /// Commits what the reads staged in the journal, then lets libmosquitto write what it queued: the
+    /// acknowledgements of the messages read (only once the journal has them), inflow publishes, subscriptions,
+    /// the keep-alive. The acknowledgements of a burst leave together, corked into as few segments as they fill.
+    /// The journal is committed even when the connection has just ended: its messages went to the hub.
+    mutating func writeBroker(packets: Int, now: Int64) {
+        guard commitJournal(now: now), connectionOpen, let client, client.hasPendingWrites else { return }
+        do {
+            if packets > 1 { try client.loopWriteCoalesced() } else { try client.loopWrite() }
+        } catch {
+            connectionEnded(now: now)
         }
-        if ended { connectionEnded(now: now) }
     }
 
     /// Writes the messages staged in the journal since the last commit. False while that fails (a full disk):
