@@ -13,7 +13,7 @@ import ZeroMQ
 /// drives libmosquitto's network loop itself, whose callbacks hand it events through `mailbox`.
 public final class MQTTWorker: @unchecked Sendable {
     // Safe: mutable state lives on the worker thread; libmosquitto's callbacks run on it too and only post
-    // to `mailbox` and read `stopping`, which are thread-safe.
+    // to `mailbox` and stage in `journal`, which are thread-safe.
 
     enum Event: Sendable {
         /// An outflow message as the frames of its `DATA` to the hub, encoded in libmosquitto's message callback

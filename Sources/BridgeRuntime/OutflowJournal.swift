@@ -35,7 +35,7 @@ import WireProtocol
 /// settle records still waiting (those messages are sent again at the next start, as any message in flight
 /// would be) and the records staged and not committed, which the broker has not been told of.
 ///
-/// Thread-safe: the worker thread appends (in libmosquitto's message callback) and settles; metrics and health
+/// Thread-safe: the worker thread stages (in libmosquitto's message callback), commits and settles; metrics and health
 /// checks read its counts from other threads.
 public final class OutflowJournal: @unchecked Sendable {
     // Safe: `state` is read and written only with `lock` held; the file is written, replaced and closed

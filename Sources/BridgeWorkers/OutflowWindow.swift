@@ -8,6 +8,7 @@
 /// acknowledged, oldest first, within the window.
 ///
 /// `Payload` is what the shell sends for a message (its encoded frames).
+///
 /// Generic and used from another module, so the hot calls are `@inlinable` (specialized where they are used,
 /// not dispatched through runtime generic metadata), and each has a form that hands what to send to a closure
 /// instead of returning an array.

@@ -10,8 +10,8 @@ import UnixSignals
 /// SIGHUP calls `onReload` (one reload at a time); without it SIGHUP is ignored.
 func runServices(_ services: [ServiceGroupConfiguration.ServiceConfiguration], logger: Logger,
                  onReload: (@Sendable () -> Void)? = nil) async throws {
-    // The one trap for SIGTERM and SIGINT: it logs the signal, then ends, which stops the group gracefully. (A
-    // second trap, the group's own, raced with it: the group could stop before the signal was logged.)
+    // The one trap for SIGTERM and SIGINT: it logs the signal, then ends, which stops the group gracefully. The
+    // group has no trap of its own for them: two would race, and the group could stop before the log line.
     let signals = ServiceGroupConfiguration.ServiceConfiguration(
         service: SignalService(logger: logger, onReload: onReload), successTerminationBehavior: .gracefullyShutdownGroup)
     var configuration = ServiceGroupConfiguration(services: [signals] + services, logger: logger)
