@@ -128,7 +128,7 @@ let package = Package(
             name: "BridgeRuntimeTests",
             dependencies: [
                 "BridgeRuntime", "BridgeConfig", "BridgePresence", "BridgeCore", "BridgeHub", "APIServer", "WireProtocol", "ZeroMQ",
-                "TestSupport",
+                "LoopbackHarness", "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

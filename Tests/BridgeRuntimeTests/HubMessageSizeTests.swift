@@ -2,6 +2,7 @@ import BridgeCore
 import BridgeHub
 import Foundation
 import Logging
+import LoopbackHarness
 import Testing
 import WireProtocol
 import ZeroMQ
@@ -47,7 +48,11 @@ import ZeroMQ
         // Raw DEALERs over tcp, one of them sending a frame larger than the cap (but within the body limit).
         let big = try HubClockTests.Peer(context: context, endpoint: workers, hello: Hello(role: .mqttWorker, name: "big"), form: .mqtt)
         let good = try HubClockTests.Peer(context: context, endpoint: workers, hello: Hello(role: .mqttWorker, name: "good"), form: .mqtt)
-        Thread.sleep(forTimeInterval: 0.2)
+        // Both workers and the consumer have said HELLO before the big frame goes.
+        #expect(waitUntilBlocking(timeout: .seconds(10)) {
+            guard let counters = hub.counters() else { return false }
+            return counters.workers == 2 && counters.consumers == 1
+        })
         try big.send(.mqttData(seq: 1, MQTTMessage(topic: "sensors/big", payload: Array(repeating: 0x61, count: 200_000), qos: .atLeastOnce), clientId: nil))
 
         var received: [QueueMessage] = []
