@@ -34,7 +34,7 @@ enum Targets {
         check("pinned, QoS 1: mqbridge / Mosquitto's own bridge", "pinned.qos1.vsMosquittoBridge", .atLeast, 1.0, "ratio",
               "both sides run near the rate CPU 0's broker and publisher allow, so the ratio sits near 1 and tips with the machine's load (the pinned notes)"),
         check("hub relay / raw libzmq", "zmq.ratio", .atLeast, 0.5, "ratio",
-              "the hub thread spends about 5 µs per relayed message even in BATCHes (the DATA metadata read, translate, route, encode for the consumer, the batched acknowledgements back to the worker), against about 1 µs a frame for raw libzmq; a profile spreads it over many small costs, a quarter of it reference counting (the zmq notes give this run's figures)"),
+              "the hub thread spends several µs per relayed message even in BATCHes (the DATA metadata read, translate, route, the JSON metadata for the consumer, the batched acknowledgements back to the worker), against about 1 µs a frame for raw libzmq; in a profile the largest parts are making and freeing each QueueMessage and its delivery (reference counting and malloc), the JSON metadata written for the consumer and read from the worker, and translation (the zmq notes give this run's figures)"),
         check("added p50 latency at 10,000 msg/s, QoS 0", "latency.qos0.addedP50", .atMost, 0.2, "ms",
               "wake-ups: each message wakes the worker, the hub, the hub's ZeroMQ I/O thread, the consumer's ZeroMQ I/O thread and the consumer, and the acknowledgements wake them back, where a plain subscriber is one wake-up; each takes a few tens of µs when the 2 cores are busy"),
         check("added p50 latency at 10,000 msg/s, QoS 1", "latency.qos1.addedP50", .atMost, 0.2, "ms",

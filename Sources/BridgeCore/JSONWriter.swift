@@ -14,6 +14,19 @@ public struct JSONWriter: Sendable {
         bytes.reserveCapacity(256)
     }
 
+    /// A writer that appends to `bytes` (given with `consume`, so that it is not copied); `takeBytes()` hands
+    /// them back with the JSON after them.
+    public init(appendingTo bytes: [UInt8]) {
+        self.bytes = bytes
+    }
+
+    /// The bytes written, moved out of the writer, which is left empty.
+    public mutating func takeBytes() -> [UInt8] {
+        var taken: [UInt8] = []
+        swap(&taken, &bytes)
+        return taken
+    }
+
     /// The text written so far.
     public var text: String { String(decoding: bytes, as: UTF8.self) }
 
@@ -24,15 +37,12 @@ public struct JSONWriter: Sendable {
 
     /// Writes `"name":` inside an object; the value must follow.
     public mutating func key(_ name: String) {
-        separate()
-        JSONWriter.appendQuoted(name, to: &bytes)
-        bytes.append(UInt8(ascii: ":"))
+        JSONWriter.appendQuoted(name, to: &bytes, comma: needsComma(), colon: true)
         commaBits &= ~(1 << UInt64(depth))
     }
 
     public mutating func string(_ value: String) {
-        separate()
-        JSONWriter.appendQuoted(value, to: &bytes)
+        JSONWriter.appendQuoted(value, to: &bytes, comma: needsComma(), colon: false)
     }
 
     public mutating func number(_ value: Int64) {
@@ -106,6 +116,14 @@ public struct JSONWriter: Sendable {
         commaBits |= 1 << UInt64(depth)
     }
 
+    /// Whether the next item needs a comma before it; the item after it will.
+    @inline(__always)
+    private mutating func needsComma() -> Bool {
+        let bit: UInt64 = 1 << UInt64(depth)
+        defer { commaBits |= bit }
+        return commaBits & bit != 0
+    }
+
     @inline(__always)
     private mutating func separate() {
         let bit: UInt64 = 1 << UInt64(depth)
@@ -125,6 +143,44 @@ public struct JSONWriter: Sendable {
     /// Appends `value` as a JSON string literal, in UTF-8: `"` and `\` and control characters escaped, the
     /// rest copied as it is.
     public static func appendQuoted(_ value: String, to bytes: inout [UInt8]) {
+        appendQuoted(value, to: &bytes, comma: false, colon: false)
+    }
+
+    /// `appendQuoted`, with a comma before it and a colon after it when asked. A short string with nothing
+    /// to escape (member names, most values) is written with one append: this runs for every name and string
+    /// of every message's metadata.
+    static func appendQuoted(_ value: String, to bytes: inout [UInt8], comma: Bool, colon: Bool) {
+        let written: Bool? = value.utf8.withContiguousStorageIfAvailable { utf8 in
+            let total = utf8.count + 4
+            guard total <= 64 else { return false }
+            for byte in utf8 where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { return false }
+            return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 64) { out in
+                var index = 0
+                if comma {
+                    out[index] = UInt8(ascii: ",")
+                    index += 1
+                }
+                out[index] = UInt8(ascii: "\"")
+                index += 1
+                if let base = utf8.baseAddress { (out.baseAddress! + index).update(from: base, count: utf8.count) }
+                index += utf8.count
+                out[index] = UInt8(ascii: "\"")
+                index += 1
+                if colon {
+                    out[index] = UInt8(ascii: ":")
+                    index += 1
+                }
+                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: out[0..<index]))
+                return true
+            }
+        }
+        if written == true { return }
+        if comma { bytes.append(UInt8(ascii: ",")) }
+        appendQuotedEscaping(value, to: &bytes)
+        if colon { bytes.append(UInt8(ascii: ":")) }
+    }
+
+    private static func appendQuotedEscaping(_ value: String, to bytes: inout [UInt8]) {
         bytes.append(UInt8(ascii: "\""))
         var value = value
         value.withUTF8 { utf8 in

@@ -7,6 +7,7 @@ extension HubRouter {
     /// front of the backlog for the next worker.
     mutating func removePeer(_ peer: PeerID, reason: String, quiet: Bool = false) -> [HubAction] {
         var actions: [HubAction] = []
+        hot.removeValue(forKey: peer)
         switch peer.link {
         case .producers:
             guard producers.removeValue(forKey: peer) != nil else { return [] }

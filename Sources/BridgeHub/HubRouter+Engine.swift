@@ -24,7 +24,8 @@ extension HubRouter {
 
     mutating func joinEngine(_ hello: Hello, peer: PeerID, now: Int64) -> [HubAction] {
         consumers[peer] = Consumer(
-            name: hello.name, topic: "", tags: .all, group: nil, window: hello.window, lastSeen: now, batchBytes: hello.batchBytes)
+            name: hello.name, topic: "", tags: .all, group: nil, window: hello.window, lastSeen: now)
+        hot[peer] = Hot(batchBytes: hello.batchBytes)
         engines.append(peer)
         var actions: [HubAction] = [
             .send(peer, .welcome(peerWelcome)),

@@ -7,24 +7,32 @@ extension HubRouter {
     mutating func handleOutflow(seq: UInt64, _ message: MQTTMessage, clientId: String?, from worker: PeerID, now: Int64)
         -> [HubAction]
     {
+        var actions: [HubAction] = []
+        handleOutflow(seq: seq, message, clientId: clientId, from: worker, now: now, into: &actions)
+        return actions
+    }
+
+    /// `handleOutflow`, adding the actions to `actions`.
+    mutating func handleOutflow(
+        seq: UInt64, _ message: MQTTMessage, clientId: String?, from worker: PeerID, now: Int64, into actions: inout [HubAction]
+    ) {
         counters.outflowReceived += 1
         let routed: [RoutedQueueMessage]
         do {
             routed = try mappings.outflow(message, publisherClientId: clientId)
         } catch {
             noteRejection(.outflow, reason: error.reason.rawValue, topic: message.topic, detail: error.message)
-            return [
-                .send(worker, .error(WireErrorReport(seq: seq, code: error.reason.rawValue, message: error.message))),
-                .log(.warning, kind: error.reason.rawValue, "outflow message on '\(message.topic)' refused: \(error.message)"),
-            ]
+            actions.append(.send(worker, .error(WireErrorReport(seq: seq, code: error.reason.rawValue, message: error.message))))
+            actions.append(.log(.warning, kind: error.reason.rawValue, "outflow message on '\(message.topic)' refused: \(error.message)"))
+            return
         }
         if routed.isEmpty {
             counters.unmatched += 1
-            return acknowledgeOutflow(seq: seq, of: worker)
+            acknowledgeOutflow(seq: seq, of: worker, into: &actions)
+            return
         }
         let origin = OutflowKey(worker: worker, seq: seq)
-        let journal = workers[worker]?.journal
-        var actions: [HubAction] = []
+        let journal = hot[worker]?.journal
         var deliveries = 0
         for (index, result) in routed.enumerated() {
             counters.outflowRouted[result.ruleId, default: 0] += 1
@@ -32,11 +40,10 @@ extension HubRouter {
             deliveries += dispatch(result.message, msgId: msgId, origin: origin, into: &actions)
         }
         if deliveries == 0 {
-            actions += acknowledgeOutflow(seq: seq, of: worker)
+            acknowledgeOutflow(seq: seq, of: worker, into: &actions)
         } else {
             outflowPending[origin, default: 0] += deliveries
         }
-        return actions
     }
 
     /// Stamps a queue-side message (with `msgId`, or a new ID of this run) and queues it for every consumer
@@ -52,10 +59,11 @@ extension HubRouter {
         // takes: this runs for every delivery. Plain consumers and groups are disjoint, so queueing to the
         // first does not change which group member is the least loaded.
         for peer in consumersByTopic[message.topic] ?? [] {
-            let taken = consumers[peer]?.takeIfAccepted(delivery) { seq, delivery in
+            guard let index = consumers.index(forKey: peer) else { continue }
+            let taken = consumers.values[index].takeIfAccepted(delivery) { seq, delivery in
                 actions.append(.send(peer, .queueData(seq: seq, delivery.message)))
             }
-            if taken == true { targets += 1 }
+            if taken { targets += 1 }
         }
         for key in groupsByTopic[message.topic] ?? [] {
             guard let member = chooseMember(of: key, for: stamped) else { continue }
@@ -107,7 +115,8 @@ extension HubRouter {
     mutating func pump(_ peer: PeerID, into actions: inout [HubAction]) {
         // In place: a copy of the consumer taken out of the dictionary would make the next write to
         // `unacked` copy the whole window of deliveries, once per message.
-        consumers[peer]?.pumpWindow { seq, delivery in
+        guard let index = consumers.index(forKey: peer) else { return }
+        consumers.values[index].pumpWindow { seq, delivery in
             actions.append(.send(peer, .queueData(seq: seq, delivery.message)))
         }
     }
@@ -123,16 +132,46 @@ extension HubRouter {
     /// is refilled once.
     mutating func handleConsumerAcks(_ seqs: [UInt64], from peer: PeerID) -> [HubAction] {
         var actions: [HubAction] = []
-        for seq in seqs { settleDelivery(seq: seq, from: peer, into: &actions) }
-        pump(peer, into: &actions)
+        handleConsumerAcks(seqs, from: peer, into: &actions)
         return actions
+    }
+
+    /// `handleConsumerAcks`, adding the actions to `actions`.
+    mutating func handleConsumerAcks(_ seqs: [UInt64], from peer: PeerID, into actions: inout [HubAction]) {
+        // The consumer's window is opened once for all the seqs, in place through its index (`consumers[peer]?.…`
+        // moves the record out of the dictionary and back); what each delivery settles is done after.
+        var settled: [(origin: OutflowKey?, born: Int64?)] = []
+        var unknown: [UInt64] = []
+        settled.reserveCapacity(seqs.count)
+        if let index = consumers.index(forKey: peer) {
+            consumers.values[index].takeUnacked(seqs) { seq, delivery in
+                if let delivery {
+                    settled.append((delivery.origin, delivery.message.bornTimestamp))
+                } else {
+                    unknown.append(seq)
+                }
+            }
+        } else {
+            unknown = seqs
+        }
+        for (origin, born) in settled {
+            counters.deliveriesAcked += 1
+            if let born { counters.deliveryLatency.observe(wallNow - born) }
+            settle(origin, into: &actions)
+        }
+        for seq in unknown { noteUnknownAck(seq, from: peer, into: &actions) }
+        pump(peer, into: &actions)
+    }
+
+    private mutating func noteUnknownAck(_ seq: UInt64, from peer: PeerID, into actions: inout [HubAction]) {
+        counters.protocolErrors["unknown_ack", default: 0] += 1
+        actions.append(.log(.debug, kind: "unknown_ack", "\(peer) acknowledged unknown seq \(seq)"))
     }
 
     /// One delivery acknowledged by its consumer: forgotten, timed, and settled towards its worker.
     private mutating func settleDelivery(seq: UInt64, from peer: PeerID, into actions: inout [HubAction]) {
         guard let delivery = consumers[peer]?.unacked.removeValue(forKey: seq) else {
-            counters.protocolErrors["unknown_ack", default: 0] += 1
-            actions.append(.log(.debug, kind: "unknown_ack", "\(peer) acknowledged unknown seq \(seq)"))
+            noteUnknownAck(seq, from: peer, into: &actions)
             return
         }
         counters.deliveriesAcked += 1

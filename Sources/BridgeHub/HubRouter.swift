@@ -28,11 +28,6 @@ public struct HubRouter: Sendable {
         /// Outflow seqs settled end to end and not yet acknowledged: gathered for one batched `ACK` (see
         /// `flushWorkerAcks`).
         var acksDue: [UInt64] = []
-        /// The worker's outflow journal (`journal` in HELLO): with it, queue-side message IDs derive from the
-        /// journal and the seq, so a resent message keeps its ID.
-        var journal: String?
-        /// The worker reads `BATCH` up to this many bytes of records (`batchBytes` in HELLO).
-        var batchBytes: Int?
 
         /// How an outflow message settled end to end is acknowledged.
         enum Acknowledgement {
@@ -56,6 +51,19 @@ public struct HubRouter: Sendable {
     }
 
     var workers: [PeerID: Worker] = [:]
+
+    /// What the hot path reads of a worker or consumer for every message, apart from `workers` and
+    /// `consumers`: reading a field through those copies the whole record out of the dictionary (its
+    /// strings, its window of deliveries), once per message. Set when the peer joins, gone when it leaves.
+    struct Hot: Sendable {
+        /// The peer reads `BATCH` up to this many bytes of records (`batchBytes` in HELLO).
+        var batchBytes: Int?
+        /// A worker's outflow journal (`journal` in HELLO): with it, queue-side message IDs derive from the
+        /// journal and the seq, so a resent message keeps its ID.
+        var journal: String?
+    }
+
+    var hot: [PeerID: Hot] = [:]
     /// Workers with seqs in `acksDue`, in the order their first one was settled.
     var workersWithAcksDue: [PeerID] = []
     /// Deliveries still unsettled for each outflow message; at zero the worker is acknowledged.
@@ -82,8 +90,6 @@ public struct HubRouter: Sendable {
         var nextSeq: UInt64 = 1
         var unacked: [UInt64: Delivery] = [:]
         var queue = FIFO<Delivery>()
-        /// The consumer reads `BATCH` up to this many bytes of records (`batchBytes` in HELLO).
-        var batchBytes: Int?
 
         var load: Int { unacked.count + queue.count }
 
@@ -98,6 +104,12 @@ public struct HubRouter: Sendable {
         mutating func pushAndPump(_ delivery: Delivery, _ send: (UInt64, Delivery) -> Void) {
             queue.push(delivery)
             pumpWindow(send)
+        }
+
+        /// Takes the deliveries of `seqs` out of the window; `each` sees each seq with its delivery, or nil
+        /// for a seq the window does not hold.
+        mutating func takeUnacked(_ seqs: [UInt64], _ each: (UInt64, Delivery?) -> Void) {
+            for seq in seqs { each(seq, unacked.removeValue(forKey: seq)) }
         }
 
         /// Moves queued deliveries into the window while it has room, numbering them; `send` sees each one.
@@ -226,11 +238,7 @@ public struct HubRouter: Sendable {
 
     /// How many bytes of `BATCH` records `peer` reads (it said `batchBytes` in HELLO); nil: single `DATA` only.
     public func batchBytes(of peer: PeerID) -> Int? {
-        switch peer.link {
-        case .workers: workers[peer]?.batchBytes ?? consumers[peer]?.batchBytes
-        case .consumers: consumers[peer]?.batchBytes
-        case .producers: nil
-        }
+        hot[peer]?.batchBytes
     }
 
     /// Whether `peer` has said HELLO and is still connected.
@@ -265,6 +273,37 @@ public struct HubRouter: Sendable {
     /// A decoded message from a peer. `now` is milliseconds on a monotonic clock (peers' liveness);
     /// `wallClock` is milliseconds since the epoch (it stamps `bornTimestamp`), `now` when not given.
     public mutating func receive(_ message: WireMessage, from peer: PeerID, now: Int64, wallClock: Int64? = nil) -> [HubAction] {
+        var actions: [HubAction] = []
+        receive(message, from: peer, now: now, wallClock: wallClock, into: &actions)
+        return actions
+    }
+
+    /// `receive(_:from:now:wallClock:)`, adding the actions to `actions`: the shell keeps one array for all
+    /// the records of a `BATCH` instead of one per message. Outflow `DATA` and batched acknowledgements, the
+    /// messages of the hot path, write into it directly.
+    public mutating func receive(
+        _ message: WireMessage, from peer: PeerID, now: Int64, wallClock: Int64? = nil, into actions: inout [HubAction]
+    ) {
+        switch message {
+        case .mqttData(let seq, let mqttMessage, let clientId) where peer.link == .workers:
+            self.now = now
+            wallNow = wallClock ?? now
+            guard touch(peer, now: now), !isStatusTopic(mqttMessage.topic) else { break }
+            handleOutflow(seq: seq, mqttMessage, clientId: clientId, from: peer, now: now, into: &actions)
+            return
+        case .acks(let seqs) where peer.link == .consumers:
+            self.now = now
+            wallNow = wallClock ?? now
+            guard touch(peer, now: now) else { break }
+            handleConsumerAcks(seqs, from: peer, into: &actions)
+            return
+        default:
+            break
+        }
+        actions += receiveOther(message, from: peer, now: now, wallClock: wallClock)
+    }
+
+    private mutating func receiveOther(_ message: WireMessage, from peer: PeerID, now: Int64, wallClock: Int64?) -> [HubAction] {
         self.now = now
         wallNow = wallClock ?? now
         if case .hello(let hello) = message {
@@ -431,8 +470,10 @@ public struct HubRouter: Sendable {
 
     /// `acknowledgeOutflow(seq:of:)`, adding what it sends to `actions`; one lookup of the worker.
     mutating func acknowledgeOutflow(seq: UInt64, of worker: PeerID, into actions: inout [HubAction]) {
-        switch workers[worker]?.acknowledge(seq) {
-        case nil, .gathered(first: false): break
+        // Through the index: `workers[worker]?.…` would move the record out of the dictionary and back.
+        guard let index = workers.index(forKey: worker) else { return }
+        switch workers.values[index].acknowledge(seq) {
+        case .gathered(first: false): break
         case .now: actions.append(.send(worker, .ack(seq: seq, msgId: nil)))
         case .gathered(first: true): workersWithAcksDue.append(worker)
         }
@@ -457,8 +498,18 @@ public struct HubRouter: Sendable {
     mutating func touch(_ peer: PeerID, now: Int64) -> Bool {
         // One lookup each: the assignment through `?` happens only when the peer is there.
         switch peer.link {
-        case .workers: return (workers[peer]?.lastSeen = now) != nil || (consumers[peer]?.lastSeen = now) != nil
-        case .consumers: return (consumers[peer]?.lastSeen = now) != nil
+        case .workers:
+            if let index = workers.index(forKey: peer) {
+                workers.values[index].lastSeen = now
+                return true
+            }
+            guard let index = consumers.index(forKey: peer) else { return false }
+            consumers.values[index].lastSeen = now
+            return true
+        case .consumers:
+            guard let index = consumers.index(forKey: peer) else { return false }
+            consumers.values[index].lastSeen = now
+            return true
         case .producers:
             guard let index = producers.index(forKey: peer) else { return false }
             producers.values[index] = now
@@ -514,8 +565,8 @@ public struct HubRouter: Sendable {
         case .workers where hello.role == .engineWorker:
             actions += joinEngine(hello, peer: peer, now: now)
         case .workers:
-            workers[peer] = Worker(name: hello.name, window: hello.paused ? 0 : hello.window, lastSeen: now, batchAck: hello.batchAck, journal: hello.journal,
-                                   batchBytes: hello.batchBytes)
+            workers[peer] = Worker(name: hello.name, window: hello.paused ? 0 : hello.window, lastSeen: now, batchAck: hello.batchAck)
+            hot[peer] = Hot(batchBytes: hello.batchBytes, journal: hello.journal)
             actions.append(.send(peer, .welcome(workerWelcome())))
             actions.append(.log(.info, kind: "worker_joined", "MQTT worker '\(hello.name)' joined (window \(hello.window))"))
             actions += pumpInflow()
@@ -527,7 +578,8 @@ public struct HubRouter: Sendable {
             let topic = hello.topic ?? ""
             let group = hello.group.flatMap { $0.isEmpty ? nil : GroupKey(topic: topic, group: $0) }
             consumers[peer] = Consumer(
-                name: hello.name, topic: topic, tags: tags, group: group, window: hello.window, lastSeen: now, batchBytes: hello.batchBytes)
+                name: hello.name, topic: topic, tags: tags, group: group, window: hello.window, lastSeen: now)
+            hot[peer] = Hot(batchBytes: hello.batchBytes)
             if let group {
                 groups[group, default: Group()].members.append(peer)
                 if groups[group]!.members.count == 1 { groupsByTopic[topic, default: []].append(group) }

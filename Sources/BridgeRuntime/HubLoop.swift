@@ -19,6 +19,8 @@ struct HubLoop {
     /// `DATA` gathered per peer during a pass of the loop (peers that read `BATCH`), and the peers in order.
     var batches: [PeerID: BatchWriter] = [:]
     var batchOrder: [PeerID] = []
+    /// The actions of the message being read, carried out once it is read through.
+    var pending: [HubAction] = []
 
     /// Messages read from one socket before the loop looks at the others, so one busy link cannot starve them.
     static let batch = 256
@@ -103,46 +105,52 @@ struct HubLoop {
             let peer = PeerID(link: link, routingId: routingId)
             // MQTT workers send MQTT messages on the workers link; engine workers there send queue-side ones.
             let form: WireCodec.DataForm = link == .workers ? router.dataForm(of: peer) : .queue
+            // The records of a BATCH share the clock readings and one array of actions, carried out at the end.
+            let now = service.clock.monotonicMs()
+            let wall = service.clock.wallMs()
             for decoded in WireCodec.decodeAll(messageFrames, form: form) {
-                handle(decoded, frames: messageFrames, from: peer)
+                handle(decoded, frames: messageFrames, from: peer, now: now, wall: wall)
             }
+            flushPending()
         }
     }
 
-    /// One message read from a peer (alone, or one of a `BATCH`), through the router.
-    mutating func handle(_ decoded: Result<WireMessage, WireErrorReport>, frames: [[UInt8]], from peer: PeerID) {
-        let now = service.clock.monotonicMs()
-        let wall = service.clock.wallMs()
-        let actions: [HubAction]
+    /// Carries out the actions gathered in `pending`.
+    mutating func flushPending() {
+        guard !pending.isEmpty else { return }
+        execute(pending)
+        pending.removeAll(keepingCapacity: true)
+    }
+
+    /// One message read from a peer (alone, or one of a `BATCH`), through the router; its actions are added
+    /// to `pending`.
+    mutating func handle(_ decoded: Result<WireMessage, WireErrorReport>, frames: [[UInt8]], from peer: PeerID, now: Int64, wall: Int64) {
         switch decoded {
         case .success(let message):
-            actions = router.receive(message, from: peer, now: now, wallClock: wall)
+            router.receive(message, from: peer, now: now, wallClock: wall, into: &pending)
+            // A status message is read into the online-status view before the records after it are routed.
+            if case .ingestStatus = pending.last { flushPending() }
         case .failure(let error):
             // A record of a BATCH is a DATA: answered as one, whatever else the batch carried.
             let kind = WireCodec.kind(of: frames).map { $0 == .batch ? .data : $0 }
-            actions = router.undecodable(error, kind: kind, from: peer, now: now)
+            pending += router.undecodable(error, kind: kind, from: peer, now: now)
         }
-        execute(actions)
     }
 
-    /// Adds a `DATA` to the peer's batch, sent by `flushBatches` before the loop waits again (or at once
-    /// when the batch is full).
-    mutating func gather(_ frames: [[UInt8]], for peer: PeerID, limit: Int) {
-        guard BatchWriter(limit: limit).fitsAlone(metadata: frames[2].count, body: frames[3].count) else {
+    /// Adds a `DATA` to the peer's batch, encoded straight into it, sent by `flushBatches` before the loop
+    /// waits again (or at once when the batch is full). A `DATA` too big for a batch of its own goes alone.
+    mutating func gather(_ message: WireMessage, for peer: PeerID, limit: Int) {
+        if let index = batches.index(forKey: peer) {
+            if batches.values[index].append(message) { return }
             flushBatch(of: peer)
-            send(frames, to: peer)
+        }
+        var batch = BatchWriter(limit: limit)
+        guard batch.append(message) else {
+            send(WireCodec.encode(message), to: peer)
             return
         }
-        if batches[peer] == nil {
-            batches[peer] = BatchWriter(limit: limit)
-            batchOrder.append(peer)
-        }
-        if !batches[peer]!.append(metadata: frames[2], body: frames[3]) {
-            flushBatch(of: peer)
-            batches[peer] = BatchWriter(limit: limit)
-            batchOrder.append(peer)
-            _ = batches[peer]!.append(metadata: frames[2], body: frames[3])
-        }
+        batches[peer] = batch
+        batchOrder.append(peer)
     }
 
     /// Sends what was gathered for `peer`, if anything.
@@ -198,10 +206,10 @@ struct HubLoop {
         for action in actions {
             switch action {
             case .send(let peer, let message):
-                let frames = WireCodec.encode(message)
                 if message.kind == .data, let limit = router.batchBytes(of: peer) {
-                    gather(frames, for: peer, limit: limit)
+                    gather(message, for: peer, limit: limit)
                 } else {
+                    let frames = WireCodec.encode(message)
                     // Whatever was gathered for the peer goes first: the link keeps the order of the actions.
                     flushBatch(of: peer)
                     send(frames, to: peer)

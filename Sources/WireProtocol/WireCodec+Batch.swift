@@ -1,3 +1,5 @@
+import BridgeCore
+
 /// `BATCH`: several `DATA` in one message (docs/wire-protocol.md). Frames: `MQB1`, `BATCH`, `{}`, and the
 /// records, each a `DATA`'s metadata and body with a 4-byte big-endian length before each.
 extension WireCodec {
@@ -99,6 +101,47 @@ public struct BatchWriter: Sendable {
         if records.isEmpty { records.reserveCapacity(min(limit, 16_384)) }
         appendLength(metadata.count)
         records.append(contentsOf: metadata)
+        appendLength(body.count)
+        records.append(contentsOf: body)
+        count += 1
+        return true
+    }
+
+    /// Adds a `DATA` (`.queueData` or `.mqttData`) as a record, its metadata written as JSON straight into
+    /// the records, as `WireCodec.encode` writes it; false (and nothing added) when it does not fit in what is
+    /// left: `take()` first. Other messages are not records: false.
+    public mutating func append(_ message: WireMessage) -> Bool {
+        let start = records.count
+        if records.isEmpty { records.reserveCapacity(min(limit, 16_384)) }
+        appendLength(0)
+        var buffer: [UInt8] = []
+        swap(&buffer, &records)
+        var writer = JSONWriter(appendingTo: consume buffer)
+        writer.beginObject()
+        let body: [UInt8]
+        switch message {
+        case .queueData(let seq, let queueMessage):
+            WireCodec.writeQueueData(seq: seq, queueMessage, &writer)
+            body = queueMessage.body
+        case .mqttData(let seq, let mqttMessage, let clientId):
+            WireCodec.writeMQTTData(seq: seq, mqttMessage, clientId: clientId, &writer)
+            body = mqttMessage.payload
+        default:
+            records = writer.takeBytes()
+            records.removeSubrange(start...)
+            return false
+        }
+        writer.endObject()
+        records = writer.takeBytes()
+        guard records.count + 4 + body.count <= limit else {
+            records.removeSubrange(start...)
+            return false
+        }
+        let metadataLength = records.count - start - 4
+        records[start] = UInt8(truncatingIfNeeded: metadataLength >> 24)
+        records[start + 1] = UInt8(truncatingIfNeeded: metadataLength >> 16)
+        records[start + 2] = UInt8(truncatingIfNeeded: metadataLength >> 8)
+        records[start + 3] = UInt8(truncatingIfNeeded: metadataLength)
         appendLength(body.count)
         records.append(contentsOf: body)
         count += 1

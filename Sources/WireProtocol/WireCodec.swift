@@ -205,13 +205,13 @@ public enum WireCodec {
         }
     }
 
-    private static func writeQueueData(seq: UInt64, _ message: QueueMessage, _ writer: inout JSONWriter) {
+    static func writeQueueData(seq: UInt64, _ message: QueueMessage, _ writer: inout JSONWriter) {
         writeSeq(seq, &writer)
         writer.queueMessageHeader(message, sortProperties: false)
         writer.queueMessageIdentity(message)
     }
 
-    private static func writeMQTTData(seq: UInt64, _ message: MQTTMessage, clientId: String?, _ writer: inout JSONWriter) {
+    static func writeMQTTData(seq: UInt64, _ message: MQTTMessage, clientId: String?, _ writer: inout JSONWriter) {
         writeSeq(seq, &writer)
         writer.field("topic", message.topic)
         writer.key("qos")

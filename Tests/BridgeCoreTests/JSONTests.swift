@@ -41,6 +41,40 @@ import Testing
         }
     }
 
+    /// Names and strings are written with their comma and colon in one piece when they need no escape and
+    /// are short, through the escaper otherwise: random objects and arrays of both kinds read back as written.
+    @Test func writerObjectsAndArraysReadBackThroughTheParser() throws {
+        var random = SplitMix64(seed: 22)
+        let pieces = ["a", "b", "z", " ", "\"", "\\", "\n", "\u{1}", "é", "😀"]
+        func randomString() -> String {
+            let length = Int.random(in: 0...(Bool.random(using: &random) ? 8 : 70), using: &random)
+            let plain = Bool.random(using: &random)
+            return String((0..<length).map { _ in plain ? "x" : pieces.randomElement(using: &random)! }.joined())
+        }
+        for round in 0..<2_000 {
+            var members: [(String, JSONValue)] = []
+            var writer = JSONWriter()
+            writer.beginObject()
+            for index in 0..<Int.random(in: 0...6, using: &random) {
+                let name = "\(index)" + randomString()
+                let strings = (0..<Int.random(in: 0...3, using: &random)).map { _ in randomString() }
+                writer.key(name)
+                if Bool.random(using: &random) {
+                    let value = randomString()
+                    writer.string(value)
+                    members.append((name, .string(value)))
+                } else {
+                    writer.beginArray()
+                    for string in strings { writer.string(string) }
+                    writer.endArray()
+                    members.append((name, .array(strings.map { .string($0) })))
+                }
+            }
+            writer.endObject()
+            #expect(try JSONValue.parse(bytes: writer.bytes) == .object(members), "round \(round): \(writer.text)")
+        }
+    }
+
     @Test func parserRoundTripsWhatTheWriterWrites() throws {
         let properties = [UserProperty(key: "k\"", value: "\u{0}\t😀"), UserProperty(key: "k\"", value: "")]
         #expect(try UserPropertyCoding.decode(UserPropertyCoding.encode(properties)) == properties)

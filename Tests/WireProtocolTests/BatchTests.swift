@@ -131,6 +131,54 @@ import Testing
         #expect(report.code == WireErrorCode.malformedFrame)
     }
 
+    /// The hub writes a `DATA`'s metadata straight into the records: the same bytes as a record made from the
+    /// frames `WireCodec.encode` writes.
+    @Test func appendingAMessageWritesWhatItsEncodedFramesWrite() {
+        let queue = QueueMessage(
+            topic: "T", tag: "t\"1", keys: ["k1", "k\n2"], properties: ["topic": "a/b", "qoslevel": "1", "é": "😀"],
+            body: Array("body".utf8), msgId: String(repeating: "a", count: 32), bornTimestamp: 1_795_297_490_123)
+        let messages: [WireMessage] = [
+            Self.mqtt(1), .queueData(seq: 2, queue), .queueData(seq: 3, QueueMessage(topic: "U")),
+            .mqttData(
+                seq: 4, MQTTMessage(topic: "x/" + String(repeating: "y", count: 200), payload: [], qos: .atMostOnce, retain: true,
+                                    userProperties: [UserProperty(key: "k", value: "v")], contentType: "text/plain",
+                                    messageExpiryInterval: 60), clientId: nil),
+        ]
+        var direct = BatchWriter(limit: 1 << 20)
+        var fromFrames = BatchWriter(limit: 1 << 20)
+        for message in messages {
+            let frames = WireCodec.encode(message)
+            let addedDirectly = direct.append(message)
+            let addedFromFrames = fromFrames.append(metadata: frames[2], body: frames[3])
+            #expect(addedDirectly && addedFromFrames)
+        }
+        #expect(direct.records == fromFrames.records)
+        #expect(direct.count == messages.count)
+        let decoded = WireCodec.decodeAll(direct.take(), form: .queue).prefix(3)
+        #expect(decoded.count == 3)
+    }
+
+    /// A message that does not fit in what is left, or that is not a `DATA`, leaves the batch as it was.
+    @Test func aMessageThatDoesNotFitLeavesTheBatchAsItWas() {
+        let first = Self.mqtt(1, payload: String(repeating: "p", count: 100))
+        let frames = WireCodec.encode(first)
+        let oneRecord = 8 + frames[2].count + frames[3].count
+        var writer = BatchWriter(limit: oneRecord + 20)
+        let addedFirst = writer.append(first)
+        #expect(addedFirst)
+        let records = writer.records
+        let addedSecond = writer.append(Self.mqtt(2, payload: String(repeating: "q", count: 100)))
+        let addedPing = writer.append(.ping)
+        let addedAck = writer.append(.ack(seq: 1, msgId: nil))
+        #expect(!addedSecond && !addedPing && !addedAck)
+        #expect(writer.records == records)
+        #expect(writer.count == 1)
+        var empty = BatchWriter(limit: oneRecord - 1)
+        let addedAlone = empty.append(first)
+        #expect(!addedAlone)
+        #expect(empty.isEmpty && empty.records.isEmpty)
+    }
+
     @Test func singleMessagesStillDecodeThroughDecodeAll() {
         let results = WireCodec.decodeAll(WireCodec.encode(.ping), form: .queue)
         #expect(results.map { try? $0.get() } == [.ping])
