@@ -15,12 +15,15 @@ struct DataMetadataScanner {
 
     /// The `DATA` these metadata and body make, or nil when the full reader must decide.
     static func decode(metadata: [UInt8], body: [UInt8], form: WireCodec.DataForm) -> WireMessage? {
-        metadata.withUnsafeBufferPointer { buffer in
-            var scanner = DataMetadataScanner(buffer)
-            switch form {
-            case .mqtt: return scanner.mqttData(body: body)
-            case .queue: return scanner.queueData(body: body)
-            }
+        metadata.withUnsafeBufferPointer { decode(metadata: $0, body: body, form: form) }
+    }
+
+    /// `decode`, reading the metadata where it lies (a record of a `BATCH`).
+    static func decode(metadata: UnsafeBufferPointer<UInt8>, body: [UInt8], form: WireCodec.DataForm) -> WireMessage? {
+        var scanner = DataMetadataScanner(metadata)
+        switch form {
+        case .mqtt: return scanner.mqttData(body: body)
+        case .queue: return scanner.queueData(body: body)
         }
     }
 

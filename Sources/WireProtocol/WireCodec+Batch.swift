@@ -24,16 +24,26 @@ extension WireCodec {
             return [.failure(error)]
         }
         var results: [Result<WireMessage, WireErrorReport>] = []
-        var reader = BatchReader(frames[3])
+        let records = frames[3]
+        var reader = BatchReader(records)
         while !reader.atEnd {
-            guard let (metadata, body) = reader.next() else {
+            guard let (metadata, bodyRange) = reader.nextRanges() else {
                 results.append(.failure(WireErrorReport(
                     code: WireErrorCode.malformedFrame,
-                    message: "BATCH record \(results.count + 1) is cut short at byte \(reader.offset) of \(frames[3].count)")))
+                    message: "BATCH record \(results.count + 1) is cut short at byte \(reader.offset) of \(records.count)")))
                 break
             }
+            // The usual metadata is read where it lies in the records frame; only the body is copied out.
+            let body = Array(records[bodyRange])
+            let scanned = records.withUnsafeBufferPointer { buffer in
+                DataMetadataScanner.decode(metadata: UnsafeBufferPointer(rebasing: buffer[metadata]), body: body, form: form)
+            }
+            if let scanned {
+                results.append(.success(scanned))
+                continue
+            }
             do {
-                results.append(.success(try decodeData(metadata: metadata, body: body, form: form)))
+                results.append(.success(try decodeDataFully(metadata: Array(records[metadata]), body: body, form: form)))
             } catch {
                 results.append(.failure(error))
             }
@@ -58,17 +68,23 @@ struct BatchReader {
 
     /// The next record's metadata and body; nil when the frame ends inside it.
     mutating func next() -> ([UInt8], [UInt8])? {
+        guard let (metadata, body) = nextRanges() else { return nil }
+        return (Array(bytes[metadata]), Array(bytes[body]))
+    }
+
+    /// Where the next record's metadata and body lie in the frame; nil when the frame ends inside it.
+    mutating func nextRanges() -> (metadata: Range<Int>, body: Range<Int>)? {
         guard let metadata = field(), let body = field() else { return nil }
         return (metadata, body)
     }
 
-    private mutating func field() -> [UInt8]? {
+    private mutating func field() -> Range<Int>? {
         guard bytes.count - offset >= 4 else { return nil }
-        let length = bytes[offset..<offset + 4].reduce(0) { $0 << 8 | Int($1) }
+        let length = Int(bytes[offset]) << 24 | Int(bytes[offset + 1]) << 16 | Int(bytes[offset + 2]) << 8 | Int(bytes[offset + 3])
         guard bytes.count - offset - 4 >= length else { return nil }
         let start = offset + 4
         offset = start + length
-        return Array(bytes[start..<offset])
+        return start..<offset
     }
 }
 
