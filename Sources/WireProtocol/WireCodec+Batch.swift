@@ -127,9 +127,11 @@ public struct BatchWriter: Sendable {
     /// the records, as `WireCodec.encode` writes it; false (and nothing added) when it does not fit in what is
     /// left: `take()` first. Other messages are not records: false.
     public mutating func append(_ message: WireMessage) -> Bool {
+        guard message.kind == .data else { return false }
         let start = records.count
         if records.isEmpty { records.reserveCapacity(min(limit, 16_384)) }
         appendLength(0)
+        // The records are lent to a JSON writer and taken back, so that the metadata is written in place.
         var buffer: [UInt8] = []
         swap(&buffer, &records)
         var writer = JSONWriter(appendingTo: consume buffer)
@@ -143,9 +145,7 @@ public struct BatchWriter: Sendable {
             WireCodec.writeMQTTData(seq: seq, mqttMessage, clientId: clientId, &writer)
             body = mqttMessage.payload
         default:
-            records = writer.takeBytes()
-            records.removeSubrange(start...)
-            return false
+            preconditionFailure("only DATA reaches here")
         }
         writer.endObject()
         records = writer.takeBytes()
