@@ -158,6 +158,13 @@ public final class MQTTWorker: @unchecked Sendable {
         try client.setReconnectDelay(min: 1, max: 30, exponential: true)
         // Acknowledgements and inflow publishes leave at once instead of waiting on Nagle's algorithm.
         try client.setTCPNoDelay(true)
+        // MQTT 5 receive maximum: the most MQTT 5 can say. Mosquitto 2.0 frees a QoS 2 message's slot at its PUBREC
+        // and again at its PUBCOMP, so it sends more than the receive maximum; libmosquitto counts the message until
+        // it sends the PUBCOMP and drops the connection as a protocol error past the maximum (20 by default): a burst
+        // of QoS 2 messages never got through. Mosquitto also takes this over its max_inflight_messages, so QoS 1
+        // messages no longer wait for the PUBACKs of the 20 before them; while the worker has no room it stops
+        // reading, and what it has not read waits in the socket and the broker.
+        try client.setReceiveMaximum(65_535)
         // The worker thread drives the connection and writes what libmosquitto queued (the PUBACKs of a burst of
         // messages) only once the burst is in the journal: libmosquitto queues a QoS 1 message's PUBACK before
         // it calls onMessage, and would otherwise write it at once.

@@ -191,6 +191,9 @@ final class BridgeFixture: @unchecked Sendable {
     /// The in-process hub's counters (nil in the other modes).
     var hubCounters: HubCounters? { host?.hub.counters() }
 
+    /// The in-process MQTT worker's counters (nil in the other modes).
+    var workerStats: MQTTWorker.Stats? { worker?.stats }
+
     /// CURVE handshakes the in-process hub refused (nil in the other modes).
     var curveRefusals: Int? { host?.curveRefusals }
 

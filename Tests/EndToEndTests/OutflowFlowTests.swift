@@ -153,6 +153,29 @@ import WireProtocol
         #expect(ids == Set((0..<total).map { "m\($0)" }))
     }
 
+    /// QoS 2 messages published as fast as the device can: Mosquitto 2.0 sends the next QoS 2 message once the
+    /// last one's PUBREC is in, before its PUBCOMP, so a subscriber counting its receive maximum to PUBCOMP (as
+    /// libmosquitto does, 20 by default) would see more in flight than it allowed and drop the connection. The
+    /// worker allows the most MQTT 5 can say; every message arrives once, over one connection.
+    @Test func burstOfQoS2MessagesArrivesOverOneConnection() throws {
+        let fixture = try BridgeFixture(mode: .inProcess, rules: Self.rules)
+        defer { fixture.stop() }
+        let consumer = TestConsumer(context: fixture.context, endpoint: fixture.publishEndpoint, topic: "SENSOR_DATA", window: 1_000)
+        defer { consumer.stop() }
+        let device = try MQTTTestClient(broker: fixture.broker, id: "GID_sensors@@@qos2")
+        defer { device.close() }
+        try waitUntilBridgeFlows(publisher: device, topic: "sensors/probe/x", consumer: consumer, fixture: fixture)
+        let total = 3_000
+        for index in 0..<total {
+            _ = try device.client.publish(topic: "sensors/qos2/n", payload: Array("m\(index)".utf8), qos: .exactlyOnce)
+        }
+        #expect(consumer.waitFor(count: total, timeout: .seconds(120)), "got \(consumer.messages.count) of \(total)")
+        let bodies = consumer.messages.map { String(decoding: $0.body, as: UTF8.self) }.filter { $0.hasPrefix("m") }
+        #expect(Set(bodies) == Set((0..<total).map { "m\($0)" }))
+        #expect(bodies.count == total, "none twice: \(bodies.count) for \(total)")
+        #expect(fixture.workerStats?.brokerConnections == 1, "the worker kept its first connection")
+    }
+
     /// A consumer that acknowledges each message on its own (it never read about batched ACKs) and one
     /// that batches them (`QueueConsumerClient`) take the same messages side by side; every message reaches
     /// both, and the worker, acknowledged only once both have, gets through more than its window.
