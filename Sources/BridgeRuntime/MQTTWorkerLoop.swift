@@ -186,10 +186,7 @@ struct MQTTWorkerLoop {
         do {
             if readable {
                 // Without a poll before each packet (libmosquitto reads one per call), as long as the worker takes more.
-                repeat {
-                    try client.loopRead()
-                    packets += 1
-                } while packets < Self.packetsPerPass && mayReadFromBroker && client.hasBytesWaiting
+                packets = try client.loopReadArrived(maxPackets: Self.packetsPerPass, while: { mayReadFromBroker })
             }
             try client.loopMisc()
         } catch {

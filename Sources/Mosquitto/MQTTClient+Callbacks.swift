@@ -26,8 +26,9 @@ extension MQTTClient {
             events.handler(\.onPublishCompleted)?(Int(mid), Int(reasonCode))
         }
         mosquitto_message_v5_callback_set(handle) { _, userData, message, properties in
-            guard let events = MQTTClient.events(from: userData), let message,
-                  let handler = events.handler(\.onMessage) else { return }
+            guard let events = MQTTClient.events(from: userData), let message else { return }
+            let wireBytes = MQTTClient.publishWireBytes(message.pointee, version: events.protocolVersion)
+            guard let handler = events.messageHandler(wireBytes: wireBytes) else { return }
             handler(MQTTIncomingMessage(copying: message.pointee, properties: properties))
         }
         mosquitto_subscribe_v5_callback_set(handle) { _, userData, mid, count, granted, _ in
@@ -54,6 +55,15 @@ extension MQTTClient {
                   let handler = events.handler(\.onLog, notingThread: false) else { return }
             handler(MQTTLogLevel(mosquittoLevel: level), String(cString: text))
         }
+    }
+
+    /// The fewest bytes the PUBLISH packet that carried `message` can have taken on the wire: its fixed header,
+    /// topic, packet identifier and payload, and for MQTT 5 an empty property list (properties can only add).
+    static func publishWireBytes(_ message: mosquitto_message, version: MQTTProtocolVersion) -> Int {
+        let topicBytes = message.topic.map { strlen($0) } ?? 0
+        let remaining = 2 + topicBytes + (message.qos > 0 ? 2 : 0) + (version == .v5 ? 1 : 0) + Int(max(0, message.payloadlen))
+        let lengthBytes = remaining < 128 ? 1 : remaining < 16_384 ? 2 : remaining < 2_097_152 ? 3 : 4
+        return 1 + lengthBytes + remaining
     }
 
     static func events(from userData: UnsafeMutableRawPointer?) -> MQTTClientEvents? {

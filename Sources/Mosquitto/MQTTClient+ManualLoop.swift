@@ -54,10 +54,38 @@ extension MQTTClient {
 
     /// Whether bytes have arrived on the socket that ``loopRead()`` has not read yet (`FIONREAD`), so that a
     /// thread can read a burst of packets after one poll instead of polling again before each.
-    public var hasBytesWaiting: Bool {
-        guard let socket = socketDescriptor else { return false }
+    public var hasBytesWaiting: Bool { bytesWaiting > 0 }
+
+    /// How many bytes have arrived on the socket that ``loopRead()`` has not read yet (`FIONREAD`); 0 without a
+    /// socket.
+    public var bytesWaiting: Int {
+        guard let socket = socketDescriptor else { return 0 }
         var count: Int32 = 0
-        return ioctl(socket, UInt(FIONREAD), &count) == 0 && count > 0
+        return ioctl(socket, UInt(FIONREAD), &count) == 0 ? Int(count) : 0
+    }
+
+    /// Reads a burst of packets after one poll: ``loopRead()`` once (call it when the socket polls readable),
+    /// then again while bytes are waiting, `keepReading()` holds and fewer than `maxPackets` were read. Returns
+    /// how many times it read.
+    ///
+    /// libmosquitto reads one packet per call. Asking the socket what is waiting before each would cost a system
+    /// call per message; this asks once, then counts down the bytes each PUBLISH handed to ``onMessage`` took
+    /// (at least: see `publishWireBytes`), so the count never falls below what is really left, and asks again
+    /// only after a read that handed over no PUBLISH (another packet, part of one, or nothing). A burst then
+    /// ends with at most one read that finds nothing, which libmosquitto takes as "nothing yet".
+    public func loopReadArrived(maxPackets: Int, while keepReading: () -> Bool) throws(MosquittoError) -> Int {
+        var packets = 0
+        var left: Int?
+        while packets < maxPackets {
+            let before = events.publishBytesRead
+            try loopRead()
+            packets += 1
+            let read = events.publishBytesRead &- before
+            let stillLeft = if read > 0, let left { left - read } else { bytesWaiting }
+            guard stillLeft > 0, packets < maxPackets, keepReading() else { break }
+            left = stillLeft
+        }
+        return packets
     }
 
     /// Writes what is queued (call it when the socket polls writable and ``hasPendingWrites``).

@@ -48,6 +48,9 @@ final class MQTTClientEvents: Sendable {
         var isConnected = false
         /// The thread libmosquitto last ran a callback on (the loop thread).
         var callbackThread: pthread_t?
+        /// Bytes the PUBLISH packets handed to `onMessage` took on the wire, at least (see
+        /// ``MQTTClient/loopReadArrived(maxPackets:while:)``).
+        var publishBytesRead = 0
     }
 
     let state = ConditionLock(State())
@@ -68,6 +71,18 @@ final class MQTTClientEvents: Sendable {
             return state[keyPath: keyPath]
         }
     }
+
+    /// ``handler(_:notingThread:)`` for `onMessage`, also counting `wireBytes` into `publishBytesRead`, under one lock.
+    func messageHandler(wireBytes: Int) -> MQTTMessageHandler? {
+        let me = pthread_self()
+        return state.withLock { state in
+            state.callbackThread = me
+            state.publishBytesRead &+= wireBytes
+            return state.onMessage
+        }
+    }
+
+    var publishBytesRead: Int { state.withLock { $0.publishBytesRead } }
 
     /// Whether the calling thread is the one libmosquitto runs callbacks on.
     var isOnCallbackThread: Bool {

@@ -121,6 +121,130 @@ struct ManualLoopTests {
         #expect(client.socketDescriptor == nil)
     }
 
+    /// Payload sizes that put a PUBLISH's remaining length on each side of the one-, two- and three-byte encodings.
+    static let burstSizes = [0, 1, 100, 117, 130, 2_000, 16_360, 16_400]
+
+    @Test("loopReadArrived reads a burst already in the socket in one call, one read per message, at MQTT 3.1.1 and 5",
+          arguments: [MQTTProtocolVersion.v311, .v5])
+    func loopReadArrivedTakesABurstInOneCall(version: MQTTProtocolVersion) throws {
+        let broker = try MosquittoBroker()
+        let client = try MQTTClient(clientID: "arrived-\(version)", cleanStart: true, protocolVersion: version)
+        let received = Mutex<[[UInt8]]>([])
+        let subscribed = Mutex(false)
+        client.onMessage = { message in received.withLock { $0.append(message.payload) } }
+        client.onSubscribe = { _, _ in subscribed.withLock { $0 = true } }
+        try client.useExternalLoop()
+        try client.connect(host: broker.host, port: broker.port)
+        let socket = try #require(client.socketDescriptor)
+        func round() throws {
+            var item = pollfd(fd: socket, events: Int16(POLLIN) | (client.hasPendingWrites ? Int16(POLLOUT) : 0), revents: 0)
+            if poll(&item, 1, 20) > 0, item.revents & Int16(POLLIN) != 0 {
+                _ = try client.loopReadArrived(maxPackets: 1_000, while: { true })
+            }
+            if client.hasPendingWrites { try client.loopWrite() }
+        }
+        func roundsUntil(_ condition: () -> Bool) throws -> Bool {
+            let deadline = Deadline(timeout: .seconds(30))
+            while !condition() {
+                if deadline.hasPassed { return false }
+                try round()
+            }
+            return true
+        }
+        #expect(try roundsUntil { client.isConnected })
+        _ = try client.subscribe(filter: "arrived/#", qos: .atMostOnce)
+        #expect(try roundsUntil { subscribed.withLock { $0 } })
+
+        // QoS 0 messages without properties: the bytes they take are exactly what loopReadArrived counts down.
+        let (publisher, sent) = try connectedClient(broker, id: "arrived-pub-\(version)")
+        // 48 messages, about 40 KB: the socket's receive buffer holds the whole burst.
+        let payloads = (0..<48).map { index in
+            [UInt8](repeating: UInt8(index), count: index < Self.burstSizes.count ? Self.burstSizes[index] : 100 + index)
+        }
+        let topic = "arrived/t"
+        let wireBytes = payloads.reduce(0) { total, payload in
+            let remaining = 2 + topic.utf8.count + (version == .v5 ? 1 : 0) + payload.count
+            return total + 1 + (remaining < 128 ? 1 : remaining < 16_384 ? 2 : 3) + remaining
+        }
+        for payload in payloads { _ = try publisher.publish(topic: topic, payload: payload, qos: .atMostOnce) }
+        #expect(waitUntilBlocking(timeout: .seconds(30)) { sent.completed.count == payloads.count })
+        #expect(waitUntilBlocking(timeout: .seconds(30)) { client.bytesWaiting >= wireBytes })
+        #expect(client.bytesWaiting == wireBytes)
+
+        var reads = 0
+        let taken = try client.loopReadArrived(maxPackets: 1_000, while: {
+            reads += 1
+            return true
+        })
+        #expect(taken == payloads.count, "one read per message, none after the last")
+        #expect(received.withLock { $0.map(\.count) } == payloads.map(\.count))
+        #expect(received.withLock { $0 == payloads }, "every message, in order, once")
+        #expect(client.bytesWaiting == 0)
+        #expect(reads == payloads.count - 1, "asked before each read after the first")
+
+        // maxPackets and keepReading end a burst early; what is left is read by the next calls.
+        for payload in payloads.prefix(10) { _ = try publisher.publish(topic: topic, payload: payload, qos: .atMostOnce) }
+        let tenBytes = payloads.prefix(10).reduce(0) { total, payload in
+            let remaining = 2 + topic.utf8.count + (version == .v5 ? 1 : 0) + payload.count
+            return total + 1 + (remaining < 128 ? 1 : remaining < 16_384 ? 2 : 3) + remaining
+        }
+        #expect(waitUntilBlocking(timeout: .seconds(30)) { client.bytesWaiting >= tenBytes })
+        #expect(try client.loopReadArrived(maxPackets: 3, while: { true }) == 3)
+        #expect(try client.loopReadArrived(maxPackets: 1_000, while: { false }) == 1)
+        #expect(try client.loopReadArrived(maxPackets: 1_000, while: { true }) == 6)
+        #expect(received.withLock { $0.count } == payloads.count + 10)
+        #expect(received.withLock { Array($0.suffix(10)) == Array(payloads.prefix(10)) })
+        try client.disconnect()
+    }
+
+    @Test("loopReadArrived carries QoS 1 and 2 bursts whole, with properties it does not count, acknowledging each",
+          arguments: [MQTTQoS.atLeastOnce, .exactlyOnce])
+    func loopReadArrivedCarriesAcknowledgedBursts(qos: MQTTQoS) throws {
+        let broker = try MosquittoBroker()
+        let client = try MQTTClient(clientID: "arrived-\(qos)", cleanStart: true)
+        // As the MQTT worker does: with libmosquitto's default of 20, Mosquitto 2.0 goes over it with QoS 2 bursts
+        // (see MQTTWorker.makeClient) and the read fails with a protocol error.
+        try client.setReceiveMaximum(65_535)
+        let received = Mutex<[String]>([])
+        let subscribed = Mutex(false)
+        client.onMessage = { message in received.withLock { $0.append(String(decoding: message.payload, as: UTF8.self)) } }
+        client.onSubscribe = { _, _ in subscribed.withLock { $0 = true } }
+        try client.useExternalLoop()
+        try client.connect(host: broker.host, port: broker.port)
+        let socket = try #require(client.socketDescriptor)
+        var calls = 0
+        func round() throws {
+            var item = pollfd(fd: socket, events: Int16(POLLIN) | (client.hasPendingWrites ? Int16(POLLOUT) : 0), revents: 0)
+            if poll(&item, 1, 20) > 0, item.revents & Int16(POLLIN) != 0 {
+                calls += 1
+                _ = try client.loopReadArrived(maxPackets: 256, while: { true })
+            }
+            if client.hasPendingWrites { try client.loopWrite() }
+        }
+        func roundsUntil(_ condition: () -> Bool) throws -> Bool {
+            let deadline = Deadline(timeout: .seconds(30))
+            while !condition() {
+                if deadline.hasPassed { return false }
+                try round()
+            }
+            return true
+        }
+        #expect(try roundsUntil { client.isConnected })
+        _ = try client.subscribe(filter: "acked/#", qos: qos)
+        #expect(try roundsUntil { subscribed.withLock { $0 } })
+        let (publisher, sent) = try connectedClient(broker, id: "acked-pub-\(qos)")
+        for index in 0..<500 {
+            let properties = MQTTPublishProperties(
+                userProperties: [MQTTUserProperty("index", "\(index)"), MQTTUserProperty("pad", String(repeating: "p", count: index % 300))])
+            _ = try publisher.publish(topic: "acked/\(index % 7)", payload: Array("m\(index)".utf8), qos: qos, properties: properties)
+        }
+        #expect(waitUntilBlocking(timeout: .seconds(30)) { sent.completed.count == 500 })
+        #expect(try roundsUntil { received.withLock { $0.count } >= 500 })
+        #expect(received.withLock { $0 } == (0..<500).map { "m\($0)" }, "every message, in order, once")
+        #expect(calls < 500, "bursts were read after one poll")
+        try client.disconnect()
+    }
+
     @Test("a QoS 1 message's PUBACK is written before onMessage runs, unless useExternalLoop holds it for loopWrite")
     func externalLoopHoldsThePubackForLoopWrite() throws {
         let broker = try MosquittoBroker(options: .init(extraConfig: ["log_type all"]))
