@@ -1,4 +1,5 @@
 import BridgeCore
+import TestSupport
 import Testing
 
 @testable import JetStreamMapping
@@ -80,5 +81,43 @@ import Testing
         #expect(InflowTracker.isFinal(code: "malformed_message"))
         #expect(!InflowTracker.isFinal(code: "mqtt_publish_failed"))
         #expect(!InflowTracker.isFinal(code: "broker_unavailable"))
+    }
+
+    /// Messages fetched and answered at random times: each tick marks exactly the messages whose last mark is
+    /// a third of the ack wait old.
+    @Test(arguments: [21, 22, 23] as [UInt64]) func everyTickMarksExactlyWhatIsDue(seed: UInt64) {
+        var random = SplitMix64(seed: seed)
+        var tracker = InflowTracker(settings: .init(ackWaitMs: 300))
+        var now: Int64 = 0
+        var atHub: [UInt64: (token: UInt64, lastMark: Int64)] = [:]
+        var marks = 0
+        for token in 1...3_000 as ClosedRange<UInt64> {
+            if case .sendToHub(let seq, _)? = tracker.fetched(token: token, .success(Self.command), now: now).first {
+                atHub[seq] = (token, now)
+            }
+            now += Int64.random(in: 0...3, using: &random)
+            if !atHub.isEmpty, Int.random(in: 0..<3, using: &random) == 0 {
+                let waiting = atHub.keys.sorted()
+                let seq = waiting[Int.random(in: 0..<waiting.count, using: &random)]
+                #expect(tracker.hubAcknowledged(seq: seq) == [.ack(token: atHub[seq]!.token)])
+                atHub[seq] = nil
+            }
+            var due: Set<UInt64> = []
+            for (seq, pending) in atHub where now - pending.lastMark >= tracker.settings.progressEveryMs {
+                due.insert(pending.token)
+                atHub[seq]!.lastMark = now
+            }
+            let marked = tracker.tick(now: now).map { action -> UInt64 in
+                guard case .inProgress(let token) = action else {
+                    Issue.record("unexpected \(action)")
+                    return 0
+                }
+                return token
+            }
+            #expect(Set(marked) == due)
+            #expect(marked.count == due.count)
+            marks += marked.count
+        }
+        #expect(marks > 0)
     }
 }

@@ -175,4 +175,98 @@ import Testing
         #expect(acknowledged.sorted() == Array(1...300).map(UInt64.init))
         #expect(publisher.inFlightCount == 0)
     }
+
+    /// What a tick must leave, checked against every entry: nothing in flight past its timeout, nothing
+    /// backing off past its time, `inFlightCount` the entries in flight, and `nextDeadline` the earliest of
+    /// their times.
+    static func expectSettledAfterTick(_ publisher: OutflowPublisher, now: Int64, sourceLocation: SourceLocation = #_sourceLocation) {
+        var inFlight = 0
+        var earliest: Int64?
+        for (msgId, entry) in publisher.entries {
+            switch entry.state {
+            case .queued:
+                break
+            case .inFlight(let since):
+                inFlight += 1
+                #expect(now - since < publisher.settings.ackTimeoutMs, "\(msgId) is past its timeout", sourceLocation: sourceLocation)
+                earliest = min(earliest ?? since + publisher.settings.ackTimeoutMs, since + publisher.settings.ackTimeoutMs)
+            case .backingOff(let until):
+                #expect(until > now, "\(msgId) is past its retry time", sourceLocation: sourceLocation)
+                earliest = min(earliest ?? until, until)
+            }
+        }
+        #expect(publisher.inFlightCount == inFlight, sourceLocation: sourceLocation)
+        #expect(publisher.nextDeadline() == earliest, sourceLocation: sourceLocation)
+    }
+
+    /// Many publishes in flight, answered in any order, some never; failures, reconnects, and messages
+    /// delivered again after they were stored: every tick still times out and retries exactly what is due.
+    @Test(arguments: [11, 12, 13, 14] as [UInt64]) func everyTickFindsWhatIsDueAmongManyInFlight(seed: UInt64) {
+        var random = SplitMix64(seed: seed)
+        var publisher = OutflowPublisher(settings: .init(maxInFlight: 64, ackTimeoutMs: 40, initialBackoffMs: 3, maxBackoffMs: 30))
+        var now: Int64 = 0
+        var outstanding: [String] = []
+        var stored: [String] = []
+        var acknowledged: [UInt64] = []
+        var seq: UInt64 = 0
+        func apply(_ actions: [OutflowPublisher.Action]) {
+            for action in actions {
+                switch action {
+                case .publish(let msgId, _): outstanding.append(msgId)
+                case .acknowledge(let seqs): acknowledged += seqs
+                case .refuse: Issue.record("nothing is refused here")
+                }
+            }
+        }
+        for index in 1...2_000 {
+            seq += 1
+            // Now and then a message stored before comes again (the hub sent it again under a new seq).
+            let msgId = !stored.isEmpty && Int.random(in: 0..<10, using: &random) == 0
+                ? stored.remove(at: Int.random(in: 0..<stored.count, using: &random)) : "m\(index)"
+            apply(publisher.deliver(seq: seq, Self.message(msgId), now: now))
+            now += Int64.random(in: 0...2, using: &random)
+            while !outstanding.isEmpty, Int.random(in: 0..<4, using: &random) > 0 {
+                let answered = outstanding.remove(at: Int.random(in: 0..<outstanding.count, using: &random))
+                switch Int.random(in: 0..<20, using: &random) {
+                case 0..<14:
+                    apply(publisher.published(msgId: answered, .stored(duplicate: false), now: now))
+                    stored.append(answered)
+                case 14..<17: apply(publisher.published(msgId: answered, .failed(reason: "x"), now: now))
+                default: break  // never answered
+                }
+            }
+            if Int.random(in: 0..<200, using: &random) == 0 { apply(publisher.reconnected(now: now)) }
+            apply(publisher.tick(now: now))
+            Self.expectSettledAfterTick(publisher, now: now)
+        }
+        var rounds = 0
+        while publisher.pendingCount > 0 && rounds < 10_000 {
+            rounds += 1
+            now += 5
+            for msgId in outstanding { apply(publisher.published(msgId: msgId, .stored(duplicate: true), now: now)) }
+            outstanding.removeAll()
+            apply(publisher.tick(now: now))
+            Self.expectSettledAfterTick(publisher, now: now)
+        }
+        #expect(acknowledged.sorted() == Array(1...seq))
+        #expect(publisher.counters.timeouts > 0)
+        #expect(publisher.counters.resends > 0)
+    }
+
+    @Test func aMessageStoredAndDeliveredAgainTimesOutOnceForItsNewSend() {
+        var publisher = OutflowPublisher(settings: .init(ackTimeoutMs: 100, initialBackoffMs: 10))
+        _ = publisher.deliver(seq: 1, Self.message("a"), now: 0)
+        _ = publisher.deliver(seq: 2, Self.message("b"), now: 0)
+        #expect(Self.acknowledged(publisher.published(msgId: "a", .stored(duplicate: false), now: 50)) == [1])
+        #expect(Self.published(publisher.deliver(seq: 3, Self.message("a"), now: 60)) == ["a"])
+        // "b" (sent at 0) times out at 100; the first send of "a" is over and the second is not due until 160.
+        #expect(publisher.nextDeadline() == 100)
+        _ = publisher.tick(now: 100)
+        #expect(publisher.counters.timeouts == 1)
+        #expect(publisher.nextDeadline() == 110)
+        #expect(Self.published(publisher.tick(now: 110)) == ["b"])
+        #expect(publisher.nextDeadline() == 160)
+        _ = publisher.tick(now: 160)
+        #expect(publisher.counters.timeouts == 2)
+    }
 }
