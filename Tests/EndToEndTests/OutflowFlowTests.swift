@@ -138,19 +138,25 @@ import WireProtocol
     func burstOfTenThousandQoS1MessagesAllArrive(mode: BridgeFixture.Mode) throws {
         let fixture = try BridgeFixture(mode: mode, rules: Self.rules)
         defer { fixture.stop() }
+        try Self.expectBurstArrivesOnce(through: fixture, device: "GID_sensors@@@burst", total: 10_000, qos: .atLeastOnce)
+    }
+
+    /// Publishes `total` messages as fast as the device can and expects each at the consumer, once.
+    static func expectBurstArrivesOnce(through fixture: BridgeFixture, device id: String, total: Int, qos: MQTTQoS,
+                                       sourceLocation: SourceLocation = #_sourceLocation) throws {
         let consumer = TestConsumer(context: fixture.context, endpoint: fixture.publishEndpoint, topic: "SENSOR_DATA", window: 1_000)
         defer { consumer.stop() }
-        let device = try MQTTTestClient(broker: fixture.broker, id: "GID_sensors@@@burst")
+        let device = try MQTTTestClient(broker: fixture.broker, id: id)
         defer { device.close() }
         try waitUntilBridgeFlows(publisher: device, topic: "sensors/probe/x", consumer: consumer, fixture: fixture)
-        let total = 10_000
         for index in 0..<total {
-            _ = try device.client.publish(topic: "sensors/burst/n", payload: Array("m\(index)".utf8), qos: .atLeastOnce)
+            _ = try device.client.publish(topic: "sensors/burst/n", payload: Array("m\(index)".utf8), qos: qos)
         }
-        #expect(consumer.waitFor(count: total, timeout: .seconds(120)), "got \(consumer.messages.count) of \(total)")
-        let ids = Set(consumer.messages.map { String(decoding: $0.body, as: UTF8.self) })
-        #expect(ids.count == total, "every message arrived, none twice: \(ids.count) distinct of \(consumer.messages.count)")
-        #expect(ids == Set((0..<total).map { "m\($0)" }))
+        #expect(consumer.waitFor(count: total, timeout: .seconds(120)), "got \(consumer.messages.count) of \(total)",
+                sourceLocation: sourceLocation)
+        let bodies = consumer.messages.map { String(decoding: $0.body, as: UTF8.self) }.filter { $0.hasPrefix("m") }
+        #expect(bodies.count == total, "none twice: \(bodies.count) for \(total)", sourceLocation: sourceLocation)
+        #expect(Set(bodies) == Set((0..<total).map { "m\($0)" }), sourceLocation: sourceLocation)
     }
 
     /// QoS 2 messages published as fast as the device can: Mosquitto 2.0 sends the next QoS 2 message once the
@@ -160,19 +166,7 @@ import WireProtocol
     @Test func burstOfQoS2MessagesArrivesOverOneConnection() throws {
         let fixture = try BridgeFixture(mode: .inProcess, rules: Self.rules)
         defer { fixture.stop() }
-        let consumer = TestConsumer(context: fixture.context, endpoint: fixture.publishEndpoint, topic: "SENSOR_DATA", window: 1_000)
-        defer { consumer.stop() }
-        let device = try MQTTTestClient(broker: fixture.broker, id: "GID_sensors@@@qos2")
-        defer { device.close() }
-        try waitUntilBridgeFlows(publisher: device, topic: "sensors/probe/x", consumer: consumer, fixture: fixture)
-        let total = 3_000
-        for index in 0..<total {
-            _ = try device.client.publish(topic: "sensors/qos2/n", payload: Array("m\(index)".utf8), qos: .exactlyOnce)
-        }
-        #expect(consumer.waitFor(count: total, timeout: .seconds(120)), "got \(consumer.messages.count) of \(total)")
-        let bodies = consumer.messages.map { String(decoding: $0.body, as: UTF8.self) }.filter { $0.hasPrefix("m") }
-        #expect(Set(bodies) == Set((0..<total).map { "m\($0)" }))
-        #expect(bodies.count == total, "none twice: \(bodies.count) for \(total)")
+        try Self.expectBurstArrivesOnce(through: fixture, device: "GID_sensors@@@qos2", total: 3_000, qos: .exactlyOnce)
         #expect(fixture.workerStats?.brokerConnections == 1, "the worker kept its first connection")
     }
 

@@ -134,6 +134,17 @@ import Testing
         #expect(publisher.deliver(seq: 3, message, now: 0) == [.refuse(seq: 3, code: "missing_msg_id", message: "the hub sent a message without msgId")])
     }
 
+    /// What JetStream's side of a randomized run keeps: publishes not answered yet, deliveries acknowledged.
+    static func record(_ actions: [OutflowPublisher.Action], outstanding: inout [String], acknowledged: inout [UInt64]) {
+        for action in actions {
+            switch action {
+            case .publish(let msgId, _): outstanding.append(msgId)
+            case .acknowledge(let seqs): acknowledged += seqs
+            case .refuse: Issue.record("nothing is refused here")
+            }
+        }
+    }
+
     /// Random failures, timeouts and late answers: every delivery is acknowledged exactly once in the end.
     @Test(arguments: [1, 2, 3] as [UInt64]) func everyDeliveryIsAcknowledgedExactlyOnceWhateverFails(seed: UInt64) {
         var random = SplitMix64(seed: seed)
@@ -141,15 +152,7 @@ import Testing
         var now: Int64 = 0
         var outstanding: [String] = []
         var acknowledged: [UInt64] = []
-        func apply(_ actions: [OutflowPublisher.Action]) {
-            for action in actions {
-                switch action {
-                case .publish(let msgId, _): outstanding.append(msgId)
-                case .acknowledge(let seqs): acknowledged += seqs
-                case .refuse: Issue.record("nothing is refused here")
-                }
-            }
-        }
+        func apply(_ actions: [OutflowPublisher.Action]) { Self.record(actions, outstanding: &outstanding, acknowledged: &acknowledged) }
         for index in 1...300 {
             apply(publisher.deliver(seq: UInt64(index), Self.message("m\(index)"), now: now))
             now += 1
@@ -209,15 +212,7 @@ import Testing
         var stored: [String] = []
         var acknowledged: [UInt64] = []
         var seq: UInt64 = 0
-        func apply(_ actions: [OutflowPublisher.Action]) {
-            for action in actions {
-                switch action {
-                case .publish(let msgId, _): outstanding.append(msgId)
-                case .acknowledge(let seqs): acknowledged += seqs
-                case .refuse: Issue.record("nothing is refused here")
-                }
-            }
-        }
+        func apply(_ actions: [OutflowPublisher.Action]) { Self.record(actions, outstanding: &outstanding, acknowledged: &acknowledged) }
         for index in 1...2_000 {
             seq += 1
             // Now and then a message stored before comes again (the hub sent it again under a new seq).

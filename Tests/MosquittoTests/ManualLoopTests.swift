@@ -133,27 +133,10 @@ struct ManualLoopTests {
         let subscribed = Mutex(false)
         client.onMessage = { message in received.withLock { $0.append(message.payload) } }
         client.onSubscribe = { _, _ in subscribed.withLock { $0 = true } }
-        try client.useExternalLoop()
-        try client.connect(host: broker.host, port: broker.port)
-        let socket = try #require(client.socketDescriptor)
-        func round() throws {
-            var item = pollfd(fd: socket, events: Int16(POLLIN) | (client.hasPendingWrites ? Int16(POLLOUT) : 0), revents: 0)
-            if poll(&item, 1, 20) > 0, item.revents & Int16(POLLIN) != 0 {
-                _ = try client.loopReadArrived(maxPackets: 1_000, while: { true })
-            }
-            if client.hasPendingWrites { try client.loopWrite() }
-        }
-        func roundsUntil(_ condition: () -> Bool) throws -> Bool {
-            let deadline = Deadline(timeout: .seconds(30))
-            while !condition() {
-                if deadline.hasPassed { return false }
-                try round()
-            }
-            return true
-        }
-        #expect(try roundsUntil { client.isConnected })
+        let loop = try ArrivedReadingLoop(client, broker: broker, maxPackets: 1_000)
+        #expect(try loop.roundsUntil { client.isConnected })
         _ = try client.subscribe(filter: "arrived/#", qos: .atMostOnce)
-        #expect(try roundsUntil { subscribed.withLock { $0 } })
+        #expect(try loop.roundsUntil { subscribed.withLock { $0 } })
 
         // QoS 0 messages without properties: the bytes they take are exactly what loopReadArrived counts down.
         let (publisher, sent) = try connectedClient(broker, id: "arrived-pub-\(version)")
@@ -209,29 +192,10 @@ struct ManualLoopTests {
         let subscribed = Mutex(false)
         client.onMessage = { message in received.withLock { $0.append(String(decoding: message.payload, as: UTF8.self)) } }
         client.onSubscribe = { _, _ in subscribed.withLock { $0 = true } }
-        try client.useExternalLoop()
-        try client.connect(host: broker.host, port: broker.port)
-        let socket = try #require(client.socketDescriptor)
-        var calls = 0
-        func round() throws {
-            var item = pollfd(fd: socket, events: Int16(POLLIN) | (client.hasPendingWrites ? Int16(POLLOUT) : 0), revents: 0)
-            if poll(&item, 1, 20) > 0, item.revents & Int16(POLLIN) != 0 {
-                calls += 1
-                _ = try client.loopReadArrived(maxPackets: 256, while: { true })
-            }
-            if client.hasPendingWrites { try client.loopWrite() }
-        }
-        func roundsUntil(_ condition: () -> Bool) throws -> Bool {
-            let deadline = Deadline(timeout: .seconds(30))
-            while !condition() {
-                if deadline.hasPassed { return false }
-                try round()
-            }
-            return true
-        }
-        #expect(try roundsUntil { client.isConnected })
+        let loop = try ArrivedReadingLoop(client, broker: broker, maxPackets: 256)
+        #expect(try loop.roundsUntil { client.isConnected })
         _ = try client.subscribe(filter: "acked/#", qos: qos)
-        #expect(try roundsUntil { subscribed.withLock { $0 } })
+        #expect(try loop.roundsUntil { subscribed.withLock { $0 } })
         let (publisher, sent) = try connectedClient(broker, id: "acked-pub-\(qos)")
         for index in 0..<500 {
             let properties = MQTTPublishProperties(
@@ -239,9 +203,9 @@ struct ManualLoopTests {
             _ = try publisher.publish(topic: "acked/\(index % 7)", payload: Array("m\(index)".utf8), qos: qos, properties: properties)
         }
         #expect(waitUntilBlocking(timeout: .seconds(30)) { sent.completed.count == 500 })
-        #expect(try roundsUntil { received.withLock { $0.count } >= 500 })
+        #expect(try loop.roundsUntil { received.withLock { $0.count } >= 500 })
         #expect(received.withLock { $0 } == (0..<500).map { "m\($0)" }, "every message, in order, once")
-        #expect(calls < 500, "bursts were read after one poll")
+        #expect(loop.reads < 500, "bursts were read after one poll")
         try client.disconnect()
     }
 
@@ -331,5 +295,43 @@ struct ManualLoopTests {
         publishQuietly(20)
         try client.disconnect()
         try client.stopLoop()
+    }
+}
+
+/// The worker's way of driving a client (after ``MQTTClient/useExternalLoop()``, which this calls before it
+/// connects): poll the socket, read what arrived with ``MQTTClient/loopReadArrived(maxPackets:while:)``, write
+/// what is queued.
+final class ArrivedReadingLoop {
+    let client: MQTTClient
+    let socket: Int32
+    let maxPackets: Int
+    /// Polls that found the socket readable.
+    private(set) var reads = 0
+
+    init(_ client: MQTTClient, broker: MosquittoBroker, maxPackets: Int) throws {
+        try client.useExternalLoop()
+        try client.connect(host: broker.host, port: broker.port)
+        self.client = client
+        self.socket = try #require(client.socketDescriptor)
+        self.maxPackets = maxPackets
+    }
+
+    func round() throws {
+        var item = pollfd(fd: socket, events: Int16(POLLIN) | (client.hasPendingWrites ? Int16(POLLOUT) : 0), revents: 0)
+        if poll(&item, 1, 20) > 0, item.revents & Int16(POLLIN) != 0 {
+            reads += 1
+            _ = try client.loopReadArrived(maxPackets: maxPackets, while: { true })
+        }
+        if client.hasPendingWrites { try client.loopWrite() }
+    }
+
+    /// Runs rounds until `condition` holds, for at most 30 s.
+    func roundsUntil(_ condition: () -> Bool) throws -> Bool {
+        let deadline = Deadline(timeout: .seconds(30))
+        while !condition() {
+            if deadline.hasPassed { return false }
+            try round()
+        }
+        return true
     }
 }
