@@ -70,9 +70,11 @@ extension MQTTClient {
     ///
     /// libmosquitto reads one packet per call. Asking the socket what is waiting before each would cost a system
     /// call per message; this asks once, then counts down the bytes each PUBLISH handed to ``onMessage`` took
-    /// (at least: see `publishWireBytes`), so the count never falls below what is really left, and asks again
+    /// (at least: see `publishWireBytes`), so the count stays at or above what is really left, and asks again
     /// only after a read that handed over no PUBLISH (another packet, part of one, or nothing). A burst then
-    /// ends with at most one read that finds nothing, which libmosquitto takes as "nothing yet".
+    /// ends with at most one read that finds nothing, which libmosquitto takes as "nothing yet". A QoS 2
+    /// message is handed over when its PUBREL is read, a smaller packet than the one counted, so a burst of
+    /// them can end early; what is left keeps the socket readable for the next poll.
     public func loopReadArrived(maxPackets: Int, while keepReading: () -> Bool) throws(MosquittoError) -> Int {
         var packets = 0
         var left: Int?
