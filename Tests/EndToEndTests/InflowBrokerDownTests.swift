@@ -55,10 +55,11 @@ import WireProtocol
             #expect(attempts < 30, "the bridge never published again")
             if attempts >= 30 { break }
         }
-        #expect(back.waitFor(count: 1, timeout: .seconds(30)))
-        Thread.sleep(forTimeInterval: 2)
+        // The last command sent: what the bridge published before it (a refused command, wrongly) is in by then.
+        #expect(waitUntilBlocking(timeout: .seconds(30)) {
+            back.messages.contains { $0.payload == Array("after-\(attempts)".utf8) }
+        })
         let bodies = back.messages.map { String(decoding: $0.payload, as: UTF8.self) }
-        #expect(bodies.contains("after-\(attempts)"))
         print("broker down: \(refusals.count) commands refused with broker_unavailable; published afterwards: \(bodies)")
         // No command the producer was told failed is ever published.
         #expect(Set(bodies).isDisjoint(with: refusedBodies), "\(bodies)")
