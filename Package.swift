@@ -34,6 +34,9 @@ let package = Package(
         // The hub wire protocol (docs/wire-protocol.md): frames <-> typed messages. Pure.
         .target(name: "WireProtocol", dependencies: ["BridgeCore"]),
 
+        // MQTT control packets split out of a byte stream many at a time, and the packets a subscriber sends. Pure.
+        .target(name: "MQTTWire"),
+
         // The workers' decisions as pure state machines (the MQTT worker's outflow window).
         .target(name: "BridgeWorkers"),
 
@@ -110,7 +113,7 @@ let package = Package(
             name: "Benchmarks",
             dependencies: [
                 "BridgeCore", "BridgeConfig", "BridgeHub", "BridgePresence", "BridgeRuntime", "WireProtocol", "ZeroMQ",
-                "Mosquitto", "NATS", "LoadGenerator", "LoopbackHarness", "TestSupport",
+                "Mosquitto", "MQTTWire", "NATS", "LoadGenerator", "LoopbackHarness", "TestSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -120,6 +123,7 @@ let package = Package(
         .testTarget(name: "BridgeConfigTests", dependencies: ["BridgeConfig", "BridgeCore", "TestSupport"]),
         .testTarget(name: "WireProtocolTests", dependencies: ["WireProtocol", "BridgeCore", "TestSupport"]),
         .testTarget(name: "BridgeWorkersTests", dependencies: ["BridgeWorkers"]),
+        .testTarget(name: "MQTTWireTests", dependencies: ["MQTTWire", "Mosquitto", "LoopbackHarness", "TestSupport"]),
         .testTarget(name: "ThreadsTests", dependencies: ["Threads"]),
         .testTarget(name: "BridgeHubTests", dependencies: ["BridgeHub", "WireProtocol", "BridgeCore", "TestSupport"]),
         .testTarget(name: "JetStreamMappingTests", dependencies: ["JetStreamMapping", "BridgeCore", "TestSupport"]),

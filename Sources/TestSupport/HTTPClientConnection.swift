@@ -2,7 +2,8 @@ internal import Glibc
 
 /// One blocking client connection, for tests that need more than ``HTTPClient/get(host:port:path:timeout:)``:
 /// several requests on one connection, pipelined or malformed requests, requests sent a byte
-/// at a time. Every operation gives up with ``HTTPClientError/Kind/timedOut`` after ``timeout``.
+/// at a time; or the raw bytes of another protocol (``send(_:)-([UInt8])`` and ``receive(into:)``). Every
+/// operation gives up with ``HTTPClientError/Kind/timedOut`` after ``timeout``.
 ///
 /// Use from one thread at a time.
 public final class HTTPClientConnection {
@@ -190,6 +191,33 @@ public final class HTTPClientConnection {
     /// Shuts down the sending side: the server sees the end of the input, responses can still be read.
     public func shutdownSending() {
         if fd >= 0 { SystemCall.shutdownWrite(fd) }
+    }
+
+    /// Reads what has arrived into `buffer`, waiting up to ``timeout`` for the first byte: how many bytes it
+    /// took, 0 once the peer closed the connection. For clients of other protocols over the same connection
+    /// (an MQTT reader): one `recv` when bytes are waiting, and no copy. Bytes the response readers had read
+    /// and not returned come first.
+    public func receive(into buffer: UnsafeMutableRawBufferPointer) throws(HTTPClientError) -> Int {
+        guard buffer.count > 0 else { return 0 }
+        if !received.isEmpty {
+            let count = min(buffer.count, received.count)
+            received.withUnsafeBytes { buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[..<count])) }
+            received.removeSubrange(0..<count)
+            return count
+        }
+        let deadline = ContinuousClock.now.advanced(by: timeout)
+        while true {
+            switch SystemCall.receive(fd, into: buffer) {
+            case .bytes(let count):
+                return count
+            case .endOfStream:
+                return 0
+            case .wouldBlock:
+                try waitOrTimeOut(POLLIN, deadline: deadline, doing: "receiving")
+            case .failed(let error):
+                throw HTTPClientError(.connectionFailed, "receiving from \(peer) failed: \(error.reason)")
+            }
+        }
     }
 
     /// Closes the connection; later operations fail.

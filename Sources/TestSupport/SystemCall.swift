@@ -51,8 +51,12 @@ enum SystemCall {
     }
 
     static func receive(_ fd: Int32, into buffer: inout [UInt8]) -> Transfer {
+        buffer.withUnsafeMutableBytes { receive(fd, into: $0) }
+    }
+
+    static func receive(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer) -> Transfer {
         while true {
-            let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            let count = recv(fd, buffer.baseAddress, buffer.count, 0)
             if count > 0 { return .bytes(count) }
             if count == 0 { return .endOfStream }
             let error = SystemError.last("recv")
