@@ -16,7 +16,7 @@ struct BenchCommand: ParsableCommand {
     )
 
     enum Benchmark: String, CaseIterable, ExpressibleByArgument {
-        case translation, presence, outflow, latency, inflow, zmq, jetstream, pinned, scale
+        case translation, presence, outflow, latency, inflow, receive, zmq, jetstream, pinned, scale
     }
 
     @Flag(name: .long, help: "Fewer messages and shorter runs (the full run takes about 7 minutes).")
@@ -92,6 +92,10 @@ struct BenchCommand: ParsableCommand {
             case .inflow:
                 let (rig, baselines) = try loopback()
                 result = try InflowBenchmark(quick: quick, rig: rig, baselines: baselines).run()
+            case .receive:
+                let rig = try BrokerRig()
+                defer { rig.stop() }
+                result = try ReceivePathBenchmark(quick: quick, rig: rig).run()
             case .zmq: result = try HubRelayBenchmark(quick: quick, logger: logger).run()
             case .jetstream:
                 // A Mosquitto, nats-server and bridge of its own: the other rig's bridge would take `bench/#` too.
