@@ -107,6 +107,33 @@ import Testing
         }
     }
 
+    /// The receive path alone: libmosquitto read as the worker reads it and the buffered reader on MQTTWire, each
+    /// taking every message at QoS 0 and 1 from a private Mosquitto, with the CPU of each receiving thread.
+    @Test(.timeLimit(.minutes(3))) func receiveReportHasBothReadersAndEveryMessage() throws {
+        let result = try CLIRunner.run(["--quick", "--only", "receive"], executable: Self.executable)
+        #expect(result.status == 0, "\(result.stderr)")
+        let parts = result.stdout.components(separatedBy: "\nJSON report:\n")
+        try #require(parts.count == 2, "the JSON follows the table: \(result.stdout.prefix(2_000)) \(result.stderr.suffix(2_000))")
+        for thread in ["recv-mosquitto", "recv-buffered", "mosquitto broker"] {
+            #expect(parts[0].contains(thread), "the CPU notes lack \(thread)")
+        }
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(parts[1].utf8)) as? [String: Any])
+        let benchmarks = try #require(report["benchmarks"] as? [[String: Any]])
+        #expect(benchmarks.map { $0["name"] as? String } == ["receive"])
+        let values = Self.values(try #require(benchmarks.first?["figures"] as? [[String: Any]]))
+        for qos in ["qos0", "qos1"] {
+            for reader in ["libmosquitto", "buffered"] {
+                for measure in ["rate", "cpu", "broker"] {
+                    let key = "receive.\(qos).\(reader).\(measure)"
+                    let value = try #require(values[key], "no \(key) in \(values.keys.sorted())")
+                    #expect(value > 0, "\(key) = \(value)")
+                }
+                #expect(values["receive.\(qos).\(reader).lost"] == 0, "\(qos) \(reader): messages lost")
+            }
+            #expect((values["receive.\(qos).cpuRatio"] ?? 0) > 0, "\(qos).cpuRatio")
+        }
+    }
+
     /// The pinned comparison: a broker and the publisher on CPU 0, each receiving side in turn on CPU 1 (plain
     /// mosquitto_sub, mqbridge run with a consumer process, Mosquitto's own bridge), every message counted.
     @Test(.timeLimit(.minutes(3))) func pinnedReportHasEveryReceivingSideAndTheRatios() throws {
